@@ -1,0 +1,47 @@
+import { useEffect, useState } from 'react';
+import { ParleyProvider, createParleyStore, type ParleyStore } from '../react';
+import type { Session } from '../sdk/Session';
+import type { SessionToken } from '../sdk/types';
+import { forgetLogin, sessionFor, storedLogin } from './auth';
+import { Login } from './Login';
+import { Shell } from './Shell';
+
+export function App() {
+  const [login, setLogin] = useState<SessionToken | null>(storedLogin);
+  if (!login) return <Login onLogin={setLogin} />;
+  return (
+    <SignedIn
+      key={login.userId}
+      login={login}
+      onSignOut={() => {
+        forgetLogin();
+        setLogin(null);
+      }}
+    />
+  );
+}
+
+function SignedIn({ login, onSignOut }: { login: SessionToken; onSignOut: () => void }) {
+  const [value, setValue] = useState<{ session: Session; store: ParleyStore & { dispose(): void } } | null>(null);
+  // Made inside the effect so each mount owns its session (StrictMode mounts twice).
+  useEffect(() => {
+    const session = sessionFor(login);
+    const store = createParleyStore(session);
+    setValue({ session, store });
+    void session.start();
+    // Tests and the console can reach the session.
+    (window as unknown as { parley?: Session }).parley = session;
+    return () => {
+      store.dispose();
+      void session.destroy();
+      setValue(null);
+    };
+  }, [login]);
+  if (!value) return null;
+  const { session, store } = value;
+  return (
+    <ParleyProvider session={session} store={store}>
+      <Shell onSignOut={onSignOut} />
+    </ParleyProvider>
+  );
+}

@@ -1,0 +1,106 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useParley, useSession } from '../react';
+import { Composer, type ComposerMode } from './Composer';
+import { MessageItem } from './MessageItem';
+
+/** How many messages render at first and how many more each scroll to the top adds. */
+const PAGE = 50;
+
+/** History (older pages load on scroll), composer, typing indicator, read receipts. */
+export function ConversationView({ id }: { id: string }) {
+  const session = useSession();
+  // Never reopen here: a conversation the server refused stays closed until the user picks it again.
+  const chat = session.hasConversation(id) ? session.conversation(id) : null;
+  const snapshot = useParley((s) => s.active);
+  const me = useParley((s) => s.me.userId);
+  const title = useParley((s) => s.conversations.find((c) => c.id === id)?.title ?? id);
+  const [visible, setVisible] = useState(PAGE);
+  const [mode, setMode] = useState<ComposerMode>({ kind: 'new' });
+  const list = useRef<HTMLOListElement>(null);
+  const keepFromBottom = useRef<number | null>(null);
+  const stickToBottom = useRef(true);
+
+  useEffect(() => {
+    setVisible(PAGE);
+    setMode({ kind: 'new' });
+    stickToBottom.current = true;
+  }, [id]);
+
+  const messages = useMemo(() => snapshot?.messages ?? [], [snapshot]);
+  const shown = messages.slice(Math.max(0, messages.length - visible));
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+
+  // A mark per rendered message count, read by scripts/bench-first-render.ts.
+  useEffect(() => {
+    if (snapshot) performance.mark('parley:conversation-rendered', { detail: { id, count: messages.length } });
+  }, [id, snapshot, messages.length]);
+
+  // While the conversation is on screen, what arrives is read; a hidden tab reads once shown again.
+  useEffect(() => {
+    const readIfShown = () => {
+      if (chat && snapshot && snapshot.unread > 0 && document.visibilityState === 'visible') chat.markRead();
+    };
+    readIfShown();
+    document.addEventListener('visibilitychange', readIfShown);
+    return () => document.removeEventListener('visibilitychange', readIfShown);
+  }, [snapshot, chat]);
+
+  useLayoutEffect(() => {
+    const element = list.current;
+    if (!element) return;
+    if (keepFromBottom.current !== null) {
+      element.scrollTop = element.scrollHeight - keepFromBottom.current;
+      keepFromBottom.current = null;
+    } else if (stickToBottom.current) element.scrollTop = element.scrollHeight;
+  }, [shown.length, messages]);
+
+  const onScroll = () => {
+    const element = list.current;
+    if (!element) return;
+    stickToBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+    if (element.scrollTop < 40 && visible < messages.length) {
+      keepFromBottom.current = element.scrollHeight - element.scrollTop;
+      setVisible((v) => v + PAGE);
+    }
+  };
+
+  if (!snapshot || !chat) return <p className="empty">This conversation is not available.</p>;
+  const typing = snapshot.typing;
+  return (
+    <section className="conversation-view" aria-labelledby="conversation-title">
+      <header>
+        <a href="#/" className="back" aria-label="Back to conversations">
+          ←
+        </a>
+        <h2 id="conversation-title">{title}</h2>
+        {snapshot.here.length > 0 && <span className="here">here: {snapshot.here.join(', ')}</span>}
+      </header>
+      <ol className="messages" ref={list} onScroll={onScroll} aria-label="Messages" data-testid="messages" tabIndex={0}>
+        {visible < messages.length && (
+          <li className="older">
+            <button type="button" onClick={() => setVisible((v) => v + PAGE)}>
+              Load older messages
+            </button>
+          </li>
+        )}
+        {shown.map((message) => (
+          <MessageItem
+            key={message.id}
+            message={message}
+            me={me}
+            mine={message.author === me}
+            repliedTo={message.replyTo ? byId.get(message.replyTo) : undefined}
+            onReply={() => setMode({ kind: 'reply', to: message })}
+            onEdit={() => setMode({ kind: 'edit', message })}
+            onDelete={() => chat.remove(message.id)}
+            onReact={(emoji) => chat.toggleReaction(message.id, emoji)}
+          />
+        ))}
+      </ol>
+      <p className="typing" aria-live="polite" data-testid="typing">
+        {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
+      </p>
+      <Composer chat={chat} mode={mode} onDone={() => setMode({ kind: 'new' })} />
+    </section>
+  );
+}

@@ -1,0 +1,83 @@
+import { groupReactions } from '@parley/schema';
+import type { MessageView } from '../sdk/types';
+
+const QUICK_REACTIONS = ['👍', '❤️', '😂'];
+
+/** `saving` (not yet in IndexedDB) is an ellipsis before the clock of `pending` (safe on this device, waiting for the server). */
+const TICKS = {
+  saving: { mark: '…', label: 'saving' },
+  pending: { mark: '🕓', label: 'pending' },
+  sent: { mark: '✓', label: 'sent' },
+  read: { mark: '✓✓', label: 'read' },
+} as const satisfies Record<MessageView['status'], { mark: string; label: string }>;
+
+interface Props {
+  message: MessageView;
+  mine: boolean;
+  me: string;
+  repliedTo: MessageView | undefined;
+  onReply(): void;
+  onEdit(): void;
+  onDelete(): void;
+  onReact(emoji: string): void;
+}
+
+/** One message: text, reply quote, reactions, actions and (for own messages) its delivery ticks. */
+export function MessageItem({ message, mine, me, repliedTo, onReply, onEdit, onDelete, onReact }: Props) {
+  const deleted = message.deletedAt !== undefined;
+  const reactions = groupReactions(message.reactions);
+  const time = new Date(message.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return (
+    <li className={mine ? 'message mine' : 'message'} data-testid="message" data-id={message.id} data-status={mine ? message.status : undefined}>
+      <div className="message-head">
+        <span className="author">{message.author}</span> <time dateTime={new Date(message.createdAt).toISOString()}>{time}</time>
+        {message.editedAt !== undefined && !deleted && <span className="edited"> (edited)</span>}
+      </div>
+      {repliedTo && <blockquote className="reply-quote">↪ {repliedTo.author}: {repliedTo.deletedAt ? 'deleted message' : repliedTo.text.slice(0, 80)}</blockquote>}
+      <p className={deleted ? 'text deleted' : 'text'} data-testid="message-text">
+        {deleted ? 'Message deleted' : message.text}
+      </p>
+      <div className="message-foot">
+        {Object.entries(reactions).map(([emoji, users]) => (
+          <button
+            key={emoji}
+            type="button"
+            className={users.includes(me) ? 'reaction own' : 'reaction'}
+            aria-pressed={users.includes(me)}
+            aria-label={`${emoji} ${users.length}, ${users.join(', ')}`}
+            onClick={() => onReact(emoji)}
+          >
+            {emoji} {users.length}
+          </button>
+        ))}
+        {mine && (
+          <span className={`ticks ${message.status}`} data-testid="ticks" role="img" aria-label={TICKS[message.status].label}>
+            {TICKS[message.status].mark}
+          </span>
+        )}
+      </div>
+      {!deleted && (
+        <div className="actions" role="group" aria-label="Message actions">
+          {QUICK_REACTIONS.map((emoji) => (
+            <button key={emoji} type="button" onClick={() => onReact(emoji)} aria-label={`React ${emoji}`}>
+              {emoji}
+            </button>
+          ))}
+          <button type="button" onClick={onReply}>
+            Reply
+          </button>
+          {mine && (
+            <>
+              <button type="button" onClick={onEdit}>
+                Edit
+              </button>
+              <button type="button" onClick={onDelete}>
+                Delete
+              </button>
+            </>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}

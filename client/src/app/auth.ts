@@ -1,0 +1,37 @@
+import { devLogin } from '../sdk/ApiClient';
+import { Session } from '../sdk/Session';
+import type { SessionToken } from '../sdk/types';
+
+/** The signed-in user, kept in localStorage so a reload (even offline) stays signed in. */
+const KEY = 'parley.login';
+
+export function storedLogin(): SessionToken | null {
+  try {
+    const value = JSON.parse(localStorage.getItem(KEY) ?? 'null') as SessionToken | null;
+    return value && typeof value.userId === 'string' && typeof value.token === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export const saveLogin = (login: SessionToken): void => localStorage.setItem(KEY, JSON.stringify(login));
+export const forgetLogin = (): void => localStorage.removeItem(KEY);
+
+export async function login(userId: string, name?: string): Promise<SessionToken> {
+  const token = await devLogin(location.origin, userId, name);
+  saveLogin(token);
+  return token;
+}
+
+export function sessionFor(login: SessionToken): Session {
+  const wsProtocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return new Session({
+    url: `${wsProtocol}//${location.host}/sync`,
+    apiBase: location.origin,
+    identity: { userId: login.userId, name: login.name },
+    token: login,
+    // Dev login doubles as the refresh: a real deployment plugs its own token endpoint in here.
+    fetchToken: () => devLogin(location.origin, login.userId, login.name),
+    onToken: saveLogin,
+  });
+}

@@ -1,0 +1,26 @@
+import { useEffect, useState } from 'react';
+
+/** `#/c/<id>`, `#/inbox`, `#/prefs` or home: routes that work offline and survive a reload. */
+export type Route = { page: 'home' } | { page: 'conversation'; id: string } | { page: 'inbox' } | { page: 'prefs' };
+
+export function parseRoute(hash: string): Route {
+  const conversation = /^#\/c\/([A-Za-z0-9_.-]{1,64})$/.exec(hash);
+  if (conversation) return { page: 'conversation', id: conversation[1]! };
+  if (hash === '#/inbox') return { page: 'inbox' };
+  if (hash === '#/prefs') return { page: 'prefs' };
+  return { page: 'home' };
+}
+
+export const go = (hash: string): void => {
+  location.hash = hash;
+};
+
+export function useHashRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parseRoute(location.hash));
+    window.addEventListener('hashchange', update);
+    return () => window.removeEventListener('hashchange', update);
+  }, []);
+  return route;
+}

@@ -1,0 +1,193 @@
+import * as Y from 'yjs';
+import {
+  appendMessage,
+  conversationParts,
+  editMessage,
+  findMessage,
+  MessageText,
+  messageToJSON,
+  readMeta,
+  readMembers,
+  readReceipts,
+  setReaction,
+  setRead,
+  softDeleteMessage,
+  unreadCount,
+  type Attachment,
+  type ConversationMeta,
+  type Member,
+  type ReadReceipt,
+} from '@parley/schema';
+import { covers, itemId } from './AckVector';
+import type { DocReplica } from './DocReplica';
+import { Emitter } from './Emitter';
+import { newId } from './ids';
+import { awarenessUsers } from './awarenessUsers';
+import type { MessageView } from './types';
+
+export interface ConversationSnapshot {
+  id: string;
+  meta: ConversationMeta | null;
+  members: Record<string, Member>;
+  /** Display order, oldest first. */
+  messages: MessageView[];
+  reads: Record<string, ReadReceipt>;
+  /** Other users typing right now. */
+  typing: string[];
+  /** Other users with this conversation open right now. */
+  here: string[];
+  unread: number;
+  /** Own messages committed to IndexedDB that the server has not acknowledged (status `pending`). */
+  pending: number;
+  /** Own messages not yet committed to IndexedDB (status `saving`). */
+  saving: number;
+  lastMessage: MessageView | null;
+  /** The first sync with the server on the current connection is done. */
+  synced: boolean;
+}
+
+/** How long a typing signal lasts without another keystroke. */
+const TYPING_IDLE_MS = 4_000;
+
+/** Typed operations and derived state over one `conversation:<id>` document. */
+export class ConversationHandle extends Emitter<{ change: void }> {
+  private version = 0;
+  private cached: { version: number; snapshot: ConversationSnapshot } | null = null;
+  /** The expensive part (messages and their states), recomputed only when content changed, not on awareness. */
+  private content: { version: number; value: Pick<ConversationSnapshot, 'meta' | 'members' | 'messages' | 'reads' | 'unread' | 'pending' | 'saving' | 'lastMessage'> } | null = null;
+  private typingTimer: ReturnType<typeof setTimeout> | null = null;
+  private unsubscribe: () => void;
+
+  constructor(
+    readonly id: string,
+    readonly replica: DocReplica,
+    private readonly me: string,
+  ) {
+    super();
+    this.unsubscribe = replica.on('change', () => {
+      this.version++;
+      this.emit('change', undefined);
+    });
+  }
+
+  private get doc(): Y.Doc {
+    return this.replica.doc;
+  }
+
+  snapshot(): ConversationSnapshot {
+    if (this.cached?.version === this.version) return this.cached.snapshot;
+    const snapshot = this.compute();
+    this.cached = { version: this.version, snapshot };
+    return snapshot;
+  }
+
+  /** Sends a message; returns its id at once (`saving`, then `pending` once in IndexedDB, `sent` once acknowledged). */
+  send(text: string, options: { replyTo?: string; attachments?: Attachment[] } = {}): string {
+    MessageText.parse(text);
+    const id = newId();
+    appendMessage(this.doc, { id, author: this.me, text, ...options });
+    this.setTyping(false);
+    return id;
+  }
+
+  reply(messageId: string, text: string): string {
+    return this.send(text, { replyTo: messageId });
+  }
+
+  edit(messageId: string, text: string): boolean {
+    MessageText.parse(text);
+    if (!this.isOwn(messageId)) return false;
+    return editMessage(this.doc, messageId, text);
+  }
+
+  /** Soft deletion of an own message: the entry stays, its text goes. */
+  remove(messageId: string): boolean {
+    if (!this.isOwn(messageId)) return false;
+    return softDeleteMessage(this.doc, messageId);
+  }
+
+  react(messageId: string, emoji: string, on = true): boolean {
+    return setReaction(this.doc, messageId, this.me, emoji, on);
+  }
+
+  toggleReaction(messageId: string, emoji: string): boolean {
+    const reactions = findMessage(this.doc, messageId)?.map.get('reactions');
+    const on = !(reactions instanceof Y.Map && reactions.has(`${this.me}:${emoji}`));
+    return this.react(messageId, emoji, on);
+  }
+
+  /** Moves the own read receipt forward to `messageId` (default: the last message); never backward. */
+  markRead(messageId?: string): boolean {
+    const messages = conversationParts(this.doc).messages;
+    const target = messageId ?? (messages.length > 0 ? (messages.get(messages.length - 1).get('id') as string) : undefined);
+    if (!target) return false;
+    const at = findMessage(this.doc, target);
+    if (!at) return false;
+    const current = readReceipts(this.doc)[this.me];
+    if (current) {
+      if (current.messageId === target) return false;
+      const currentAt = findMessage(this.doc, current.messageId);
+      if (currentAt && currentAt.index >= at.index) return false;
+    }
+    setRead(this.doc, this.me, target);
+    return true;
+  }
+
+  /** Typing on/off; `on` turns itself off after a few idle seconds. */
+  setTyping(on: boolean): void {
+    if (this.typingTimer) clearTimeout(this.typingTimer);
+    this.typingTimer = on ? setTimeout(() => this.setTyping(false), TYPING_IDLE_MS) : null;
+    this.replica.setTyping(on);
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    if (this.typingTimer) clearTimeout(this.typingTimer);
+    this.clear();
+  }
+
+  private isOwn(messageId: string): boolean {
+    return findMessage(this.doc, messageId)?.map.get('author') === this.me;
+  }
+
+  private compute(): ConversationSnapshot {
+    if (this.content?.version !== this.replica.contentVersion) this.content = { version: this.replica.contentVersion, value: this.computeContent() };
+    const users = awarenessUsers(this.replica.awareness, this.me);
+    return { id: this.id, ...this.content.value, typing: users.typing, here: users.here, synced: this.replica.serverSynced };
+  }
+
+  private computeContent(): Pick<ConversationSnapshot, 'meta' | 'members' | 'messages' | 'reads' | 'unread' | 'pending' | 'saving' | 'lastMessage'> {
+    const doc = this.doc;
+    const reads = readReceipts(doc);
+    const maps = conversationParts(doc).messages.toArray();
+    const indexOf = new Map<string, number>();
+    maps.forEach((map, index) => indexOf.set(map.get('id') as string, index));
+    const receipts: [string, number][] = [];
+    for (const [user, receipt] of Object.entries(reads)) {
+      if (user !== this.me && indexOf.has(receipt.messageId)) receipts.push([user, indexOf.get(receipt.messageId)!]);
+    }
+    let pending = 0;
+    let saving = 0;
+    const messages = maps.map((map, index): MessageView => {
+      const message = messageToJSON(map);
+      const readBy = receipts.filter(([, at]) => at >= index).map(([user]) => user);
+      if (message.author !== this.me) return { ...message, status: 'sent', readBy };
+      const id = itemId(map);
+      if (id !== null && covers(this.replica.ack, id)) return { ...message, status: readBy.length > 0 ? 'read' : 'sent', readBy };
+      const durable = id !== null && this.replica.isLocallyDurable(id);
+      if (durable) pending++;
+      else saving++;
+      return { ...message, status: durable ? 'pending' : 'saving', readBy };
+    });
+    return {
+      meta: readMeta(doc),
+      members: readMembers(doc),
+      messages,
+      reads,
+      unread: unreadCount(messages, this.me, reads[this.me]),
+      pending,
+      saving,
+      lastMessage: messages.at(-1) ?? null,
+    };
+  }
+}

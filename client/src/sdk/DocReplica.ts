@@ -1,0 +1,295 @@
+import * as Y from 'yjs';
+import { IndexeddbPersistence } from 'y-indexeddb';
+import type { HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import type { Awareness } from 'y-protocols/awareness';
+import { Emitter } from './Emitter';
+import { covers, hasUncovered, mergeVectors, vectorOfDoc, type StateVector } from './AckVector';
+import type { AttachGate } from './AttachGate';
+import { LocalDurability } from './LocalDurability';
+import type { MetaStore } from './MetaStore';
+import { ParleyProvider } from './ParleyProvider';
+import type { TabRelay } from './TabRelay';
+import type { Identity } from './types';
+
+export interface ReplicaOptions {
+  name: string;
+  /** Prefix of the IndexedDB database names, per user. */
+  storagePrefix: string;
+  meta: MetaStore | null;
+  relay: TabRelay | null;
+  /** Keep an IndexedDB replica (off in tests that want a memory-only client). */
+  persist: boolean;
+}
+
+export interface ReplicaLink {
+  socket: HocuspocusProviderWebsocket;
+  gate: AttachGate;
+  token: () => Promise<string>;
+  identity: Identity;
+}
+
+interface ReplicaEvents extends Record<string, unknown> {
+  /** Content, acknowledgement, awareness or sync state changed. */
+  change: void;
+  /** The server closed this document for the given reason. */
+  closed: string;
+  authenticationFailed: string;
+  /** The replica was dropped and rebuilt: listeners holding the old doc must rebind. */
+  reset: void;
+}
+
+/**
+ * One document: a Y.Doc, its IndexedDB replica (loaded before the network),
+ * its provider on the session's shared socket, and the acknowledged state
+ * vector that tells which local changes the server holds.
+ */
+export class DocReplica extends Emitter<ReplicaEvents> {
+  doc = new Y.Doc();
+  provider: ParleyProvider | null = null;
+  ack: StateVector = new Map();
+  /** Bumped when the document or its acknowledgement changes (not on awareness), so views cache by it. */
+  contentVersion = 0;
+  /** First sync with the server done on the current connection. */
+  serverSynced = false;
+  /** The server refused this document at authentication (not a member, say). */
+  refused = false;
+  private persistence: IndexeddbPersistence | null = null;
+  /** What is committed to IndexedDB; null without a local replica. */
+  private durability: LocalDurability | null = null;
+  private link: ReplicaLink | null = null;
+  private leaveRelay: (() => void) | null = null;
+  private typing = false;
+  private ackWrite: ReturnType<typeof setTimeout> | null = null;
+  private loaded: Promise<void>;
+  private destroyed = false;
+
+  constructor(readonly options: ReplicaOptions) {
+    super();
+    this.loaded = this.load();
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Resolves once the local replica is in memory; works with no network. */
+  whenLoaded(): Promise<void> {
+    return this.loaded;
+  }
+
+  get awareness(): Awareness | null {
+    return this.provider?.awareness ?? null;
+  }
+
+  get unsyncedChanges(): number {
+    return this.provider?.unsyncedChanges ?? 0;
+  }
+
+  /**
+   * The item is committed to this device's IndexedDB replica. Always true
+   * without a replica (`persist: false`): there is no local write to wait for.
+   */
+  isLocallyDurable(id: Y.ID): boolean {
+    if (!this.keepsLocalReplica) return true;
+    return this.durability !== null && covers(this.durability.vector, id);
+  }
+
+  /** Something local the server has not acknowledged. */
+  get hasLocalChanges(): boolean {
+    return hasUncovered(this.doc, this.ack);
+  }
+
+  private get keepsLocalReplica(): boolean {
+    return this.options.persist && typeof indexedDB !== 'undefined';
+  }
+
+  private async load(): Promise<void> {
+    const { storagePrefix, name, meta } = this.options;
+    this.doc.on('update', this.onUpdate);
+    this.doc.on('afterTransaction', this.onTransaction);
+    if (this.keepsLocalReplica) {
+      this.persistence = new IndexeddbPersistence(`${storagePrefix}:${name}`, this.doc);
+      const durability = new LocalDurability(this.doc, this.persistence, this.onDurable);
+      this.durability = durability;
+      const [, ack] = await Promise.all([this.persistence.whenSynced, meta?.readAck(name) ?? new Map()]);
+      mergeVectors(this.ack, ack);
+      durability.start();
+    }
+    if (this.destroyed) return;
+    if (this.options.relay) {
+      this.leaveRelay = this.options.relay.join(name, {
+        doc: () => this.doc,
+        mergeAck: (vector) => this.mergeAck(vector, false),
+        resetFromPeer: () => void this.reset(false),
+      });
+    }
+    this.emit('change', undefined);
+  }
+
+  /** Attaches to the session's socket. Call after `whenLoaded` so the first sync sends only the difference. */
+  connect(link: ReplicaLink): void {
+    this.link = link;
+    if (this.destroyed) return;
+    const provider = new ParleyProvider(
+      { name: this.name, document: this.doc, websocketProvider: link.socket, token: link.token },
+      link.gate,
+    );
+    this.provider = provider;
+    provider.awareness?.setLocalState({ user: { id: link.identity.userId, name: link.identity.name }, typing: this.typing });
+    provider.on('synced', () => {
+      this.serverSynced = true;
+      this.emit('change', undefined);
+    });
+    provider.on('unsyncedChanges', ({ number }: { number: number }) => {
+      // Every update sent so far is acknowledged, so stored: the whole document is.
+      if (number === 0) this.mergeAck(vectorOfDoc(this.doc), true);
+      this.emit('change', undefined);
+    });
+    provider.on('close', ({ event }: { event: { reason?: string } }) => {
+      this.serverSynced = false;
+      this.emit('change', undefined);
+      if (event.reason) this.emit('closed', event.reason);
+    });
+    provider.on('authenticated', () => {
+      this.refused = false;
+    });
+    provider.on('authenticationFailed', ({ reason }: { reason: string }) => {
+      this.refused = true;
+      this.emit('authenticationFailed', reason);
+      this.emit('change', undefined);
+    });
+    provider.awareness?.on('change', this.onAwareness);
+    provider.attach();
+  }
+
+  setTyping(typing: boolean): void {
+    this.typing = typing;
+    this.provider?.setAwarenessField('typing', typing);
+  }
+
+  /** Resolves once the first sync with the server completed (use with a timeout). */
+  whenServerSynced(): Promise<void> {
+    if (this.serverSynced) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.on('change', () => {
+        if (this.serverSynced) {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Merges news of what the server holds; `share` tells other tabs too. */
+  mergeAck(vector: StateVector, share: boolean): void {
+    if (!mergeVectors(this.ack, vector)) return;
+    if (share) this.options.relay?.publishAck(this.name, this.ack);
+    this.scheduleAckWrite();
+    this.contentVersion++;
+    this.emit('change', undefined);
+  }
+
+  /**
+   * Drops the local replica (memory and IndexedDB) and resyncs from the
+   * server: the recovery from a refused update, whose bytes would otherwise
+   * be resent and refused forever. `tellTabs` makes other tabs do the same.
+   */
+  async reset(tellTabs = true): Promise<void> {
+    if (this.destroyed) return;
+    if (tellTabs) this.options.relay?.publishReset(this.name);
+    this.teardownProvider();
+    this.leaveRelay?.();
+    this.doc.off('update', this.onUpdate);
+    this.doc.off('afterTransaction', this.onTransaction);
+    this.closeDurability();
+    await this.persistence?.clearData();
+    this.persistence = null;
+    await this.options.meta?.deleteAck(this.name);
+    this.doc.destroy();
+    this.doc = new Y.Doc();
+    this.ack = new Map();
+    this.contentVersion++;
+    this.serverSynced = false;
+    this.loaded = this.load();
+    await this.loaded;
+    this.emit('reset', undefined);
+    if (this.link) this.connect(this.link);
+  }
+
+  /** Stops syncing and deletes the local replica: the user lost access to the document. */
+  async discard(): Promise<void> {
+    if (this.ackWrite) clearTimeout(this.ackWrite);
+    this.ackWrite = null;
+    const persistence = this.persistence;
+    this.persistence = null;
+    await this.destroy();
+    await persistence?.clearData();
+    await this.options.meta?.deleteAck(this.name);
+  }
+
+  /** Stops syncing and closes the IndexedDB replica; resolves once the last writes landed. */
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    this.teardownProvider();
+    this.leaveRelay?.();
+    this.doc.off('update', this.onUpdate);
+    this.doc.off('afterTransaction', this.onTransaction);
+    this.closeDurability();
+    this.clear();
+    const writes: Promise<unknown>[] = [];
+    if (this.ackWrite) {
+      clearTimeout(this.ackWrite);
+      this.ackWrite = null;
+      if (this.options.meta) writes.push(this.options.meta.writeAck(this.name, this.ack));
+    }
+    if (this.persistence) writes.push(this.persistence.destroy());
+    await Promise.all(writes);
+  }
+
+  private teardownProvider(): void {
+    if (!this.provider) return;
+    this.provider.awareness?.off('change', this.onAwareness);
+    this.provider.destroy();
+    this.provider = null;
+  }
+
+  private onUpdate = (update: Uint8Array, origin: unknown): void => {
+    const relay = this.options.relay;
+    if (relay && !relay.isOrigin(origin)) relay.publishUpdate(this.name, update);
+    this.contentVersion++;
+    this.emit('change', undefined);
+  };
+
+  /**
+   * A transaction from the server: for every client it advanced, the server
+   * holds that client's items up to the new clock (Yjs integrates a client's
+   * items in order). `encodeStateVectorFromUpdate` is no help here: it only
+   * counts clients whose items in the update start at clock 0.
+   */
+  private onTransaction = (transaction: Y.Transaction): void => {
+    if (!this.provider || transaction.origin !== this.provider) return;
+    const advanced: StateVector = new Map();
+    for (const [client, clock] of transaction.afterState) if ((transaction.beforeState.get(client) ?? 0) < clock) advanced.set(client, clock);
+    if (advanced.size > 0) this.mergeAck(advanced, false);
+  };
+
+  private onAwareness = (): void => this.emit('change', undefined);
+
+  private onDurable = (): void => {
+    this.contentVersion++;
+    this.emit('change', undefined);
+  };
+
+  private closeDurability(): void {
+    this.durability?.close();
+    this.durability = null;
+  }
+
+  private scheduleAckWrite(): void {
+    if (this.ackWrite || !this.options.meta) return;
+    this.ackWrite = setTimeout(() => {
+      this.ackWrite = null;
+      void this.options.meta?.writeAck(this.name, this.ack);
+    }, 50);
+  }
+}

@@ -1,0 +1,68 @@
+import { decodeVector, encodeVector, type StateVector } from './AckVector';
+
+/**
+ * A small IndexedDB store beside the y-indexeddb replicas: the acknowledged
+ * state vector of each document, so `pending` survives a reload offline, and
+ * the ids of the user's conversations, so the list shows with no network.
+ */
+const STORE = 'meta';
+
+export class MetaStore {
+  private db: Promise<IDBDatabase | null>;
+
+  constructor(readonly dbName: string) {
+    this.db = new Promise((resolve) => {
+      if (typeof indexedDB === 'undefined') return resolve(null);
+      const request = indexedDB.open(dbName, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => resolve(null);
+    });
+  }
+
+  async readAck(docName: string): Promise<StateVector> {
+    return decodeVector(await this.get(`ack:${docName}`));
+  }
+
+  writeAck(docName: string, vector: StateVector): Promise<void> {
+    return this.put(`ack:${docName}`, encodeVector(vector));
+  }
+
+  deleteAck(docName: string): Promise<void> {
+    return this.put(`ack:${docName}`, undefined);
+  }
+
+  async readConversationIds(): Promise<string[]> {
+    const value = await this.get('conversations');
+    return Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : [];
+  }
+
+  writeConversationIds(ids: string[]): Promise<void> {
+    return this.put('conversations', ids);
+  }
+
+  private async get(key: string): Promise<unknown> {
+    const db = await this.db;
+    if (!db) return undefined;
+    return new Promise((resolve) => {
+      const request = db.transaction(STORE, 'readonly').objectStore(STORE).get(key);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => resolve(undefined);
+    });
+  }
+
+  private async put(key: string, value: unknown): Promise<void> {
+    const db = await this.db;
+    if (!db) return;
+    await new Promise<void>((resolve) => {
+      const tx = db.transaction(STORE, 'readwrite');
+      if (value === undefined) tx.objectStore(STORE).delete(key);
+      else tx.objectStore(STORE).put(value, key);
+      tx.oncomplete = tx.onerror = tx.onabort = () => resolve();
+    });
+  }
+
+  async close(): Promise<void> {
+    (await this.db)?.close();
+  }
+}

@@ -1,0 +1,71 @@
+import { HocuspocusProvider, WebSocketStatus, type HocuspocusProviderConfiguration } from '@hocuspocus/provider';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import type { AttachGate } from './AttachGate';
+
+/** y-protocols message ids: Hocuspocus `Sync` message, sync step 2. */
+const MESSAGE_SYNC = 0;
+const SYNC_STEP_2 = 1;
+
+/**
+ * A Hocuspocus provider with two changes:
+ *
+ * - Its authentication waits for a slot in the session's AttachGate, so
+ *   documents attach to the shared socket in batches, on the first connection
+ *   and on every reconnection alike.
+ * - It sends no incremental update until it has sent its sync step 2 on the
+ *   current connection. Provider 4.8 queues updates made while the socket is
+ *   down (and may drop part of that queue on a retry), then flushes them before
+ *   the handshake: the server would get an update whose earlier clocks it has
+ *   never seen and refuse it (missing dependency). Held-back updates lose
+ *   nothing: the step 2 reply carries everything the server lacks.
+ */
+export class ParleyProvider extends HocuspocusProvider {
+  private gate: AttachGate | null = null;
+  private handshakeDone = false;
+
+  constructor(configuration: HocuspocusProviderConfiguration, gate: AttachGate) {
+    super(configuration);
+    this.gate = gate;
+    const release = () => gate.release(this);
+    this.on('authenticated', release);
+    this.on('authenticationFailed', release);
+    this.on('close', () => {
+      this.handshakeDone = false;
+    });
+  }
+
+  override async onOpen(event: Event): Promise<void> {
+    this.handshakeDone = false;
+    if (this.gate && !(await this.gate.admit(this))) return;
+    // The socket may have closed while this document waited its turn.
+    if (!this.isAttached || this.configuration.websocketProvider.status !== WebSocketStatus.Connected) {
+      this.gate?.release(this);
+      return;
+    }
+    return super.onOpen(event);
+  }
+
+  override send(message: Parameters<HocuspocusProvider['send']>[0], args: Record<string, unknown>): void {
+    const socket = this.configuration.websocketProvider.webSocket;
+    // A closing socket queues what it is given and replays it after the next handshake: hold back instead.
+    if (socket && socket.readyState !== socket.OPEN) this.handshakeDone = false;
+    if (args.update instanceof Uint8Array && !this.handshakeDone) {
+      // documentUpdateHandler counted this update as waiting for an answer; none will come.
+      this.unsyncedChanges = Math.max(0, this.unsyncedChanges - 1);
+      return;
+    }
+    super.send(message, args);
+    if (!this.handshakeDone && args.encoder && isSyncStep2(encoding.toUint8Array(args.encoder as encoding.Encoder))) this.handshakeDone = true;
+  }
+}
+
+function isSyncStep2(bytes: Uint8Array): boolean {
+  try {
+    const decoder = decoding.createDecoder(bytes);
+    decoding.readVarString(decoder);
+    return decoding.readVarUint(decoder) === MESSAGE_SYNC && decoding.readVarUint(decoder) === SYNC_STEP_2;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,25 @@
+import { UpdateRejection } from '@parley/schema';
+import type { DocReplica } from './DocReplica';
+import type { SdkError } from './types';
+
+/**
+ * The decided recovery from a refused update. The server closed this
+ * document because an update broke a rule; the provider will not reopen it
+ * and the refused bytes would be resent on every resync. So: surface the
+ * error, drop the document's local replica, and resync it from the server.
+ * A document refused again within `minIntervalMs` waits that long first.
+ */
+const rejections: ReadonlySet<string> = new Set(Object.values(UpdateRejection));
+
+export const isRejection = (reason: string): boolean => rejections.has(reason);
+
+export function recoverFromRejections(replica: DocReplica, report: (error: SdkError) => void, minIntervalMs = 2_000): () => void {
+  let lastReset = 0;
+  return replica.on('closed', (reason) => {
+    if (!isRejection(reason)) return;
+    report({ docName: replica.name, reason, recovery: 'replica-reset', at: Date.now() });
+    const wait = Math.max(0, lastReset + minIntervalMs - Date.now());
+    lastReset = Date.now() + wait;
+    setTimeout(() => void replica.reset(), wait);
+  });
+}

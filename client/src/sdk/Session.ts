@@ -1,0 +1,418 @@
+import { HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider';
+import { AuthFailure, conversationDocName, DEFAULTS, inboxDocName, inboxParts, parseDocName, type ConversationListItem, type PresenceEntry } from '@parley/schema';
+import { ApiClient } from './ApiClient';
+import { AttachGate } from './AttachGate';
+import { ConversationHandle } from './ConversationHandle';
+import { DocReplica, type ReplicaLink } from './DocReplica';
+import { Emitter } from './Emitter';
+import { InboxHandle } from './InboxHandle';
+import { MetaStore } from './MetaStore';
+import { recoverFromRejections } from './RejectionRecovery';
+import { TabRelay } from './TabRelay';
+import { TokenSource } from './TokenSource';
+import type { ConnectionState, ConnectionStatus, Identity, SdkError, SessionToken, TokenFetcher } from './types';
+
+export interface SessionOptions {
+  /** The sync endpoint, `ws://HOST:PORT/sync`. */
+  url: string;
+  /** Origin of the HTTP API, e.g. `http://HOST:PORT` (the API lives under `/api`). */
+  apiBase: string;
+  /** Who is signed in; known without network, so a session starts offline. */
+  identity: Identity;
+  /** Gets a fresh token (called before the cached one expires and after a 401). */
+  fetchToken: TokenFetcher;
+  /** A token already in hand (from storage after a reload). */
+  token?: SessionToken | null;
+  /** Called with every new token, to keep it across reloads. */
+  onToken?: (token: SessionToken) => void;
+  /** `WebSocket` from the `ws` package on Node. */
+  WebSocketPolyfill?: unknown;
+  /** IndexedDB database name prefix; default `parley:<userId>`. */
+  storagePrefix?: string;
+  /** Keep IndexedDB replicas; default true when IndexedDB exists. */
+  persist?: boolean;
+  /** Share live state with other tabs of this user; default true when BroadcastChannel exists. */
+  tabRelay?: boolean;
+  /** Documents authenticating at once on the socket (Hocuspocus refuses more than 100). */
+  attachBatch?: number;
+  /** How often the conversation list and presence are refreshed over HTTP. */
+  pollMs?: number;
+  /** Follow the browser's online/offline events. Default true in a browser. */
+  watchNetwork?: boolean;
+}
+
+interface SessionEvents extends Record<string, unknown> {
+  /** Something the app shows changed (coalesced per microtask). */
+  change: void;
+  error: SdkError;
+}
+
+export interface ConversationEntry {
+  id: string;
+  title: string;
+  kind: string;
+  members: string[];
+  lastMessage: { author: string; text: string; at: number } | null;
+  unread: number;
+  pending: number;
+  /** Some other member is online. */
+  online: boolean;
+}
+
+/**
+ * One signed-in user: a token, one socket multiplexing every document, a
+ * replica per document opened from IndexedDB before the network, and the
+ * handles the app works with. Framework-free: runs in a browser and on Node.
+ */
+export class Session extends Emitter<SessionEvents> {
+  readonly identity: Identity;
+  readonly tokens: TokenSource;
+  readonly api: ApiClient;
+  readonly inbox: InboxHandle;
+  readonly errors: SdkError[] = [];
+  private readonly socket: HocuspocusProviderWebsocket;
+  private readonly gate: AttachGate;
+  private readonly meta: MetaStore | null;
+  private readonly relay: TabRelay | null;
+  private readonly replicas = new Map<string, DocReplica>();
+  private readonly conversations = new Map<string, ConversationHandle>();
+  private readonly listInfo = new Map<string, ConversationListItem>();
+  private readonly presence = new Map<string, PresenceEntry>();
+  /** Conversations the server refused (no longer a member): not reopened from lists. */
+  private readonly forgotten = new Set<string>();
+  private readonly link: ReplicaLink;
+  private readonly cleanups: (() => void)[] = [];
+  private readonly persistOptions: { persist: boolean; prefix: string };
+  private disconnectedOnce = false;
+  private forcedOffline = false;
+  private changeQueued = false;
+  private started = false;
+  private destroyed = false;
+
+  constructor(readonly options: SessionOptions) {
+    super();
+    this.identity = options.identity;
+    const prefix = options.storagePrefix ?? `parley:${options.identity.userId}`;
+    const persist = (options.persist ?? true) && typeof indexedDB !== 'undefined';
+    this.tokens = new TokenSource(options.fetchToken, options.token ?? null, 60_000, options.onToken);
+    this.api = new ApiClient(options.apiBase, this.tokens);
+    this.meta = persist ? new MetaStore(`${prefix}:meta`) : null;
+    this.relay = (options.tabRelay ?? true) && typeof BroadcastChannel !== 'undefined' ? new TabRelay(`${prefix}:relay`) : null;
+    this.gate = new AttachGate(options.attachBatch ?? Math.floor(DEFAULTS.maxPendingDocuments / 2));
+    this.socket = new HocuspocusProviderWebsocket({
+      url: options.url,
+      autoConnect: false,
+      ...(options.WebSocketPolyfill !== undefined && { WebSocketPolyfill: options.WebSocketPolyfill }),
+      // Reconnect quickly: a chat user notices a 30 s back-off.
+      delay: 500,
+      maxDelay: 5_000,
+      minDelay: 250,
+    });
+    this.link = { socket: this.socket, gate: this.gate, token: () => this.tokens.get(), identity: this.identity };
+    this.socket.on('status', () => this.changed());
+    this.socket.on('connect', () => {
+      this.disconnectedOnce = false;
+      void this.refreshFromServer();
+    });
+    this.socket.on('disconnect', () => {
+      this.disconnectedOnce = true;
+      this.gate.reset();
+      this.changed();
+    });
+    this.persistOptions = { persist, prefix };
+    this.inbox = new InboxHandle(this.openReplica(inboxDocName(this.identity.userId)));
+    this.inbox.on('change', () => this.openListedConversations());
+  }
+
+  /**
+   * Opens everything known locally (works offline, from the first paint),
+   * then connects. Resolves once the local replicas are loaded.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const id of (await this.meta?.readConversationIds()) ?? []) this.conversation(id);
+    await this.inbox.replica.whenLoaded();
+    this.openListedConversations();
+    await Promise.all([...this.replicas.values()].map((replica) => replica.whenLoaded()));
+    if (this.destroyed) return;
+    globalThis.performance?.mark?.('parley:replicas-loaded', { detail: { documents: this.replicas.size } });
+    this.watchNetwork();
+    const poll = setInterval(() => void this.refreshFromServer(), this.options.pollMs ?? 5_000);
+    this.cleanups.push(() => clearInterval(poll));
+    if (!this.forcedOffline) this.connectSocket();
+    this.changed();
+  }
+
+  /** The handle of a conversation, opening its replica if needed. */
+  conversation(id: string): ConversationHandle {
+    let handle = this.conversations.get(id);
+    if (!handle) {
+      this.forgotten.delete(id);
+      const replica = this.openReplica(conversationDocName(id));
+      handle = new ConversationHandle(id, replica, this.identity.userId);
+      this.conversations.set(id, handle);
+      handle.on('change', () => this.changed());
+      void this.meta?.writeConversationIds([...this.conversations.keys()]);
+      this.changed();
+    }
+    return handle;
+  }
+
+  hasConversation(id: string): boolean {
+    return this.conversations.has(id);
+  }
+
+  conversationIds(): string[] {
+    return [...this.conversations.keys()];
+  }
+
+  /** Conversations for a list view, most recent activity first. */
+  conversationList(): ConversationEntry[] {
+    const summaries = this.inbox.snapshot().conversations;
+    const entries = [...this.conversations.values()].map((handle): ConversationEntry => {
+      const snap = handle.snapshot();
+      const info = this.listInfo.get(handle.id);
+      const summary = summaries[handle.id];
+      const members = Object.keys(snap.members).length > 0 ? Object.keys(snap.members) : (info?.members ?? []);
+      const others = members.filter((m) => m !== this.identity.userId);
+      const last = snap.lastMessage
+        ? { author: snap.lastMessage.author, text: snap.lastMessage.deletedAt ? '(deleted)' : snap.lastMessage.text, at: snap.lastMessage.createdAt }
+        : (info?.lastMessage ?? summary?.lastMessage ?? null);
+      const kind = snap.meta?.kind ?? info?.kind ?? 'direct';
+      const title = (kind !== 'direct' && (snap.meta?.title || info?.title || summary?.title)) || others.join(', ') || snap.meta?.title || info?.title || handle.id;
+      return {
+        id: handle.id,
+        title,
+        kind,
+        members,
+        lastMessage: last,
+        unread: snap.messages.length > 0 || snap.synced ? snap.unread : (info?.unread ?? summary?.unread ?? 0),
+        pending: snap.pending,
+        online: others.some((user) => this.isOnline(user)),
+      };
+    });
+    return entries.sort((a, b) => (b.lastMessage?.at ?? 0) - (a.lastMessage?.at ?? 0) || a.id.localeCompare(b.id));
+  }
+
+  /** Online: present on a shared document right now, or so says the presence API. */
+  isOnline(userId: string): boolean {
+    for (const handle of this.conversations.values()) if (handle.snapshot().here.includes(userId)) return true;
+    return this.presence.get(userId)?.online ?? false;
+  }
+
+  connection(): ConnectionStatus {
+    let pendingMessages = 0;
+    let savingMessages = 0;
+    for (const handle of this.conversations.values()) {
+      const snap = handle.snapshot();
+      pendingMessages += snap.pending;
+      savingMessages += snap.saving;
+    }
+    let docsWithLocalChanges = 0;
+    for (const replica of this.replicas.values()) if (replica.hasLocalChanges) docsWithLocalChanges++;
+    return { state: this.connectionState(), pendingMessages, savingMessages, docsWithLocalChanges };
+  }
+
+  private connectionState(): ConnectionState {
+    if (this.forcedOffline) return 'offline';
+    const ws = this.socket.webSocket;
+    // The provider still says "connected" while a close is under way: trust the socket itself.
+    if (this.socket.status === WebSocketStatus.Connected && ws && ws.readyState === ws.OPEN) {
+      for (const replica of this.replicas.values()) {
+        if (replica.refused) continue;
+        if (!replica.serverSynced || replica.unsyncedChanges > 0 || replica.hasLocalChanges) return 'syncing';
+      }
+      return 'synced';
+    }
+    return this.disconnectedOnce ? 'offline' : 'connecting';
+  }
+
+  /** Resolves when every document is synced and acknowledged. */
+  whenSynced(): Promise<void> {
+    return this.waitFor(() => this.connection().state === 'synced');
+  }
+
+  waitFor(test: () => boolean): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.on('change', () => {
+        if (test()) {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Starts a direct conversation with another user (get-or-create). */
+  async startDirect(otherUserId: string): Promise<string> {
+    const { id } = await this.api.createConversation({ members: [this.identity.userId, otherUserId], kind: 'direct' });
+    this.conversation(id);
+    void this.refreshFromServer();
+    return id;
+  }
+
+  /** Drops the connection on purpose (and keeps it down until `goOnline`). */
+  goOffline(): void {
+    this.forcedOffline = true;
+    this.socket.disconnect();
+    this.changed();
+  }
+
+  goOnline(): void {
+    this.forcedOffline = false;
+    if (this.started) this.connectSocket();
+    this.changed();
+  }
+
+  /**
+   * Connects, or reconnects once a close under way has landed: the provider's
+   * `connect()` returns early while its status still says connected, which
+   * would leave the socket down for good after a quick offline/online flip.
+   */
+  private connectSocket(): void {
+    const ws = this.socket.webSocket;
+    if (this.socket.status === WebSocketStatus.Connected && ws && ws.readyState !== ws.OPEN) {
+      const once = () => {
+        this.socket.off('disconnect', once);
+        if (!this.forcedOffline && !this.destroyed) void this.socket.connect();
+      };
+      this.socket.on('disconnect', once);
+      return;
+    }
+    void this.socket.connect();
+  }
+
+  /**
+   * A fresh socket: after a document was refused, the server does not take
+   * that document again on the same socket.
+   */
+  private reconnectSocket(): void {
+    if (this.forcedOffline || this.destroyed) return;
+    this.socket.disconnect();
+    this.connectSocket();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    for (const handle of this.conversations.values()) handle.dispose();
+    this.inbox.dispose();
+    const closing = [...this.replicas.values()].map((replica) => replica.destroy());
+    await this.settleSocket();
+    this.socket.destroy();
+    await Promise.all(closing);
+    this.relay?.close();
+    await this.meta?.close();
+    this.clear();
+  }
+
+  /**
+   * Closing a socket that is still connecting makes `ws` reject the
+   * provider's connection attempt where nobody handles it; let it settle first.
+   */
+  private async settleSocket(): Promise<void> {
+    const ws = this.socket.webSocket;
+    if (!ws || ws.readyState !== ws.CONNECTING) return;
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      ws.addEventListener('open', done, { once: true });
+      ws.addEventListener('close', done, { once: true });
+      ws.addEventListener('error', done, { once: true });
+      setTimeout(done, 2_000);
+    });
+  }
+
+  private openReplica(name: string): DocReplica {
+    const { persist, prefix } = this.persistOptions;
+    const replica = new DocReplica({ name, storagePrefix: prefix, meta: this.meta, relay: this.relay, persist });
+    this.replicas.set(name, replica);
+    replica.on('change', () => this.changed());
+    recoverFromRejections(replica, (error) => this.reportError(error));
+    replica.on('reset', () => this.reconnectSocket());
+    const refused = (reason: string) => {
+      const doc = parseDocName(name);
+      if (doc?.type === 'conversation' && reason === AuthFailure.forbidden) void this.forget(doc.id, reason);
+      else this.reportError({ docName: name, reason, recovery: 'none', at: Date.now() });
+    };
+    replica.on('authenticationFailed', refused);
+    replica.on('closed', (reason) => {
+      if (reason === AuthFailure.forbidden) refused(reason);
+    });
+    void replica.whenLoaded().then(() => {
+      if (!this.destroyed) replica.connect(this.link);
+    });
+    return replica;
+  }
+
+  private openListedConversations(): void {
+    const listed = inboxParts(this.inbox.replica.doc).conversations;
+    for (const id of listed.keys()) if (!this.conversations.has(id) && !this.forgotten.has(id)) this.conversation(id);
+  }
+
+  /** The server says this user may not open the conversation (removed from it): drop it and its local replica. */
+  private async forget(id: string, reason: string): Promise<void> {
+    const handle = this.conversations.get(id);
+    if (!handle) return;
+    this.forgotten.add(id);
+    this.conversations.delete(id);
+    this.listInfo.delete(id);
+    this.replicas.delete(handle.replica.name);
+    handle.dispose();
+    void this.meta?.writeConversationIds([...this.conversations.keys()]);
+    this.reportError({ docName: handle.replica.name, reason, recovery: 'forgotten', at: Date.now() });
+    await handle.replica.discard();
+  }
+
+  private async refreshFromServer(): Promise<void> {
+    if (this.destroyed || this.socket.status !== WebSocketStatus.Connected) return;
+    try {
+      const list = await this.api.listConversations();
+      for (const item of list) {
+        this.listInfo.set(item.id, item);
+        if (!this.forgotten.has(item.id)) this.conversation(item.id);
+      }
+      const others = new Set<string>();
+      for (const item of list) for (const member of item.members) if (member !== this.identity.userId) others.add(member);
+      if (others.size > 0) {
+        const presence = await this.api.presence([...others].slice(0, 64));
+        for (const [user, entry] of Object.entries(presence)) this.presence.set(user, entry);
+      }
+      this.changed();
+    } catch {
+      // Offline or server busy: the next poll or reconnect tries again.
+    }
+  }
+
+  private watchNetwork(): void {
+    if (!(this.options.watchNetwork ?? typeof window !== 'undefined') || typeof window === 'undefined') return;
+    const offline = () => this.goOffline();
+    const online = () => this.goOnline();
+    window.addEventListener('offline', offline);
+    window.addEventListener('online', online);
+    this.cleanups.push(() => {
+      window.removeEventListener('offline', offline);
+      window.removeEventListener('online', online);
+    });
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) this.forcedOffline = true;
+  }
+
+  private reportError(error: SdkError): void {
+    this.errors.push(error);
+    if (this.errors.length > 50) this.errors.shift();
+    this.emit('error', error);
+    this.changed();
+  }
+
+  /** Coalesces change notifications: many document updates, one re-render. */
+  private changed(): void {
+    if (this.changeQueued) return;
+    this.changeQueued = true;
+    queueMicrotask(() => {
+      this.changeQueued = false;
+      if (!this.destroyed) this.emit('change', undefined);
+    });
+  }
+}

@@ -1,0 +1,10 @@
+export { Session, type SessionOptions, type ConversationEntry } from './Session';
+export { ConversationHandle, type ConversationSnapshot } from './ConversationHandle';
+export { InboxHandle, type InboxSnapshot } from './InboxHandle';
+export { DocReplica } from './DocReplica';
+export { TabRelay } from './TabRelay';
+export { ApiClient, ApiError, devLogin, toEpochMs } from './ApiClient';
+export { TokenSource } from './TokenSource';
+export { isRejection } from './RejectionRecovery';
+export { newId } from './ids';
+export type * from './types';

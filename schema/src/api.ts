@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { DEFAULTS } from './defaults';
+import { Id } from './ids';
+import { Attachment, ConversationKind, EntityRef, MessageText } from './conversation';
+import type { ConversationSummary, Notification, Prefs } from './inbox';
+import { Channels } from './inbox';
+import type { Message } from './conversation';
+
+/** Request bodies and queries of the HTTP API. Unknown fields are refused. */
+
+export const DevLoginBody = z.strictObject({
+  userId: Id,
+  name: z.string().min(1).max(DEFAULTS.nameMaxLength).optional(),
+  roles: z.array(z.enum(['admin', 'service'])).optional(),
+});
+
+export const CreateConversationBody = z.strictObject({
+  members: z.array(Id).min(1).max(DEFAULTS.membersMaxPerCreate),
+  title: z.string().max(DEFAULTS.titleMaxLength).optional(),
+  kind: ConversationKind.optional(),
+  ref: EntityRef.optional(),
+  id: Id.optional(),
+});
+export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
+
+export const AddMemberBody = z.strictObject({ userId: Id, role: z.enum(['owner', 'member']).optional() });
+
+const intParam = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+export const HistoryQuery = z.strictObject({
+  before: Id.optional(),
+  limit: intParam(1, DEFAULTS.historyPageMax).optional(),
+});
+
+export const SendMessageBody = z.strictObject({
+  id: Id.optional(),
+  text: MessageText,
+  replyTo: Id.optional(),
+  attachments: z.array(Attachment).max(20).optional(),
+});
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+export const NotificationsQuery = z.strictObject({
+  unread: z.enum(['0', '1', 'true', 'false']).optional(),
+  limit: intParam(1, DEFAULTS.notificationsPageMax).optional(),
+  cursor: z.string().max(200).optional(),
+  archived: z.enum(['0', '1', 'true', 'false']).optional(),
+});
+
+export const PreferencesBody = z.strictObject({
+  channels: z.record(z.string().min(1).max(64), Channels).optional(),
+  muted: z.record(Id, z.number().int().nonnegative().nullable()).optional(),
+});
+export type PreferencesBody = z.infer<typeof PreferencesBody>;
+
+export const PushSubscriptionBody = z.strictObject({
+  endpoint: z.url().max(2048),
+  expirationTime: z.number().nullable().optional(),
+  keys: z.strictObject({ p256dh: z.string().max(256), auth: z.string().max(256) }),
+});
+export const PushUnsubscribeBody = z.strictObject({ endpoint: z.url().max(2048) });
+
+export const PresenceQuery = z.strictObject({
+  users: z
+    .string()
+    .max(64 * 65)
+    .transform((s) => s.split(',').filter(Boolean))
+    .pipe(z.array(Id).min(1).max(64)),
+});
+
+/** Response shapes. */
+export interface ConversationListItem {
+  id: string;
+  title: string;
+  kind: string;
+  members: string[];
+  lastMessage: ConversationSummary['lastMessage'];
+  unread: number;
+}
+export interface HistoryPage {
+  messages: Message[];
+  nextCursor: string | null;
+}
+export interface NotificationsPage {
+  notifications: Notification[];
+  nextCursor: string | null;
+}
+export type PreferencesResponse = Prefs;
+export interface PresenceEntry {
+  online: boolean;
+  lastSeenAt: number | null;
+}

@@ -1,0 +1,80 @@
+/**
+ * Every limit and timing Parley uses, in one place. Server and client read
+ * these; tests and benchmarks refer to them by name instead of repeating numbers.
+ */
+export const DEFAULTS = {
+  /** Ids of users, conversations, messages and notifications. */
+  idPattern: /^[A-Za-z0-9_.-]{1,64}$/,
+  idMaxLength: 64,
+
+  /** Message text, in UTF-8 bytes. */
+  messageTextMaxBytes: 16 * 1024,
+  /** One Yjs update, in bytes. */
+  updateMaxBytes: 1024 * 1024,
+  /** WebSocket frame limit: one update plus the protocol's envelope. */
+  wsMaxPayloadBytes: 1024 * 1024 + 4 * 1024,
+  /** HTTP request bodies. */
+  httpBodyMaxBytes: 1024 * 1024,
+  /** Display names and titles. */
+  nameMaxLength: 200,
+  titleMaxLength: 200,
+  emojiMaxLength: 32,
+  /** Members in one conversation created over HTTP. */
+  membersMaxPerCreate: 500,
+
+  historyPageDefault: 50,
+  historyPageMax: 200,
+  notificationsPageDefault: 50,
+  notificationsPageMax: 200,
+
+  /** Documents one WebSocket may hold open at once. */
+  documentsPerConnection: 500,
+  /** Open WebSockets per user, across every device and tab. */
+  connectionsPerUser: 20,
+  /** Sync and awareness messages per second per WebSocket (token bucket); past it the socket is read slower. */
+  messagesPerSecondPerConnection: 1000,
+  messagesBurstPerConnection: 5000,
+  /** A socket kept over the rate this long is closed as a flood (`rate-limited`). */
+  throttleMaxMs: 10_000,
+  /** New Yjs client ids one awareness message may claim (a provider sends one: its own); the rest are dropped. */
+  awarenessNewClientsPerMessage: 4,
+  /** Hocuspocus: documents waiting for authentication on one socket. */
+  maxPendingDocuments: 100,
+  /** Hocuspocus: bytes and messages queued before a document is authenticated. */
+  maxUnauthenticatedQueueBytes: 2 * 1024 * 1024,
+  maxUnauthenticatedQueueMessages: 500,
+  /** Hocuspocus: a socket silent this long is closed. */
+  connectionTimeoutMs: 30_000,
+
+  /** The update log of a document is folded into a snapshot past either bound. */
+  compactionMaxLogUpdates: 500,
+  compactionMaxLogBytes: 4 * 1024 * 1024,
+  compactionMaxLogAgeMs: 5 * 60_000,
+  compactionIntervalMs: 10_000,
+
+  /** Server-side writers keep a document open this long after their last write. */
+  serverWriterIdleMs: 30_000,
+
+  /** Dev login tokens. */
+  devTokenTtlSeconds: 24 * 3600,
+  /** Grace before closing a socket whose token expired, so the client can refresh. */
+  tokenExpiryGraceMs: 0,
+
+  /** Presence: a user counts as away once their last socket closed this long ago. */
+  presenceAwayAfterMs: 0,
+
+  /** Chat notifications: a burst of messages within this window is one recompute. */
+  chatNotifyDelayMs: 15,
+
+  /** Notifications clean-up. */
+  cleanupMaxAgeMs: 30 * 24 * 3600_000,
+  cleanupIntervalMs: 3600_000,
+  /** Outbox: how often pending events are retried, and how many times. */
+  outboxPollMs: 1_000,
+  outboxMaxAttempts: 10,
+
+  /** Graceful shutdown: how long SIGTERM waits for connections to drain. */
+  shutdownGraceMs: 5_000,
+} as const;
+
+export type Defaults = typeof DEFAULTS;

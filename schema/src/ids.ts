@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { DEFAULTS } from './defaults';
+
+/** User, conversation, message and notification ids share one grammar. */
+export const Id = z.string().regex(DEFAULTS.idPattern, 'must be 1-64 of [A-Za-z0-9_.-]');
+export type Id = z.infer<typeof Id>;
+
+export function isId(value: unknown): value is string {
+  return typeof value === 'string' && DEFAULTS.idPattern.test(value);
+}
+
+export type DocName =
+  | { type: 'conversation'; id: string }
+  | { type: 'inbox'; userId: string };
+
+export const conversationDocName = (id: string): string => `conversation:${id}`;
+export const inboxDocName = (userId: string): string => `inbox:${userId}`;
+
+/** Parses `conversation:<id>` or `inbox:<userId>`; anything else is null. */
+export function parseDocName(name: string): DocName | null {
+  const colon = name.indexOf(':');
+  if (colon < 0) return null;
+  const prefix = name.slice(0, colon);
+  const rest = name.slice(colon + 1);
+  if (!isId(rest)) return null;
+  if (prefix === 'conversation') return { type: 'conversation', id: rest };
+  if (prefix === 'inbox') return { type: 'inbox', userId: rest };
+  return null;
+}
+
+/** The conversation that `job.created` makes for a job. */
+export const jobConversationId = (jobId: string): string => `job-${jobId}`;

@@ -1,0 +1,156 @@
+/**
+ * One adapter per benchmarked server: how to make a conversation and connect
+ * a client. Parley needs conversations created over HTTP (membership is
+ * enforced); the baselines accept any room name, so creation is a no-op.
+ */
+import type { ChatClient, ConnectOptions } from './client';
+import { connectIo, joinManyIo } from './ioclient';
+import type { BenchServer, TargetName } from './server';
+import { connectWire } from './wiresubscriber';
+import { connectY, openManyY } from './yclient';
+
+/** A silent member that only reports which messages reached it. */
+export interface Subscriber {
+  /** Called with the ids (those matching the subscription's pattern) of messages that arrived. */
+  onIds: ((ids: string[]) => void) | null;
+  close(): void;
+}
+
+export interface Target {
+  name: TargetName;
+  server: BenchServer;
+  createConversation(members: readonly string[]): Promise<string>;
+  connect(user: string, conversation: string, options?: ConnectOptions): Promise<ChatClient>;
+  /** A client on any document (`inbox:<user>`); for the relay, a room of that name. */
+  connectDocument(user: string, documentName: string, options?: ConnectOptions): Promise<ChatClient>;
+  /**
+   * A silent subscriber as cheap for the load generator as the protocol allows (see wiresubscriber.ts).
+   * `pattern` (global) matches message ids; for wire subscribers it is searched in the raw update bytes.
+   */
+  subscribe(user: string, conversation: string, timeoutMs: number, pattern: RegExp): Promise<Subscriber>;
+  /** One connection holding many conversations open. */
+  openMany(user: string, conversations: readonly string[], timeoutMs: number): Promise<{ close(): void }>;
+  /**
+   * Writes `count` messages of history as `author`, in batches, without keeping anything open.
+   * Stops early once `deadlineMs` has passed; resolves with how many were written.
+   */
+  seed(conversation: string, author: string, count: number, options?: { text?: (i: number) => string; deadlineMs?: number }): Promise<number>;
+}
+
+export const SERVICE_USER = 'bench-service';
+/** Parley's create call takes this many members; the rest are added one by one. */
+const MEMBERS_PER_CREATE = 500;
+
+let counter = 0;
+const freshId = (prefix: string): string => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+async function api(server: BenchServer, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const token = await server.token(SERVICE_USER, ['service']);
+  const response = await fetch(`${server.httpUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, body: parsed };
+}
+
+async function createParleyConversation(server: BenchServer, members: readonly string[]): Promise<string> {
+  const first = members.slice(0, MEMBERS_PER_CREATE);
+  const created = await api(server, '/api/conversations', { members: first, title: 'bench', kind: 'group' });
+  const id = (created.body as { id?: unknown })?.id;
+  if ((created.status !== 201 && created.status !== 200) || typeof id !== 'string') {
+    throw new Error(`POST /api/conversations answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}`);
+  }
+  const rest = members.slice(MEMBERS_PER_CREATE);
+  for (let i = 0; i < rest.length; i += 20) {
+    await Promise.all(
+      rest.slice(i, i + 20).map(async (userId) => {
+        const added = await api(server, `/api/conversations/${id}/members`, { userId });
+        if (added.status >= 300) throw new Error(`adding ${userId} answered ${added.status}: ${JSON.stringify(added.body).slice(0, 200)}`);
+      }),
+    );
+  }
+  return id;
+}
+
+/** Seeding: batches for speed; 200 messages keep each update far under Parley's 1 MiB limit and its per-update validation cheap. */
+const SEED_BATCH = 200;
+const defaultText = (i: number): string => `history message ${i} lorem ipsum dolor sit amet`;
+
+export function makeTarget(server: BenchServer): Target {
+  const target: Target = {
+    name: server.name,
+    server,
+    async createConversation(members) {
+      if (server.name === 'parley') return createParleyConversation(server, members);
+      return freshId('c');
+    },
+    connect(user, conversation, options = {}) {
+      return target.connectDocument(user, `conversation:${conversation}`, options);
+    },
+    async connectDocument(user, documentName, options = {}) {
+      const token = await server.token(user);
+      if (server.name === 'socketio') return connectIo(user, { ...options, url: server.httpUrl, room: documentName, token });
+      return connectY(user, { ...options, url: server.wsUrl, documentName, token });
+    },
+    async subscribe(user, conversation, timeoutMs, pattern) {
+      const subscriber: Subscriber = { onIds: null, close: () => {} };
+      if (server.name === 'socketio') {
+        const client = await target.connect(user, conversation, { timeoutMs });
+        client.onMessage = (message) => {
+          pattern.lastIndex = 0;
+          if (pattern.test(message.id)) subscriber.onIds?.([message.id]);
+        };
+        subscriber.close = () => client.close();
+      } else {
+        const wire = await connectWire({ url: server.wsUrl, documentName: `conversation:${conversation}`, token: await server.token(user), timeoutMs });
+        wire.onUpdate = (frame) => {
+          // Yjs stores strings verbatim in updates: the ids are readable in the bytes.
+          const ids = frame.toString('latin1').match(pattern);
+          if (ids) subscriber.onIds?.(ids);
+        };
+        subscriber.close = () => wire.close();
+      }
+      return subscriber;
+    },
+    async openMany(user, conversations, timeoutMs) {
+      const token = await server.token(user);
+      const names = conversations.map((id) => `conversation:${id}`);
+      if (server.name === 'socketio') return joinManyIo({ url: server.httpUrl, token, rooms: names, timeoutMs });
+      return openManyY({ url: server.wsUrl, token, names, timeoutMs });
+    },
+    async seed(conversation, author, count, options = {}) {
+      const text = options.text ?? defaultText;
+      const deadline = performance.now() + (options.deadlineMs ?? Number.POSITIVE_INFINITY);
+      const writer = await target.connect(author, conversation, { timeoutMs: 600_000 });
+      try {
+        const prefix = freshId('h');
+        // A few batches in flight keep the pipe full without queueing the whole history in memory.
+        const inFlight = new Set<Promise<void>>();
+        for (let start = 0; start < count; start += SEED_BATCH) {
+          if (performance.now() > deadline) {
+            await Promise.all(inFlight);
+            return start;
+          }
+          const batch = [];
+          for (let i = start; i < Math.min(count, start + SEED_BATCH); i++) batch.push({ id: `${prefix}-${i}`, text: text(i) });
+          const sent = writer.sendBatch(batch).then(() => void inFlight.delete(sent));
+          inFlight.add(sent);
+          if (inFlight.size >= 4) await Promise.race(inFlight);
+        }
+        await Promise.all(inFlight);
+        return count;
+      } finally {
+        writer.close();
+      }
+    },
+  };
+  return target;
+}

@@ -1,0 +1,200 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Hocuspocus, type Extension } from '@hocuspocus/server';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CloseCode, DEFAULTS, UpdateRejection } from '@parley/schema';
+import type { Config } from './config';
+import { TokenVerifier } from './auth/TokenVerifier';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { SqliteStorage } from './storage/SqliteStorage';
+import type { Storage } from './storage/Storage';
+import { AccessPolicy } from './sync/AccessPolicy';
+import { AuthExtension } from './sync/AuthExtension';
+import { Compactor } from './sync/Compactor';
+import { DocumentInitializer } from './sync/DocumentInitializer';
+import { PersistenceExtension } from './sync/PersistenceExtension';
+import { ServerWriter } from './sync/ServerWriter';
+import { SocketSession } from './sync/SocketSession';
+import { SessionRegistry } from './sync/SessionRegistry';
+import { Throttle } from './sync/Throttle';
+import { ClientBindings } from './sync/validation/ClientBindings';
+import { ValidationExtension } from './sync/validation/ValidationExtension';
+import type { ConnectionContext } from './sync/context';
+import { Conversations } from './domain/Conversations';
+import { ChatNotifier } from './domain/notifications/ChatNotifier';
+import { EventProcessor } from './domain/notifications/EventProcessor';
+import { Notifications } from './domain/notifications/Notifications';
+import { Cleanup } from './domain/notifications/Cleanup';
+import { Presence } from './domain/Presence';
+import { NotificationExtension } from './sync/NotificationExtension';
+import { createHttpApp } from './http/createHttpApp';
+
+const SYNC_PATH = '/sync';
+
+function toUint8Array(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function toFetchRequest(request: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+  }
+  return new Request(new URL(request.url ?? '/', 'http://localhost'), { headers });
+}
+
+/**
+ * One Parley server: HTTP API, WebSocket sync and the web app on one port.
+ * Wires the parts together; each part lives in its own area.
+ */
+export class ParleyServer {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly storage: Storage;
+  readonly hocuspocus: Hocuspocus;
+  readonly writer: ServerWriter;
+  readonly conversations: Conversations;
+  readonly chat: ChatNotifier;
+  readonly events: EventProcessor;
+  readonly notifications: Notifications;
+  readonly presence: Presence;
+  readonly cleanup: Cleanup;
+  private readonly verifier: TokenVerifier;
+  private readonly compactor: Compactor;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<SocketSession>();
+  readonly registry = new SessionRegistry();
+  private http: FastifyInstance | null = null;
+  private accepting = true;
+
+  constructor(
+    readonly config: Config,
+    options: { logger?: Logger; storage?: Storage } = {},
+  ) {
+    this.logger = options.logger ?? createLogger(config.logLevel);
+    this.metrics = createMetrics(() => this.hocuspocus.getDocumentsCount());
+    this.storage = options.storage ?? SqliteStorage.inDataDir(config.dataDir);
+    this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
+    const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
+    const extensions: Extension[] = [
+      new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
+      new ValidationExtension({ ...deps, bindings: new ClientBindings(this.storage.clients) }),
+      // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
+      new NotificationExtension({ mark: (id) => this.chat.mark(id), schedule: (id) => this.chat.schedule(id) }),
+      new PersistenceExtension(deps),
+      new DocumentInitializer(this.storage),
+    ];
+    this.hocuspocus = new Hocuspocus({
+      quiet: true,
+      extensions,
+      timeout: DEFAULTS.connectionTimeoutMs,
+      maxPendingDocuments: DEFAULTS.maxPendingDocuments,
+      maxUnauthenticatedQueueSize: DEFAULTS.maxUnauthenticatedQueueBytes,
+      maxUnauthenticatedQueueMessages: DEFAULTS.maxUnauthenticatedQueueMessages,
+    });
+    this.writer = new ServerWriter(this.hocuspocus);
+    this.compactor = new Compactor(deps, config.compaction);
+    this.conversations = new Conversations({
+      storage: this.storage,
+      writer: this.writer,
+      disconnect: (documentName, userId) => this.disconnectUser(documentName, userId),
+    });
+    this.chat = new ChatNotifier({ ...deps, writer: this.writer });
+    this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations });
+    this.notifications = new Notifications(this.writer);
+    this.presence = new Presence(this.storage, this.registry);
+    this.cleanup = new Cleanup({ ...deps, writer: this.writer }, config.cleanupMaxAgeMs);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes });
+  }
+
+  async listen(): Promise<{ port: number; host: string }> {
+    this.http = await createHttpApp(
+      {
+        config: this.config,
+        verifier: this.verifier,
+        metrics: this.metrics,
+        storage: this.storage,
+        conversations: this.conversations,
+        notifications: this.notifications,
+        events: this.events,
+        presence: this.presence,
+        cleanup: this.cleanup,
+        isReady: () => this.accepting,
+      },
+      this.logger,
+    );
+    this.http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
+    await this.http.listen({ port: this.config.port, host: this.config.host });
+    this.compactor.start();
+    this.events.start();
+    this.cleanup.start();
+    void this.chat.recover().catch((error: unknown) => this.logger.error({ err: error }, 'recovering chat notifications failed'));
+    const address = this.http.server.address();
+    const port = typeof address === 'object' && address ? address.port : this.config.port;
+    return { port, host: this.config.host };
+  }
+
+  /** Stop accepting, close sockets, flush writers and storage. */
+  async close(): Promise<void> {
+    this.accepting = false;
+    for (const session of this.sessions) session.close(CloseCode.shuttingDown, 'server shutting down');
+    await this.compactor.stop();
+    this.cleanup.stop();
+    await this.events.stop();
+    await this.chat.idle();
+    await this.writer.closeAll();
+    this.hocuspocus.closeConnections();
+    this.wss.close();
+    await this.http?.close();
+    await this.storage.close();
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== SYNC_PATH || !this.accepting) {
+      socket.end(`HTTP/1.1 ${this.accepting ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage): void {
+    const session = new SocketSession(ws);
+    this.sessions.add(session);
+    this.metrics.connections.inc();
+    const context: ConnectionContext = { session };
+    const client = this.hocuspocus.handleConnection(ws, toFetchRequest(request), context);
+    const throttle = new Throttle(ws, () => {
+      this.metrics.updatesRejected.inc({ reason: UpdateRejection.rateLimited });
+      session.close(CloseCode.rateLimited, UpdateRejection.rateLimited);
+    });
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return session.close(1003, 'binary frames only');
+      throttle.admit();
+      client.handleMessage(toUint8Array(data));
+    });
+    ws.on('close', (code, reason) => {
+      this.sessions.delete(session);
+      if (session.identity) this.registry.remove(session.identity.userId, session);
+      this.metrics.connections.dec();
+      session.clearExpiry();
+      client.handleClose({ code, reason: reason.toString() });
+    });
+    ws.on('error', (error) => this.logger.debug({ err: error }, 'websocket error'));
+  }
+
+  private disconnectUser(documentName: string, userId: string): void {
+    const document = this.hocuspocus.documents.get(documentName);
+    document?.getConnections().forEach((connection) => {
+      if ((connection.context as Partial<ConnectionContext>).identity?.userId === userId) {
+        connection.close({ code: CloseCode.rejectedUpdate, reason: 'forbidden' });
+      }
+    });
+  }
+
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULTS } from '@parley/schema';
+
+/** Server configuration, read once from the environment and validated. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  jwtSecret: string | null;
+  jwtPublicKey: string | null;
+  /** True when the secret was generated here (dev mode), so the start banner prints it. */
+  jwtSecretGenerated: boolean;
+  mode: 'development' | 'test' | 'production';
+  logLevel: string;
+  redisUrl: string | null;
+  databaseUrl: string | null;
+  /** Served at `/` when present. */
+  webDistDir: string;
+  /** Tuning: compaction bounds (defaults in DEFAULTS). */
+  compaction: { intervalMs: number; maxUpdates: number; maxBytes: number; maxAgeMs: number };
+  /** Read or archived notifications older than this are removed by the clean-up. */
+  cleanupMaxAgeMs: number;
+}
+
+const positiveInt = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number')
+  .transform(Number)
+  .pipe(z.number().int().positive());
+
+const Env = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a port number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535))
+    .default(8787),
+  DATA_DIR: z.string().min(1).default('./data'),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JWT_PUBLIC_KEY: z
+    .string()
+    .refine((v) => v.includes('-----BEGIN PUBLIC KEY-----'), 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)')
+    .optional(),
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z.url().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  WEB_DIST_DIR: z.string().optional(),
+  COMPACTION_INTERVAL_MS: positiveInt.optional(),
+  COMPACTION_MAX_LOG_UPDATES: positiveInt.optional(),
+  CLEANUP_MAX_AGE_DAYS: z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of days').transform(Number).optional(),
+});
+
+export class ConfigError extends Error {}
+
+/** Empty variables count as unset, the way shells and .env files use them. */
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(definedOnly(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0] ?? 'environment')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const mode = e.NODE_ENV;
+  if (e.REDIS_URL || e.DATABASE_URL) {
+    throw new ConfigError(`${e.REDIS_URL ? 'REDIS_URL' : 'DATABASE_URL'}: cluster mode is not available in this build yet; unset it to run on SQLite`);
+  }
+  const dataDir = resolve(e.DATA_DIR);
+  let jwtSecret = e.JWT_SECRET?.replace(/\\n/g, '\n') ?? null;
+  let jwtSecretGenerated = false;
+  if (!jwtSecret && !e.JWT_PUBLIC_KEY) {
+    if (mode === 'production') throw new ConfigError('JWT_SECRET: required in production (or set JWT_PUBLIC_KEY)');
+    jwtSecret = devSecret(dataDir);
+    jwtSecretGenerated = true;
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    dataDir,
+    jwtSecret,
+    jwtPublicKey: e.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n') ?? null,
+    jwtSecretGenerated,
+    mode,
+    logLevel: e.LOG_LEVEL,
+    redisUrl: null,
+    databaseUrl: null,
+    webDistDir: resolve(e.WEB_DIST_DIR ?? join(import.meta.dirname, '../../client/dist')),
+    compaction: {
+      intervalMs: e.COMPACTION_INTERVAL_MS ?? DEFAULTS.compactionIntervalMs,
+      maxUpdates: e.COMPACTION_MAX_LOG_UPDATES ?? DEFAULTS.compactionMaxLogUpdates,
+      maxBytes: DEFAULTS.compactionMaxLogBytes,
+      maxAgeMs: DEFAULTS.compactionMaxLogAgeMs,
+    },
+    cleanupMaxAgeMs: e.CLEANUP_MAX_AGE_DAYS !== undefined ? e.CLEANUP_MAX_AGE_DAYS * 86_400_000 : DEFAULTS.cleanupMaxAgeMs,
+  };
+}
+
+/** Dev mode keeps its generated secret in the data folder, so tokens survive a restart. */
+function devSecret(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'dev-jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,31 @@
+import type { Identity, PresenceEntry } from '@parley/schema';
+import type { Storage } from '../storage/Storage';
+import type { SessionRegistry } from '../sync/SessionRegistry';
+
+/**
+ * Online while any socket of the user is open; `lastSeenAt` is stored when
+ * they come and go, so it survives restarts.
+ */
+export class Presence {
+  constructor(
+    private readonly storage: Storage,
+    private readonly sessions: SessionRegistry,
+  ) {
+    sessions.onChange((userId) => void storage.users.setLastSeen(userId, Date.now()));
+  }
+
+  /** Answers only for users who share a conversation with the caller (and the caller). */
+  async of(caller: Identity, userIds: string[]): Promise<Record<string, PresenceEntry>> {
+    const visible: string[] = [];
+    for (const userId of new Set(userIds)) {
+      if (userId === caller.userId || (await this.storage.conversations.shareAny(caller.userId, userId))) visible.push(userId);
+    }
+    const records = new Map((await this.storage.users.get(visible)).map((u) => [u.id, u]));
+    const answer: Record<string, PresenceEntry> = {};
+    for (const userId of visible) {
+      const online = this.sessions.isOnline(userId);
+      answer[userId] = { online, lastSeenAt: online ? Date.now() : (records.get(userId)?.lastSeenAt ?? null) };
+    }
+    return answer;
+  }
+}

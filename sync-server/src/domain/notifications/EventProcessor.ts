@@ -1,0 +1,150 @@
+import { DEFAULTS, EventEnvelope, EventKinds, inboxDocName, isEventType, isId, jobConversationId, readPrefs, channelsFor, type EventType } from '@parley/schema';
+import { ApiError } from '../../http/ApiError';
+import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics';
+import type { Storage, StoredEvent } from '../../storage/Storage';
+import type { ServerWriter } from '../../sync/ServerWriter';
+import type { Conversations } from '../Conversations';
+import { defaultRecipients, jobOf, learnHire, learnParties } from './eventRecipients';
+import { addNotification } from './inboxWrites';
+import { render } from './templates';
+
+/** The identity the server uses when an event creates or changes a conversation. */
+const EVENTS_IDENTITY = { userId: 'parley-events', name: 'Parley', roles: ['service'] as const, expiresAt: Number.MAX_SAFE_INTEGER };
+
+/**
+ * Business events in two steps. `accept` checks the envelope, works out the
+ * recipients, and stores the event before the HTTP answer. `drain` applies
+ * stored events (conversations, members, notifications) and marks them
+ * applied; it runs right after accepting, on a timer and at start, and every
+ * effect is idempotent, so a crash anywhere means "apply again", never twice.
+ */
+export class EventProcessor {
+  private timer: NodeJS.Timeout | null = null;
+  private draining: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly deps: { storage: Storage; writer: ServerWriter; conversations: Conversations; metrics: Metrics; logger: Logger }) {}
+
+  async accept(event: EventEnvelope): Promise<{ duplicate: boolean }> {
+    if (!isEventType(event.type)) throw new ApiError(400, 'unknown_event_type', `unknown event type ${event.type}`);
+    const { storage } = this.deps;
+    const recipients = event.recipients ?? (await defaultRecipients(event.type, event, { events: storage.events, users: storage.users }));
+    const unique = [...new Set(recipients)].filter(isId);
+    // Only an accepted event teaches who is who, so a refused one leaves nothing behind.
+    await learnParties(event, storage.events);
+    await learnHire(event, unique, storage.events);
+    if (unique.length === 0 && event.type !== 'system.announcement') {
+      throw ApiError.badRequest(`no recipients: give "recipients", or post an earlier event that names who is involved in ${event.subject.type} ${event.subject.id}`);
+    }
+    const inserted = await storage.events.insert({ id: event.id, type: event.type, body: JSON.stringify(event), recipients: unique, receivedAt: Date.now() });
+    if (inserted) {
+      for (const userId of unique) await storage.users.remember(userId);
+      this.kick();
+    }
+    return { duplicate: !inserted };
+  }
+
+  start(): void {
+    this.kick();
+    this.timer = setInterval(() => this.kick(), DEFAULTS.outboxPollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.draining;
+  }
+
+  /** Applies everything pending now (and again if more arrived meanwhile). */
+  kick(): Promise<void> {
+    if (this.draining) {
+      this.again = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      do {
+        this.again = false;
+        await this.drainOnce();
+      } while (this.again);
+    })().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<void> {
+    const { storage, logger, metrics } = this.deps;
+    for (;;) {
+      const batch = (await storage.events.pending(100)).filter((e) => e.attempts < DEFAULTS.outboxMaxAttempts);
+      if (batch.length === 0) return;
+      for (const stored of batch) {
+        try {
+          await this.apply(stored);
+          await storage.events.markApplied(stored.id, Date.now());
+        } catch (error) {
+          metrics.deliveryFailures.inc({ channel: 'inApp' });
+          logger.error({ err: error, eventId: stored.id }, 'applying an event failed; it will be retried');
+          await storage.events.markFailed(stored.id, error instanceof Error ? error.message : String(error));
+          return; // try again on the next tick
+        }
+      }
+    }
+  }
+
+  private async apply(stored: StoredEvent): Promise<void> {
+    const event = EventEnvelope.parse(JSON.parse(stored.body));
+    const type = event.type as EventType;
+    const jobId = await jobOf(event, this.deps.storage.events);
+    const conversationId = jobId ? jobConversationId(jobId) : undefined;
+    if (type === 'job.created') await this.createJobConversation(event);
+    if (type === 'quote.accepted' && conversationId) await this.addToJobConversation(conversationId, stored.recipients, event);
+    const kind = EventKinds[type];
+    const actorName = event.actor ? await this.displayName(event.actor) : undefined;
+    const { title, body } = render(kind, { actor: actorName, subject: event.subject, data: event.data });
+    const hasConversation = conversationId !== undefined && (await this.deps.storage.conversations.get(conversationId)) !== null;
+    const data = {
+      entity: event.subject,
+      ...(event.actor && { actor: event.actor }),
+      ...(hasConversation && { conversationId, url: `/c/${conversationId}` }),
+      eventId: event.id,
+      eventType: type,
+    };
+    for (const userId of stored.recipients) {
+      const now = Date.now();
+      const added = await this.deps.writer.write(inboxDocName(userId), (inbox) => {
+        if (!channelsFor(readPrefs(inbox), kind).inApp) return false;
+        return addNotification(inbox, { id: `evt:${event.id}`, kind, title, body, data }, now);
+      });
+      if (added) {
+        this.deps.metrics.notificationsCreated.inc({ kind });
+        this.deps.metrics.notificationsDelivered.inc({ channel: 'inApp' });
+      }
+    }
+  }
+
+  private async createJobConversation(event: EventEnvelope): Promise<void> {
+    if (!event.actor) return;
+    const id = jobConversationId(event.subject.id);
+    if (!isId(id)) return;
+    if (await this.deps.storage.conversations.get(id)) return;
+    const title = typeof event.data?.title === 'string' ? event.data.title.slice(0, DEFAULTS.titleMaxLength) : `Job ${event.subject.id}`;
+    await this.deps.conversations.create(EVENTS_IDENTITY, { id, members: [event.actor], kind: 'job', ref: event.subject, title });
+  }
+
+  private async addToJobConversation(conversationId: string, professionals: string[], event: EventEnvelope): Promise<void> {
+    if (!(await this.deps.storage.conversations.get(conversationId))) {
+      const owners = await this.deps.storage.events.parties({ type: 'job', id: conversationId.slice(4) }, 'owner');
+      const owner = owners[0] ?? event.actor;
+      if (!owner) return;
+      await this.deps.conversations.create(EVENTS_IDENTITY, { id: conversationId, members: [owner], kind: 'job', ref: { type: 'job', id: conversationId.slice(4) }, title: `Job ${conversationId.slice(4)}` });
+    }
+    for (const userId of professionals) await this.deps.conversations.addMember(EVENTS_IDENTITY, conversationId, userId);
+  }
+
+  private async displayName(userId: string): Promise<string> {
+    const [user] = await this.deps.storage.users.get([userId]);
+    return user?.name ?? userId;
+  }
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { appendMessage, readMessages, softDeleteMessage, unreadCount } from '@parley/schema';
+import { digestAll, UNREAD_WINDOW } from './conversationDigest';
+import { seededRandom } from '../../../../e2e/fixtures/random';
+
+describe('digestAll', () => {
+  it('matches a plain count from the read receipt, for random conversations (seeded)', () => {
+    const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
+    const random = seededRandom(seed);
+    const users = ['a', 'b', 'c', 'd'];
+    for (let round = 0; round < 50; round++) {
+      const doc = new Y.Doc();
+      const n = Math.floor(random() * 60);
+      for (let i = 0; i < n; i++) appendMessage(doc, { id: `m${i}`, author: users[Math.floor(random() * users.length)]!, text: `t${i}` });
+      for (let i = 0; i < n; i++) if (random() < 0.1) softDeleteMessage(doc, `m${i}`);
+      const reads = Object.fromEntries(users.filter(() => random() < 0.7).map((u) => [u, { messageId: `m${Math.floor(random() * (n + 2))}`, at: 1 }]));
+      const digests = digestAll(doc, users, reads);
+      const messages = readMessages(doc);
+      for (const u of users) {
+        const expected = unreadCount(messages, u, reads[u]);
+        expect(digests.get(u)!.unread, `seed ${seed} round ${round} user ${u}; reproduce with SEED=${seed}`).toBe(expected);
+        const latest = digests.get(u)!.latestUnread;
+        expect(latest === null).toBe(expected === 0);
+        if (latest) expect(latest.author).not.toBe(u);
+      }
+      expect(digests.get('a')!.lastMessage?.text ?? null).toBe(messages.at(-1)?.text ?? null);
+    }
+  });
+
+  it('looks back at most UNREAD_WINDOW messages', () => {
+    const doc = new Y.Doc();
+    doc.transact(() => {
+      for (let i = 0; i < UNREAD_WINDOW + 10; i++) appendMessage(doc, { id: `m${i}`, author: 'a', text: 'x' });
+    });
+    expect(digestAll(doc, ['b'], {}).get('b')!.unread).toBe(UNREAD_WINDOW);
+  });
+});

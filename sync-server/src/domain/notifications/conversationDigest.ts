@@ -1,0 +1,98 @@
+import * as Y from 'yjs';
+import { conversationParts, type ReadReceipt } from '@parley/schema';
+
+/**
+ * How far back unread counts look. A member further behind sees this many
+ * ("2000+" in a UI): the cost of a recompute stays bounded however long the
+ * history.
+ */
+export const UNREAD_WINDOW = 2_000;
+
+export interface MemberDigest {
+  unread: number;
+  lastMessage: { author: string; text: string; at: number } | null;
+  /** The newest unread message by someone else, for the chat notification. */
+  latestUnread: { id: string; author: string; text: string; at: number } | null;
+}
+
+interface WindowMessage {
+  id: string;
+  author: string;
+  text: string;
+  at: number;
+  /** Counts towards unread: not deleted, not a system message. */
+  counts: boolean;
+}
+
+/**
+ * The newest UNREAD_WINDOW message maps. `Y.Array.slice` walks the list from its first item (so
+ * O(history)); `get` finds the window's first message through Yjs' search markers, and from there
+ * the item list is followed to the end.
+ */
+function newestMessages(doc: Y.Doc): Y.Map<unknown>[] {
+  const array = conversationParts(doc).messages;
+  if (array.length === 0) return [];
+  const first = array.get(Math.max(0, array.length - UNREAD_WINDOW));
+  const maps: Y.Map<unknown>[] = [];
+  for (let item: Y.Item | null = first._item; item; item = item.right) {
+    if (!item.deleted && item.content instanceof Y.ContentType) maps.push(item.content.type as Y.Map<unknown>);
+  }
+  return maps;
+}
+
+/** Index of the first element >= value in an ascending list. */
+function lowerBound(list: number[], value: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Every member's view of a conversation (unread count, last message, newest
+ * unread message by someone else) from one pass over the newest messages:
+ * O(window + members x log window), whatever the history and the number of members.
+ */
+export function digestAll(doc: Y.Doc, members: string[], reads: Record<string, ReadReceipt>): Map<string, MemberDigest> {
+  const window: WindowMessage[] = newestMessages(doc).map((m) => ({
+    id: m.get('id') as string,
+    author: m.get('author') as string,
+    text: (m.get('text') as string) ?? '',
+    at: (m.get('createdAt') as number) ?? 0,
+    counts: m.get('deletedAt') === undefined && m.get('kind') !== 'system',
+  }));
+  const position = new Map(window.map((m, i) => [m.id, i]));
+  const countsFrom = new Array<number>(window.length + 1).fill(0);
+  const byAuthor = new Map<string, number[]>();
+  for (let i = window.length - 1; i >= 0; i--) countsFrom[i] = countsFrom[i + 1]! + (window[i]!.counts ? 1 : 0);
+  window.forEach((m, i) => {
+    if (!m.counts) return;
+    let list = byAuthor.get(m.author);
+    if (!list) byAuthor.set(m.author, (list = []));
+    list.push(i);
+  });
+  const last = window.at(-1);
+  const lastMessage = last ? { author: last.author, text: last.text, at: last.at } : null;
+
+  const digests = new Map<string, MemberDigest>();
+  for (const userId of members) {
+    const receipt = reads[userId];
+    const start = receipt && position.has(receipt.messageId) ? position.get(receipt.messageId)! + 1 : 0;
+    const own = byAuthor.get(userId) ?? [];
+    const unread = countsFrom[start]! - (own.length - lowerBound(own, start));
+    let latestUnread: MemberDigest['latestUnread'] = null;
+    for (let i = window.length - 1; unread > 0 && i >= start; i--) {
+      const m = window[i]!;
+      if (m.counts && m.author !== userId) {
+        latestUnread = { id: m.id, author: m.author, text: m.text, at: m.at };
+        break;
+      }
+    }
+    digests.set(userId, { unread, lastMessage, latestUnread });
+  }
+  return digests;
+}

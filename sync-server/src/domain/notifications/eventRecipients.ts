@@ -1,0 +1,83 @@
+import type { EventEnvelope, EventType } from '@parley/schema';
+import type { EventStore, UserStore } from '../../storage/Storage';
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
+
+/** The job an event is about: the subject itself, `data.jobId`, or a link recorded earlier. */
+export async function jobOf(event: EventEnvelope, events: EventStore): Promise<string | null> {
+  if (event.subject.type === 'job') return event.subject.id;
+  return str(event.data?.jobId) ?? (await events.jobOf(event.subject));
+}
+
+/**
+ * Records who is who from an event before it is stored: a job's owner (the
+ * actor of `job.created`), a quote's professional (the actor of
+ * `quote.sent`), and which job a quote or payment belongs to. Later events of
+ * the same subject find their recipients here.
+ */
+export async function learnParties(event: EventEnvelope, events: EventStore): Promise<void> {
+  const job = await jobOf(event, events);
+  if (job && event.subject.type !== 'job') await events.linkToJob(event.subject, job);
+  if (!event.actor) return;
+  if (event.type === 'job.created') await events.addParty({ type: 'job', id: event.subject.id }, 'owner', event.actor);
+  if (event.type === 'quote.sent') {
+    await events.addParty(event.subject, 'professional', event.actor);
+    if (job) await events.addParty({ type: 'job', id: job }, 'professional', event.actor);
+  }
+}
+
+/** Accepting a quote hires its professional for the job: later payments go to them. */
+export async function learnHire(event: EventEnvelope, professionalIds: string[], events: EventStore): Promise<void> {
+  if (event.type !== 'quote.accepted') return;
+  const job = await jobOf(event, events);
+  if (job) for (const id of professionalIds) await events.addParty({ type: 'job', id: job }, 'hired', id);
+}
+
+async function jobOwners(event: EventEnvelope, events: EventStore): Promise<string[]> {
+  const job = await jobOf(event, events);
+  return job ? events.parties({ type: 'job', id: job }, 'owner') : [];
+}
+
+export async function professionals(event: EventEnvelope, events: EventStore): Promise<string[]> {
+  const named = str(event.data?.professionalId);
+  if (named) return [named];
+  const ofSubject = await events.parties(event.subject, 'professional');
+  if (ofSubject.length) return ofSubject;
+  const job = await jobOf(event, events);
+  return job ? events.parties({ type: 'job', id: job }, 'professional') : [];
+}
+
+/**
+ * Who an event notifies when it names no recipients. Empty means nobody is
+ * known, which the API answers with 400.
+ */
+export async function defaultRecipients(type: EventType, event: EventEnvelope, deps: { events: EventStore; users: UserStore }): Promise<string[]> {
+  const { events, users } = deps;
+  switch (type) {
+    case 'job.created':
+      return [];
+    case 'quote.sent':
+    case 'job.started':
+    case 'job.completed':
+      return jobOwners(event, events);
+    case 'quote.accepted':
+    case 'quote.rejected':
+      return professionals(event, events);
+    case 'payment.received': {
+      const payee = str(event.data?.payeeId);
+      if (payee) return [payee];
+      const job = await jobOf(event, events);
+      return job ? events.parties({ type: 'job', id: job }, 'hired') : [];
+    }
+    case 'payment.failed': {
+      const payer = str(event.data?.payerId);
+      return payer ? [payer] : jobOwners(event, events);
+    }
+    case 'review.created': {
+      const reviewee = str(event.data?.revieweeId) ?? str(event.data?.reviewedUserId) ?? str(event.data?.userId);
+      return reviewee ? [reviewee] : [];
+    }
+    case 'system.announcement':
+      return users.all();
+  }
+}

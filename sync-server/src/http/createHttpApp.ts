@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { DEFAULTS } from '@parley/schema';
+import { ApiError } from './ApiError';
+import { errorHandler, notFoundHandler } from './errorHandler';
+import type { Logger } from '../logger';
+import type { RouteDeps } from './routes/RouteDeps';
+import { healthRoutes } from './routes/healthRoutes';
+import { devRoutes } from './routes/devRoutes';
+import { conversationRoutes } from './routes/conversationRoutes';
+import { notificationRoutes } from './routes/notificationRoutes';
+import { eventRoutes } from './routes/eventRoutes';
+import { presenceRoutes } from './routes/presenceRoutes';
+import { pushRoutes } from './routes/pushRoutes';
+import { adminRoutes } from './routes/adminRoutes';
+import { HttpErrorCode } from '@parley/schema';
+
+export type RouteRegistrar = (app: FastifyInstance, deps: RouteDeps) => void;
+
+/** The HTTP side of the one port: API, health, metrics and the web app. */
+export async function createHttpApp(deps: RouteDeps, logger: Logger, extraRoutes: RouteRegistrar[] = []): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: DEFAULTS.httpBodyMaxBytes });
+
+  // An empty JSON body is "no body", so POSTs like read-all work without `{}`.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError(400, HttpErrorCode.invalidJson, 'the body is not valid JSON'), undefined);
+    }
+  });
+
+  app.setErrorHandler(errorHandler(logger));
+  app.setNotFoundHandler(notFoundHandler);
+
+  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, ...extraRoutes]) register(app, deps);
+  await serveWebApp(app, deps.config.webDistDir);
+  return app;
+}
+
+/** The built web app at `/`, with client-side routes falling back to index.html. */
+async function serveWebApp(app: FastifyInstance, distDir: string): Promise<void> {
+  if (!existsSync(join(distDir, 'index.html'))) {
+    app.get('/', async (_request, reply) =>
+      reply.type('text/html').send('<!doctype html><title>Parley</title><p>The web app is not built. Run <code>npm run build</code>, or use <code>npm start</code>, which builds it.</p>'),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, { root: distDir, wildcard: false });
+  app.get('/*', async (request, reply) => {
+    if (request.url.startsWith('/api/')) return notFoundHandler(request, reply);
+    return reply.sendFile('index.html');
+  });
+}

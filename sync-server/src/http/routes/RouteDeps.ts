@@ -1,0 +1,24 @@
+import type { Config } from '../../config';
+import type { TokenVerifier } from '../../auth/TokenVerifier';
+import type { Conversations } from '../../domain/Conversations';
+import type { Notifications } from '../../domain/notifications/Notifications';
+import type { EventProcessor } from '../../domain/notifications/EventProcessor';
+import type { Cleanup } from '../../domain/notifications/Cleanup';
+import type { Presence } from '../../domain/Presence';
+import type { Metrics } from '../../metrics';
+import type { Storage } from '../../storage/Storage';
+
+/** What route handlers may use. Routes reach storage only through the domain, except for plain reads. */
+export interface RouteDeps {
+  config: Config;
+  verifier: TokenVerifier;
+  metrics: Metrics;
+  storage: Storage;
+  conversations: Conversations;
+  notifications: Notifications;
+  events: EventProcessor;
+  presence: Presence;
+  cleanup: Cleanup;
+  /** False while shutting down, so load balancers stop sending. */
+  isReady(): boolean;
+}

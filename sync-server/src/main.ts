@@ -1,0 +1,54 @@
+import { DEFAULTS } from '@parley/schema';
+import { ConfigError, loadConfig } from './config';
+import { ParleyServer } from './ParleyServer';
+
+/** Entry point: validate the environment, start, and shut down cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`parley: invalid configuration: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const server = new ParleyServer(config);
+  const { port, host } = await server.listen();
+  server.logger.info({ port, host, mode: config.mode, dataDir: config.dataDir }, 'listening');
+  if (config.mode !== 'production') {
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/`;
+    const lines = [`Parley is running at ${url}`, `Dev login: open ${url} and pick a user, or POST ${url}api/dev/login {"userId":"alice"}`];
+    if (config.jwtSecretGenerated) lines.push(`Dev JWT secret (kept in ${config.dataDir}/dev-jwt-secret): ${config.jwtSecret}`);
+    process.stdout.write(`\n${lines.join('\n')}\n\n`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.logger.info({ signal }, 'shutting down');
+    // Every acknowledged write is already on disk, so a shutdown that outlives the grace
+    // period (a stuck peer, a hung request) ends anyway rather than hanging a deploy.
+    setTimeout(() => {
+      server.logger.warn({ graceMs: DEFAULTS.shutdownGraceMs }, 'shutdown took too long; exiting');
+      process.exit(0);
+    }, DEFAULTS.shutdownGraceMs).unref();
+    try {
+      await server.close();
+      server.logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      server.logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`parley: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every Prometheus metric the server exports, created once per server. */
+/** `openDocuments` is read at scrape time. */
+export function createMetrics(openDocuments: () => number = () => 0) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
+  return {
+    registry,
+    connections: new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers: [registry] }),
+    documentsOpen: new Gauge({
+      name: 'parley_documents_open',
+      help: 'Documents loaded in memory',
+      registers: [registry],
+      collect() {
+        this.set(openDocuments());
+      },
+    }),
+    updatesApplied: new Counter({ name: 'parley_updates_applied_total', help: 'Client updates accepted and stored', registers: [registry] }),
+    updatesRejected: new Counter({
+      name: 'parley_updates_rejected_total',
+      help: 'Client updates refused, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'parley_auth_failures_total',
+      help: 'Refused authentications, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    notificationsCreated: new Counter({ name: 'parley_notifications_created_total', help: 'Notifications created', labelNames: ['kind'] as const, registers: [registry] }),
+    notificationsDelivered: new Counter({
+      name: 'parley_notifications_delivered_total',
+      help: 'Notifications delivered, by channel',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+    deliveryFailures: new Counter({
+      name: 'parley_delivery_failures_total',
+      help: 'Failed delivery attempts, by channel',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+    storeLatency: new Histogram({
+      name: 'parley_store_latency_seconds',
+      help: 'Storage operation latency',
+      labelNames: ['op'] as const,
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    compactions: new Counter({ name: 'parley_compactions_total', help: 'Update logs folded into snapshots', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

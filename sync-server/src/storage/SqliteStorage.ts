@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { migrate } from './migrations';
+import type { Storage } from './Storage';
+import { SqliteDocumentStore } from './sqlite/SqliteDocumentStore';
+import { SqliteConversationStore } from './sqlite/SqliteConversationStore';
+import { SqliteUserStore } from './sqlite/SqliteUserStore';
+import { SqliteClientBindingStore } from './sqlite/SqliteClientBindingStore';
+import { SqliteEventStore } from './sqlite/SqliteEventStore';
+import { SqliteConversationWorkStore } from './sqlite/SqliteConversationWorkStore';
+import { SqlitePushSubscriptionStore } from './sqlite/SqlitePushSubscriptionStore';
+
+/**
+ * The embedded store. WAL with synchronous=NORMAL: a committed transaction
+ * survives the process being killed (it is in the OS's hands), which is what
+ * "acknowledged means durable" promises, power loss aside.
+ */
+export class SqliteStorage implements Storage {
+  readonly db: Database;
+  readonly documents: SqliteDocumentStore;
+  readonly conversations: SqliteConversationStore;
+  readonly users: SqliteUserStore;
+  readonly clients: SqliteClientBindingStore;
+  readonly events: SqliteEventStore;
+  readonly work: SqliteConversationWorkStore;
+  readonly push: SqlitePushSubscriptionStore;
+
+  constructor(file: string) {
+    this.db = new BetterSqlite3(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.documents = new SqliteDocumentStore(this.db);
+    this.conversations = new SqliteConversationStore(this.db);
+    this.users = new SqliteUserStore(this.db);
+    this.clients = new SqliteClientBindingStore(this.db);
+    this.events = new SqliteEventStore(this.db);
+    this.work = new SqliteConversationWorkStore(this.db);
+    this.push = new SqlitePushSubscriptionStore(this.db);
+  }
+
+  static inDataDir(dataDir: string): SqliteStorage {
+    mkdirSync(dataDir, { recursive: true });
+    return new SqliteStorage(join(dataDir, 'parley.sqlite'));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
+  }
+}

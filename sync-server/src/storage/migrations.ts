@@ -1,0 +1,110 @@
+import type { Database } from 'better-sqlite3';
+
+/** Versioned schema changes, applied in order at start inside one transaction each. */
+export const migrations: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'documents, conversations, users, client bindings',
+    sql: `
+      CREATE TABLE doc_updates (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc TEXT NOT NULL,
+        data BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX doc_updates_by_doc ON doc_updates (doc, seq);
+      CREATE TABLE doc_snapshots (
+        doc TEXT PRIMARY KEY,
+        data BLOB NOT NULL,
+        last_seq INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER
+      );
+      CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        ref_type TEXT,
+        ref_id TEXT,
+        direct_key TEXT UNIQUE
+      );
+      CREATE TABLE members (
+        conversation_id TEXT NOT NULL REFERENCES conversations (id),
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, user_id)
+      );
+      CREATE INDEX members_by_user ON members (user_id);
+      CREATE TABLE client_bindings (
+        doc TEXT NOT NULL,
+        client_id INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (doc, client_id)
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'business events outbox, subject parties, conversations awaiting notification work, push subscriptions',
+    sql: `
+      CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        applied_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+      );
+      CREATE INDEX events_pending ON events (applied_at, received_at);
+      CREATE TABLE subject_parties (
+        subject_type TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (subject_type, subject_id, role, user_id)
+      );
+      CREATE TABLE subject_links (
+        subject_type TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        PRIMARY KEY (subject_type, subject_id)
+      );
+      CREATE TABLE conversation_work (
+        conversation_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+      );
+      CREATE TABLE push_subscriptions (
+        user_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        keys TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, endpoint)
+      );
+    `,
+  },
+];
+
+export function migrate(db: Database): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  let count = 0;
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
+    })();
+    count++;
+  }
+  return count;
+}

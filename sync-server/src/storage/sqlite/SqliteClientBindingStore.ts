@@ -1,0 +1,27 @@
+import type { Database } from 'better-sqlite3';
+import type { ClientBindingStore } from '../Storage';
+import { statementCache } from './statementCache';
+
+export class SqliteClientBindingStore implements ClientBindingStore {
+  private readonly sql: ReturnType<typeof statementCache>;
+
+  constructor(private readonly db: Database) {
+    this.sql = statementCache(db);
+  }
+
+  async owner(doc: string, clientId: number): Promise<string | null> {
+    const row = this.sql('SELECT user_id FROM client_bindings WHERE doc = ? AND client_id = ?').get(doc, clientId) as
+      | { user_id: string }
+      | undefined;
+    return row?.user_id ?? null;
+  }
+
+  async bind(doc: string, clientId: number, userId: string): Promise<void> {
+    this.sql('INSERT INTO client_bindings (doc, client_id, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(doc, clientId, userId);
+  }
+
+  async all(doc: string): Promise<Map<number, string>> {
+    const rows = this.sql('SELECT client_id, user_id FROM client_bindings WHERE doc = ?').all(doc) as { client_id: number; user_id: string }[];
+    return new Map(rows.map((r) => [r.client_id, r.user_id]));
+  }
+}

@@ -1,0 +1,59 @@
+import type { Database } from 'better-sqlite3';
+import type { EventStore, StoredEvent } from '../Storage';
+import { statementCache } from './statementCache';
+
+type Subject = { type: string; id: string };
+
+export class SqliteEventStore implements EventStore {
+  private readonly sql: ReturnType<typeof statementCache>;
+
+  constructor(private readonly db: Database) {
+    this.sql = statementCache(db);
+  }
+
+  async insert(e: { id: string; type: string; body: string; recipients: string[]; receivedAt: number }): Promise<boolean> {
+    const result = this.sql('INSERT INTO events (id, type, body, recipients, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING')
+      .run(e.id, e.type, e.body, JSON.stringify(e.recipients), e.receivedAt);
+    return result.changes > 0;
+  }
+
+  async pending(limit: number): Promise<StoredEvent[]> {
+    const rows = this.sql('SELECT id, type, body, recipients, received_at, attempts FROM events WHERE applied_at IS NULL ORDER BY received_at, id LIMIT ?')
+      .all(limit) as { id: string; type: string; body: string; recipients: string; received_at: number; attempts: number }[];
+    return rows.map((r) => ({ id: r.id, type: r.type, body: r.body, recipients: JSON.parse(r.recipients) as string[], receivedAt: r.received_at, attempts: r.attempts }));
+  }
+
+  async markApplied(id: string, at: number): Promise<void> {
+    this.sql('UPDATE events SET applied_at = ?, last_error = NULL WHERE id = ?').run(at, id);
+  }
+
+  async markFailed(id: string, error: string): Promise<void> {
+    this.sql('UPDATE events SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(error.slice(0, 1000), id);
+  }
+
+  async pruneApplied(before: number): Promise<number> {
+    return this.sql('DELETE FROM events WHERE applied_at IS NOT NULL AND received_at < ?').run(before).changes;
+  }
+
+  async addParty(subject: Subject, role: string, userId: string): Promise<void> {
+    this.sql('INSERT INTO subject_parties (subject_type, subject_id, role, user_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(subject.type, subject.id, role, userId);
+  }
+
+  async parties(subject: Subject, role: string): Promise<string[]> {
+    return this.sql('SELECT user_id FROM subject_parties WHERE subject_type = ? AND subject_id = ? AND role = ? ORDER BY user_id')
+      .pluck()
+      .all(subject.type, subject.id, role) as string[];
+  }
+
+  async linkToJob(subject: Subject, jobId: string): Promise<void> {
+    this.sql('INSERT INTO subject_links (subject_type, subject_id, job_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(subject.type, subject.id, jobId);
+  }
+
+  async jobOf(subject: Subject): Promise<string | null> {
+    if (subject.type === 'job') return subject.id;
+    const row = this.sql('SELECT job_id FROM subject_links WHERE subject_type = ? AND subject_id = ?').pluck().get(subject.type, subject.id);
+    return (row as string | undefined) ?? null;
+  }
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { Storage } from './Storage';
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+const concat = (parts: Uint8Array[]) => new Uint8Array(parts.flatMap((p) => [...p]));
+
+/**
+ * The behaviour every Storage implementation must have. Each implementation's
+ * test file calls this with a factory for a fresh, empty store.
+ */
+export function storageSuite(name: string, create: () => Promise<Storage>): void {
+  describe(`${name}: documents`, () => {
+    it('loads an unknown document as empty', async () => {
+      const storage = await create();
+      expect(await storage.documents.load('conversation:none')).toEqual({ snapshot: null, updates: [] });
+      await storage.close();
+    });
+
+    it('appends in order and loads snapshot + tail after compaction', async () => {
+      const storage = await create();
+      for (let i = 1; i <= 5; i++) await storage.documents.append('doc', bytes(i));
+      await storage.documents.append('other', bytes(99));
+      expect((await storage.documents.load('doc')).updates).toEqual([1, 2, 3, 4, 5].map((i) => bytes(i)));
+      expect(await storage.documents.compact('doc', concat)).toEqual({ folded: 5 });
+      await storage.documents.append('doc', bytes(6));
+      expect(await storage.documents.load('doc')).toEqual({ snapshot: bytes(1, 2, 3, 4, 5), updates: [bytes(6)] });
+      expect(await storage.documents.compact('doc', concat)).toEqual({ folded: 1 });
+      expect(await storage.documents.load('doc')).toEqual({ snapshot: bytes(1, 2, 3, 4, 5, 6), updates: [] });
+      expect((await storage.documents.load('other')).updates).toEqual([bytes(99)]);
+      await storage.close();
+    });
+
+    it('keeps updates appended while a compaction is merging', async () => {
+      const storage = await create();
+      await storage.documents.append('doc', bytes(1));
+      await storage.documents.append('doc', bytes(2));
+      const appendedDuring: Promise<void>[] = [];
+      await storage.documents.compact('doc', (parts) => {
+        appendedDuring.push(storage.documents.append('doc', bytes(3)));
+        return concat(parts);
+      });
+      await Promise.all(appendedDuring);
+      const loaded = await storage.documents.load('doc');
+      expect(concat([loaded.snapshot ?? bytes(), ...loaded.updates])).toEqual(bytes(1, 2, 3));
+      await storage.close();
+    });
+
+    it('names the documents whose log outgrew a bound', async () => {
+      const storage = await create();
+      for (let i = 0; i < 3; i++) await storage.documents.append('busy', bytes(i));
+      await storage.documents.append('quiet', bytes(1));
+      expect(await storage.documents.compactionCandidates({ maxUpdates: 3, maxBytes: 1e9, olderThan: 0 })).toEqual(['busy']);
+      expect((await storage.documents.compactionCandidates({ maxUpdates: 100, maxBytes: 1e9, olderThan: Date.now() + 1000 })).sort()).toEqual(['busy', 'quiet']);
+      await storage.close();
+    });
+  });
+
+  describe(`${name}: conversations and users`, () => {
+    it('creates once, gets-or-creates direct ones, and manages members', async () => {
+      const storage = await create();
+      const base = { kind: 'group' as const, title: 'T', createdBy: 'a', createdAt: 1, ref: null, directKey: null };
+      expect(await storage.conversations.create({ ...base, id: 'c1', members: [{ userId: 'a', role: 'owner', joinedAt: 1 }] })).toEqual({ id: 'c1', created: true });
+      expect(await storage.conversations.create({ ...base, id: 'c1', members: [] })).toEqual({ id: 'c1', created: false });
+      const direct = { ...base, kind: 'direct' as const, id: 'dm-1', directKey: 'dm-1', members: [] };
+      expect((await storage.conversations.create(direct)).created).toBe(true);
+      expect((await storage.conversations.create(direct)).created).toBe(false);
+      expect(await storage.conversations.addMember('c1', { userId: 'b', role: 'member', joinedAt: 2 })).toBe(true);
+      expect(await storage.conversations.addMember('c1', { userId: 'b', role: 'member', joinedAt: 3 })).toBe(false);
+      expect(await storage.conversations.role('c1', 'b')).toBe('member');
+      expect(await storage.conversations.shareAny('a', 'b')).toBe(true);
+      expect(await storage.conversations.shareAny('a', 'z')).toBe(false);
+      expect((await storage.conversations.listFor('b')).map((c) => c.id)).toEqual(['c1']);
+      expect(await storage.conversations.removeMember('c1', 'b')).toBe(true);
+      expect(await storage.conversations.removeMember('c1', 'b')).toBe(false);
+      expect(await storage.conversations.members('c1')).toEqual([{ userId: 'a', role: 'owner', joinedAt: 1 }]);
+      await storage.users.remember('a', 'Ann');
+      await storage.users.remember('a');
+      await storage.users.setLastSeen('a', 42);
+      expect(await storage.users.get(['a', 'nobody'])).toEqual([{ id: 'a', name: 'Ann', lastSeenAt: 42 }]);
+      await storage.clients.bind('doc', 7, 'a');
+      await storage.clients.bind('doc', 7, 'b');
+      expect(await storage.clients.owner('doc', 7)).toBe('a');
+      expect(await storage.clients.owner('doc', 8)).toBeNull();
+      expect(await storage.clients.all('doc')).toEqual(new Map([[7, 'a']]));
+      await storage.close();
+    });
+  });
+}

@@ -1,0 +1,40 @@
+import type { Extension, afterLoadDocumentPayload, beforeSyncPayload } from '@hocuspocus/server';
+import { parseDocName } from '@parley/schema';
+import { isConnectionOrigin } from './context';
+import { carriesUpdate, isEmptyUpdate } from './syncMessages';
+
+/** What the extension tells about conversation changes (the ChatNotifier listens). */
+export interface ConversationChanges {
+  mark(conversationId: string): Promise<void>;
+  schedule(conversationId: string): void;
+}
+
+
+/**
+ * Connects conversations to the chat notifier: a client update marks its
+ * conversation durably before it is stored (so a crash cannot skip the
+ * notification), and every change schedules a recompute.
+ */
+export class NotificationExtension implements Extension {
+  /** After validation, before persistence. */
+  priority = 300;
+
+  constructor(private readonly notifier: ConversationChanges) {}
+
+  async beforeSync({ type, payload, documentName }: beforeSyncPayload): Promise<void> {
+    if (!carriesUpdate(type)) return;
+    const name = parseDocName(documentName);
+    if (name?.type !== 'conversation' || isEmptyUpdate(payload)) return;
+    await this.notifier.mark(name.id);
+  }
+
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+    const name = parseDocName(documentName);
+    if (name?.type !== 'conversation') return;
+    document.on('update', (_update: Uint8Array, origin: unknown) => {
+      // Client updates were marked in beforeSync; the server's own writes are marked here.
+      if (!isConnectionOrigin(origin)) void this.notifier.mark(name.id);
+      this.notifier.schedule(name.id);
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import type { WebSocket } from 'ws';
+import { DEFAULTS } from '@parley/schema';
+import { RateLimiter } from './RateLimiter';
+
+/**
+ * Tokens the bucket must hold again before a throttled socket counts as calm:
+ * more than the refill a late resume timer hands out, so a socket that floods
+ * straight through every resume stays "throttled" and reaches the flood limit.
+ */
+const CALM_TOKENS = DEFAULTS.messagesPerSecondPerConnection / 20;
+
+/**
+ * Per-socket flow control. Past the rate, the socket stops being read until
+ * the bucket refills: TCP pushes back on the sender and nothing is lost, so an
+ * honest burst is only slowed. A socket that stays over the rate for
+ * `DEFAULTS.throttleMaxMs` is a flood: `onFlood` closes it with `rate-limited`.
+ *
+ * Pausing the socket does not stop the messages already read from it (one
+ * read holds up to 64 KiB, over a thousand small messages), so every message
+ * is charged, the bucket goes into debt, and the socket stays paused until the
+ * debt is paid: the rate holds on average, however many arrive per read.
+ */
+export class Throttle {
+  private readonly limiter = new RateLimiter(DEFAULTS.messagesPerSecondPerConnection, DEFAULTS.messagesBurstPerConnection);
+  private throttledSince: number | null = null;
+  private paused = false;
+  private flooded = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly onFlood: () => void,
+  ) {}
+
+  /** Call once per incoming message. */
+  admit(): void {
+    const calm = this.limiter.available() >= CALM_TOKENS;
+    if (this.limiter.borrow() === 0) {
+      if (calm) this.throttledSince = null;
+      return;
+    }
+    const now = Date.now();
+    this.throttledSince ??= now;
+    if (now - this.throttledSince > DEFAULTS.throttleMaxMs) {
+      // Messages already read keep arriving until the socket closes: close it once.
+      if (!this.flooded) this.onFlood();
+      this.flooded = true;
+      return;
+    }
+    if (this.paused) return;
+    this.paused = true;
+    this.ws.pause();
+    this.resumeWhenPaid();
+  }
+
+  private resumeWhenPaid(): void {
+    const waitMs = this.limiter.msUntilPaid();
+    if (waitMs > 0) {
+      setTimeout(() => this.resumeWhenPaid(), Math.max(1, Math.ceil(waitMs))).unref();
+      return;
+    }
+    this.paused = false;
+    this.ws.resume();
+  }
+}

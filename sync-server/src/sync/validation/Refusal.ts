@@ -1,0 +1,22 @@
+import { CloseCode, UpdateRejection } from '@parley/schema';
+
+/**
+ * Why an update was refused. Thrown from beforeSync, Hocuspocus closes that
+ * document's connection with `code` and `reason`; it has no `message` so
+ * Hocuspocus does not log it as a crash.
+ */
+export interface Refusal {
+  code: number;
+  reason: UpdateRejection;
+  detail: string;
+}
+
+export function refusal(reason: UpdateRejection, detail: string): Refusal {
+  const code =
+    reason === UpdateRejection.tooLarge ? CloseCode.tooLarge : reason === UpdateRejection.rateLimited ? CloseCode.rateLimited : CloseCode.rejectedUpdate;
+  return { code, reason, detail };
+}
+
+export function isRefusal(value: unknown): value is Refusal {
+  return typeof value === 'object' && value !== null && 'reason' in value && 'code' in value && 'detail' in value;
+}

@@ -1,0 +1,79 @@
+import type { Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeHandleAwarenessPayload, beforeSyncPayload } from '@hocuspocus/server';
+import { DEFAULTS, UpdateRejection, isAdmin } from '@parley/schema';
+import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics';
+import type { ConnectionContext } from '../context';
+import { ClientBindings, SERVER_WRITER } from './ClientBindings';
+import { refusal, type Refusal } from './Refusal';
+import { validateUpdate } from './UpdateValidator';
+import { carriesUpdate } from '../syncMessages';
+
+
+/**
+ * Never trust a client's update: judge it before it is stored, applied or
+ * broadcast (Hocuspocus awaits beforeSync before all three). A refused update
+ * closes that document's connection with the reason; the sender's other
+ * documents on the socket carry on.
+ */
+export class ValidationExtension implements Extension {
+  /** Above persistence: nothing is stored before it passes. */
+  priority = 500;
+
+  constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger }) {}
+
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+    const { bindings } = this.deps;
+    await bindings.load(documentName);
+    // The server writes with the document's own client id; make sure no user owns it.
+    while (!(await bindings.bind(documentName, [document.clientID], SERVER_WRITER))) {
+      document.clientID = Math.floor(Math.random() * 2 ** 32);
+    }
+  }
+
+  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.deps.bindings.unload(documentName);
+  }
+
+  async beforeSync({ type, payload, document, documentName, context }: beforeSyncPayload): Promise<void> {
+    if (!carriesUpdate(type)) return;
+    const identity = (context as Partial<ConnectionContext>).identity;
+    if (!identity) this.refuse(documentName, refusal(UpdateRejection.malformed, 'not authenticated'), 'unknown');
+    const writer = { userId: identity.userId, admin: isAdmin(identity) };
+    const { bindings, metrics } = this.deps;
+    const verdict = validateUpdate(document, documentName, payload, writer, (client) => bindings.ownerOf(documentName, client));
+    if ('reason' in verdict) this.refuse(documentName, verdict, writer.userId);
+    if (verdict.newClients.length && !(await bindings.bind(documentName, verdict.newClients, writer.userId))) {
+      this.refuse(documentName, refusal(UpdateRejection.foreignClient, 'client id taken meanwhile'), writer.userId);
+    }
+    if (!verdict.empty) metrics.updatesApplied.inc();
+  }
+
+  /** The server decides who a connection is: the `user` of every awareness state it sends is overwritten. */
+  async beforeHandleAwareness({ states, context, documentName }: beforeHandleAwarenessPayload): Promise<void> {
+    const identity = (context as Partial<ConnectionContext> | undefined)?.identity;
+    if (!identity) return;
+    // Each new client id is a stored binding: thousands in one message stalled the server for seconds.
+    let claims = DEFAULTS.awarenessNewClientsPerMessage;
+    for (const [clientId, state] of states) {
+      // Hocuspocus decodes into a scratch Awareness whose own empty state comes along under a random
+      // client id; an empty state claims nothing, or every awareness message would store a binding.
+      const claimable = typeof state === 'object' && state !== null && Object.keys(state).length > 0;
+      // A state for a client id owned by someone else would overwrite their presence: drop it.
+      const owner = this.deps.bindings.ownerOf(documentName, clientId);
+      if (
+        owner !== identity.userId &&
+        !(owner === null && claimable && claims-- > 0 && (await this.deps.bindings.bind(documentName, [clientId], identity.userId)))
+      ) {
+        states.delete(clientId);
+        continue;
+      }
+      if (state && typeof state === 'object') state.user = { id: identity.userId, name: identity.name };
+    }
+  }
+
+  private refuse(documentName: string, why: Refusal, userId: string): never {
+    this.deps.metrics.updatesRejected.inc({ reason: why.reason });
+    this.deps.logger.warn({ documentName, userId, reason: why.reason, detail: why.detail }, 'update refused');
+    throw why;
+  }
+}

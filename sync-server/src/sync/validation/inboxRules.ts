@@ -1,0 +1,61 @@
+import { InboxKeys, OwnerNotificationFields, PrefsKeys, UpdateRejection, isId } from '@parley/schema';
+import type * as Y from 'yjs';
+import { refusal, type Refusal } from './Refusal';
+import type { Place, PlaceResolver } from './PlaceResolver';
+import type { DocumentRules } from './DocumentRules';
+import { entryValue, isChannels, isDeletedContent, isKindKey, isPlainValue, isTimestamp } from './values';
+
+const serverOnly = (what: string) => refusal(UpdateRejection.serverOnly, `${what} is written by the server only`);
+
+/** The owner may set readAt, seenAt and archivedAt on a notification the server made. */
+function checkNotificationField(place: Place, item: Y.Item | null, resolver: PlaceResolver): Refusal | null {
+  if (!place.container) return serverOnly('a notification');
+  const outer = resolver.placeOf(place.container);
+  if (!('root' in outer) || outer.container || !resolver.isStored(place.container)) return serverOnly('a notification');
+  if (!(OwnerNotificationFields as readonly string[]).includes(place.sub ?? '')) return serverOnly(`notification field ${place.sub}`);
+  if (item && !isDeletedContent(item)) {
+    const value = entryValue(item);
+    if (!isPlainValue(item) || (value !== null && !isTimestamp(value))) return refusal(UpdateRejection.invalidMessage, `${place.sub} is a ms epoch or null`);
+  }
+  return null;
+}
+
+/** The owner writes entries of prefs.channels and prefs.muted; the maps themselves are the server's. */
+function checkPrefs(place: Place, item: Y.Item | null, resolver: PlaceResolver): Refusal | null {
+  if (!place.container) return serverOnly('prefs.channels and prefs.muted');
+  const outer = resolver.placeOf(place.container);
+  if (!('root' in outer) || outer.container) return refusal(UpdateRejection.invalidMessage, 'nothing nests there');
+  const sub = place.sub ?? '';
+  const value = item && !isDeletedContent(item) ? entryValue(item) : undefined;
+  if (outer.sub === PrefsKeys.channels) {
+    if (!isKindKey(sub)) return refusal(UpdateRejection.invalidMessage, 'bad notification kind');
+    if (item && !isDeletedContent(item) && !(isPlainValue(item) && isChannels(value))) return refusal(UpdateRejection.invalidMessage, 'channels are {inApp, push, email}');
+    return null;
+  }
+  if (outer.sub === PrefsKeys.muted) {
+    if (!isId(sub)) return refusal(UpdateRejection.invalidMessage, 'muted is keyed by conversation id');
+    if (item && !isDeletedContent(item) && !(isPlainValue(item) && isTimestamp(value))) return refusal(UpdateRejection.invalidMessage, 'muted until a ms epoch');
+    return null;
+  }
+  return refusal(UpdateRejection.unknownField, `unknown prefs key ${outer.sub}`);
+}
+
+function check(place: Place, item: Y.Item | null, resolver: PlaceResolver): Refusal | null {
+  switch (place.root) {
+    case InboxKeys.notifications:
+      return checkNotificationField(place, item, resolver);
+    case InboxKeys.prefs:
+      return checkPrefs(place, item, resolver);
+    case InboxKeys.conversations:
+      return serverOnly('conversations');
+    default:
+      return refusal(UpdateRejection.unknownField, `unknown root ${place.root}`);
+  }
+}
+
+/** The rules of CONTRACT section 3 for `inbox:<userId>` (only its owner connects). */
+export const inboxRules: DocumentRules = {
+  insert: (item, place, _writer, resolver) => check(place, item, resolver),
+  delete: (_item, place, _writer, resolver) => check(place, null, resolver),
+  complete: () => null,
+};
