@@ -219,6 +219,21 @@ describe('conversation rules', () => {
     expect(room.doc.getMap('meta').get('title')).toBe('T');
   });
 
+  it('refuses an already-held item resent under an unknown root, which would create that root in memory', () => {
+    const { room, a } = withMessage();
+    const held = Y.decodeUpdate(Y.encodeStateAsUpdate(a)).structs.find((s): s is Y.Item => s instanceof Y.Item && s.id.client === a.clientID)!;
+    const encoder = new Y.UpdateEncoderV1();
+    encoding.writeVarUint(encoder.restEncoder, 1); // one client
+    encoding.writeVarUint(encoder.restEncoder, 1); // one struct
+    encoder.writeClient(held.id.client);
+    encoding.writeVarUint(encoder.restEncoder, held.id.clock);
+    const forged = new Y.Item(held.id, null, null, null, null, 'smuggled', 'x', new Y.ContentAny([1]));
+    forged.write(encoder, 0);
+    encoding.writeVarUint(encoder.restEncoder, 0); // empty delete set
+    expect('reason' in room.judge(encoder.toUint8Array(), alice) ? 'refused' : 'applied').toBe('refused');
+    expect([...room.doc.share.keys()]).not.toContain('smuggled');
+  });
+
   it('refuses items written under a client id that belongs to someone else', () => {
     const { room, a } = withMessage();
     const mallory = room.replica();

@@ -48,6 +48,11 @@ export function validateUpdate(doc: Y.Doc, documentName: string, update: Uint8Ar
   const reach = new Map<number, number>();
   let empty = true;
   for (const struct of decoded.structs) {
+    // Checked even for items the server already holds: decoding an update makes
+    // Yjs create every root type it names, so unknown names would pile up in memory.
+    if (struct instanceof Y.Item && typeof struct.parent === 'string' && !rules.roots.has(struct.parent)) {
+      return refusal(UpdateRejection.unknownField, `unknown root ${struct.parent}`);
+    }
     const client = struct.id.client;
     const known = Y.getState(doc.store, client);
     if (struct.id.clock + struct.length <= known) continue;

@@ -99,6 +99,7 @@ function checkRead(place: Place, item: Y.Item | null, writer: Writer): Refusal |
 
 /** The rules of CONTRACT section 3 for `conversation:<id>`, item by item. */
 export const conversationRules: DocumentRules = {
+  roots: new Set(Object.values(ConversationKeys)),
   insert(item, place, writer, resolver) {
     switch (place.root) {
       case ConversationKeys.meta:

@@ -55,6 +55,7 @@ function check(place: Place, item: Y.Item | null, resolver: PlaceResolver): Refu
 
 /** The rules of CONTRACT section 3 for `inbox:<userId>` (only its owner connects). */
 export const inboxRules: DocumentRules = {
+  roots: new Set(Object.values(InboxKeys)),
   insert: (item, place, _writer, resolver) => check(place, item, resolver),
   delete: (_item, place, _writer, resolver) => check(place, null, resolver),
   complete: () => null,
