@@ -65,6 +65,12 @@ export const DEFAULTS = {
 
   /** Chat notifications: a burst of messages within this window is one recompute. */
   chatNotifyDelayMs: 15,
+  /**
+   * Inboxes written together by one recompute (one group commit); the event
+   * loop is let go between groups so a big room's recompute does not hold up
+   * the live messages arriving meanwhile.
+   */
+  chatNotifyInboxesPerTurn: 50,
 
   /** Notifications clean-up. */
   cleanupMaxAgeMs: 30 * 24 * 3600_000,

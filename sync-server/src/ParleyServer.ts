@@ -97,7 +97,7 @@ export class ParleyServer {
       maxUnauthenticatedQueueSize: DEFAULTS.maxUnauthenticatedQueueBytes,
       maxUnauthenticatedQueueMessages: DEFAULTS.maxUnauthenticatedQueueMessages,
     });
-    this.writer = new ServerWriter(this.hocuspocus);
+    this.writer = new ServerWriter(this.hocuspocus, () => this.storage.documents.settled());
     this.compactor = new Compactor(deps, config.compaction);
     this.conversations = new Conversations({
       storage: this.storage,

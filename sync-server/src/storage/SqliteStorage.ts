@@ -10,6 +10,7 @@ import { SqliteClientBindingStore } from './sqlite/SqliteClientBindingStore';
 import { SqliteEventStore } from './sqlite/SqliteEventStore';
 import { SqliteConversationWorkStore } from './sqlite/SqliteConversationWorkStore';
 import { SqlitePushSubscriptionStore } from './sqlite/SqlitePushSubscriptionStore';
+import { GroupCommit } from './sqlite/GroupCommit';
 
 /**
  * The embedded store. WAL with synchronous=NORMAL: a committed transaction
@@ -25,6 +26,7 @@ export class SqliteStorage implements Storage {
   readonly events: SqliteEventStore;
   readonly work: SqliteConversationWorkStore;
   readonly push: SqlitePushSubscriptionStore;
+  private readonly commits: GroupCommit;
 
   constructor(file: string) {
     this.db = new BetterSqlite3(file);
@@ -33,12 +35,13 @@ export class SqliteStorage implements Storage {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
-    this.documents = new SqliteDocumentStore(this.db);
+    this.commits = new GroupCommit(this.db);
+    this.documents = new SqliteDocumentStore(this.db, this.commits);
     this.conversations = new SqliteConversationStore(this.db);
     this.users = new SqliteUserStore(this.db);
     this.clients = new SqliteClientBindingStore(this.db);
     this.events = new SqliteEventStore(this.db);
-    this.work = new SqliteConversationWorkStore(this.db);
+    this.work = new SqliteConversationWorkStore(this.db, this.commits);
     this.push = new SqlitePushSubscriptionStore(this.db);
   }
 
@@ -49,6 +52,7 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.db.open) {
+      this.commits.flush();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }

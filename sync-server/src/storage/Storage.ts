@@ -21,6 +21,8 @@ export interface Storage {
 export interface DocumentStore {
   /** Appends one update; once this resolves the update survives a crash. */
   append(doc: string, update: Uint8Array): Promise<void>;
+  /** Resolves once every append started before it has survived a crash. */
+  settled(): Promise<void>;
   load(doc: string): Promise<StoredDocument>;
   /** Documents whose log has outgrown one of the bounds. */
   compactionCandidates(bounds: CompactionBounds): Promise<string[]>;
@@ -130,7 +132,10 @@ export interface EventStore {
 
 /** Conversations whose messages or receipts changed and whose members' inboxes need recomputing. */
 export interface ConversationWorkStore {
-  /** Marks it; returns the new version. */
+  /**
+   * Marks it; returns the new version. A mark started before an append is
+   * durable no later than that append (the append alone may be awaited).
+   */
   mark(conversationId: string): Promise<number>;
   version(conversationId: string): Promise<number | null>;
   /** Clears it if nothing marked it again since `version`. */

@@ -45,6 +45,15 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       await storage.close();
     });
 
+    it('settles appends started together, in the order they were started', async () => {
+      const storage = await create();
+      const started = Array.from({ length: 100 }, (_, i) => storage.documents.append('burst', bytes(i)));
+      await storage.documents.settled();
+      expect((await storage.documents.load('burst')).updates).toEqual(Array.from({ length: 100 }, (_, i) => bytes(i)));
+      await Promise.all(started);
+      await storage.close();
+    });
+
     it('names the documents whose log outgrew a bound', async () => {
       const storage = await create();
       for (let i = 0; i < 3; i++) await storage.documents.append('busy', bytes(i));

@@ -25,7 +25,15 @@ export class NotificationExtension implements Extension {
     if (!carriesUpdate(type)) return;
     const name = parseDocName(documentName);
     if (name?.type !== 'conversation' || isEmptyUpdate(payload)) return;
-    await this.notifier.mark(name.id);
+    // Not awaited: the mark is queued before the update's append, and storage commits in
+    // order, so the acknowledged update is never durable without it (see GroupCommit).
+    this.markQuietly(name.id);
+  }
+
+  private markQuietly(conversationId: string): void {
+    this.notifier.mark(conversationId).catch(() => {
+      // The same commit fails the update's append, which the client then retries.
+    });
   }
 
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
@@ -33,7 +41,7 @@ export class NotificationExtension implements Extension {
     if (name?.type !== 'conversation') return;
     document.on('update', (_update: Uint8Array, origin: unknown) => {
       // Client updates were marked in beforeSync; the server's own writes are marked here.
-      if (!isConnectionOrigin(origin)) void this.notifier.mark(name.id);
+      if (!isConnectionOrigin(origin)) this.markQuietly(name.id);
       this.notifier.schedule(name.id);
     });
   }

@@ -20,6 +20,8 @@ export class ServerWriter {
 
   constructor(
     private readonly hocuspocus: Hocuspocus,
+    /** Resolves once the writes made so far are durable (storage's group commit). */
+    private readonly settled: () => Promise<void>,
     private readonly idleMs: number = DEFAULTS.serverWriterIdleMs,
   ) {}
 
@@ -30,6 +32,7 @@ export class ServerWriter {
     await connection.transact((doc: Document) => {
       result = change(doc);
     });
+    await this.settled();
     return result;
   }
 

@@ -87,7 +87,12 @@ export class ChatNotifier {
     // Display names of the authors people will be notified about, looked up once per recompute.
     const authors = [...new Set([...snapshot.digests.values()].flatMap((d) => (d.latestUnread ? [d.latestUnread.author] : [])))];
     const names = new Map((await storage.users.get(authors)).map((u) => [u.id, u.name ?? u.id]));
-    for (const userId of snapshot.members) await this.updateInbox(conversationId, userId, snapshot, names);
+    const perTurn = DEFAULTS.chatNotifyInboxesPerTurn;
+    for (let start = 0; start < snapshot.members.length; start += perTurn) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const group = snapshot.members.slice(start, start + perTurn);
+      await Promise.all(group.map((userId) => this.updateInbox(conversationId, userId, snapshot, names)));
+    }
     if (version !== null) await storage.work.clear(conversationId, version);
   }
 

@@ -1,20 +1,23 @@
 import type { Database } from 'better-sqlite3';
 import type { ConversationWorkStore } from '../Storage';
 import { statementCache } from './statementCache';
+import type { GroupCommit } from './GroupCommit';
 
 export class SqliteConversationWorkStore implements ConversationWorkStore {
   private readonly sql: ReturnType<typeof statementCache>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly commits: GroupCommit,
+  ) {
     this.sql = statementCache(db);
   }
 
   async mark(conversationId: string): Promise<number> {
-    return this.sql(
-        'INSERT INTO conversation_work (conversation_id, version) VALUES (?, 1) ON CONFLICT (conversation_id) DO UPDATE SET version = version + 1 RETURNING version',
-      )
-      .pluck()
-      .get(conversationId) as number;
+    const statement = this.sql(
+      'INSERT INTO conversation_work (conversation_id, version) VALUES (?, 1) ON CONFLICT (conversation_id) DO UPDATE SET version = version + 1 RETURNING version',
+    ).pluck();
+    return this.commits.run(() => statement.get(conversationId) as number);
   }
 
   async version(conversationId: string): Promise<number | null> {

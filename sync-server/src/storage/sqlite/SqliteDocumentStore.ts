@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { CompactionBounds, DocumentStore, StoredDocument } from '../Storage';
+import type { GroupCommit } from './GroupCommit';
 
 interface UpdateRow {
   seq: number;
@@ -14,7 +15,10 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly deleteUpTo: Statement<[string, number]>;
   private readonly candidates: Statement<[number, number, number], { doc: string }>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly commits: GroupCommit,
+  ) {
     this.insert = db.prepare('INSERT INTO doc_updates (doc, data, created_at) VALUES (?, ?, ?)');
     this.snapshot = db.prepare('SELECT data, last_seq FROM doc_snapshots WHERE doc = ?');
     this.tail = db.prepare('SELECT seq, data FROM doc_updates WHERE doc = ? AND seq > ? ORDER BY seq');
@@ -28,7 +32,13 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async append(doc: string, update: Uint8Array): Promise<void> {
-    this.insert.run(doc, Buffer.from(update.buffer, update.byteOffset, update.byteLength), Date.now());
+    const data = Buffer.from(update.buffer, update.byteOffset, update.byteLength);
+    const createdAt = Date.now();
+    await this.commits.run(() => this.insert.run(doc, data, createdAt));
+  }
+
+  settled(): Promise<void> {
+    return this.commits.settled();
   }
 
   async load(doc: string): Promise<StoredDocument> {

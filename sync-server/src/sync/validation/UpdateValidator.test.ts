@@ -227,7 +227,7 @@ describe('conversation rules', () => {
     encoding.writeVarUint(encoder.restEncoder, 1); // one struct
     encoder.writeClient(held.id.client);
     encoding.writeVarUint(encoder.restEncoder, held.id.clock);
-    const forged = new Y.Item(held.id, null, null, null, null, 'smuggled', 'x', new Y.ContentAny([1]));
+    const forged = new Y.Item(held.id, null, null, null, null, 'smuggled' as unknown as Y.ID, 'x', new Y.ContentAny([1]));
     forged.write(encoder, 0);
     encoding.writeVarUint(encoder.restEncoder, 0); // empty delete set
     expect('reason' in room.judge(encoder.toUint8Array(), alice) ? 'refused' : 'applied').toBe('refused');

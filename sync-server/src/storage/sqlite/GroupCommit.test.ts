@@ -1,0 +1,40 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from './GroupCommit';
+
+function table() {
+  const db = new BetterSqlite3(':memory:');
+  db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const count = () => db.prepare('SELECT count(*) FROM t').pluck().get() as number;
+  return { db, insert, count, commits: new GroupCommit(db) };
+}
+
+describe('GroupCommit', () => {
+  it('commits the writes of one turn together, after that turn', async () => {
+    const { insert, count, commits } = table();
+    const writes = [1, 2, 3].map((v) => commits.run(() => insert.run(v).changes));
+    expect(count()).toBe(0);
+    expect(await Promise.all(writes)).toEqual([1, 1, 1]);
+    expect(count()).toBe(3);
+  });
+
+  it('fails every write of a commit that fails, stores none of them, and goes on afterwards', async () => {
+    const { insert, count, commits } = table();
+    const good = commits.run(() => insert.run(1));
+    const bad = commits.run(() => insert.run(null));
+    await expect(good).rejects.toThrow(/NOT NULL/);
+    await expect(bad).rejects.toThrow(/NOT NULL/);
+    expect(count()).toBe(0);
+    await commits.run(() => insert.run(2));
+    expect(count()).toBe(1);
+  });
+
+  it('settles at once when nothing is queued, and after the queue otherwise', async () => {
+    const { insert, count, commits } = table();
+    await commits.settled();
+    void commits.run(() => insert.run(1));
+    await commits.settled();
+    expect(count()).toBe(1);
+  });
+});
