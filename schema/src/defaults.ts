@@ -71,6 +71,12 @@ export const DEFAULTS = {
    * the live messages arriving meanwhile.
    */
   chatNotifyInboxesPerTurn: 50,
+  /** After each recompute the notifier rests this many times as long as it took: it takes at most 1/(1+f) of the CPU. */
+  chatNotifyRestFactor: 1,
+  /** A conversation's inboxes are recomputed at most once per this interval; a busy room's bursts grow instead. */
+  chatNotifyMinIntervalMs: 100,
+  /** Marks of recomputed conversations are cleared in one sweep this long after (see ChatNotifier). */
+  chatNotifyMarkSweepMs: 1_000,
 
   /** Notifications clean-up. */
   cleanupMaxAgeMs: 30 * 24 * 3600_000,

@@ -133,14 +133,13 @@ export interface EventStore {
 /** Conversations whose messages or receipts changed and whose members' inboxes need recomputing. */
 export interface ConversationWorkStore {
   /**
-   * Marks it; returns the new version. A mark started before an append is
-   * durable no later than that append (the append alone may be awaited).
+   * Marks it. A mark started before an append is durable no later than that
+   * append (the append alone may be awaited).
    */
-  mark(conversationId: string): Promise<number>;
-  version(conversationId: string): Promise<number | null>;
-  /** Clears it if nothing marked it again since `version`. */
-  clear(conversationId: string, version: number): Promise<void>;
-  all(): Promise<Array<{ conversationId: string; version: number }>>;
+  mark(conversationId: string): Promise<void>;
+  /** Ordered with marks the same way: a mark started after a clear stays. */
+  clear(conversationId: string): Promise<void>;
+  all(): Promise<string[]>;
 }
 
 export interface PushSubscription {

@@ -64,6 +64,17 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
     });
   });
 
+  describe(`${name}: conversation work marks`, () => {
+    it('keeps one mark per conversation, and clears and marks in the order they were started', async () => {
+      const storage = await create();
+      await Promise.all([storage.work.mark('c1'), storage.work.mark('c1'), storage.work.mark('c2')]);
+      expect(await storage.work.all()).toEqual(['c1', 'c2']);
+      await Promise.all([storage.work.clear('c1'), storage.work.mark('c1'), storage.work.mark('c2'), storage.work.clear('c2')]);
+      expect(await storage.work.all()).toEqual(['c1']);
+      await storage.close();
+    });
+  });
+
   describe(`${name}: conversations and users`, () => {
     it('creates once, gets-or-creates direct ones, and manages members', async () => {
       const storage = await create();

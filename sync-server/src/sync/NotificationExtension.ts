@@ -25,8 +25,8 @@ export class NotificationExtension implements Extension {
     if (!carriesUpdate(type)) return;
     const name = parseDocName(documentName);
     if (name?.type !== 'conversation' || isEmptyUpdate(payload)) return;
-    // Not awaited: the mark is queued before the update's append, and storage commits in
-    // order, so the acknowledged update is never durable without it (see GroupCommit).
+    // Not awaited: the mark is queued before the update's append and storage commits in
+    // order, so the acknowledged update is never durable without its mark (see GroupCommit).
     this.markQuietly(name.id);
   }
 

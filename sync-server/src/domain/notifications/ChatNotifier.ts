@@ -6,6 +6,7 @@ import type { ServerWriter } from '../../sync/ServerWriter';
 import { digestAll, type MemberDigest } from './conversationDigest';
 import { addNotification, openChatNotification, patchNotification, setConversationSummary } from './inboxWrites';
 import { render } from './templates';
+import { RecomputeQueue } from './RecomputeQueue';
 
 interface Snapshot {
   title: string;
@@ -22,62 +23,56 @@ interface Snapshot {
  * marked durably before the update that needs it is stored.
  */
 export class ChatNotifier {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly running = new Map<string, Promise<void>>();
+  /** Conversations marked durably, with the number of changes since their last recompute began. */
+  private readonly marks = new Map<string, number>();
+  /** Recomputed conversations whose marks the next sweep clears, with the changes each recompute covered. */
+  private readonly clearable = new Map<string, number>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly queue = new RecomputeQueue((conversationId) =>
+    this.recompute(conversationId).catch((error: unknown) => {
+      this.deps.logger.error({ err: error, conversationId }, 'chat notifications failed');
+    }),
+  );
 
   constructor(private readonly deps: { storage: Storage; writer: ServerWriter; metrics: Metrics; logger: Logger }) {}
 
-  /** Durable: after a crash the recompute still happens (see recover). */
-  async mark(conversationId: string): Promise<void> {
-    await this.deps.storage.work.mark(conversationId);
+  /**
+   * Durable: after a crash the recompute still happens (see recover). Only
+   * the first change since the mark was last cleared writes it; the later
+   * ones are covered by it, so a busy conversation costs one write, not one
+   * per message.
+   */
+  mark(conversationId: string): Promise<void> {
+    const changes = (this.marks.get(conversationId) ?? 0) + 1;
+    this.marks.set(conversationId, changes);
+    return changes === 1 ? this.deps.storage.work.mark(conversationId) : Promise.resolve();
   }
 
-  /** Recompute soon; bursts of messages coalesce into one run. */
+  /** Recompute soon; a burst of messages coalesces into one run. */
   schedule(conversationId: string): void {
-    if (this.timers.has(conversationId)) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(conversationId);
-      void this.run(conversationId);
-    }, DEFAULTS.chatNotifyDelayMs);
-    this.timers.set(conversationId, timer);
+    this.queue.schedule(conversationId);
   }
 
   /** Finishes what a previous run of the server left marked. */
   async recover(): Promise<void> {
-    for (const { conversationId } of await this.deps.storage.work.all()) await this.run(conversationId);
-  }
-
-  async idle(): Promise<void> {
-    while (this.timers.size || this.running.size) {
-      for (const [id, timer] of this.timers) {
-        clearTimeout(timer);
-        this.timers.delete(id);
-        void this.run(id);
-      }
-      await Promise.all(this.running.values());
+    for (const conversationId of await this.deps.storage.work.all()) {
+      this.marks.set(conversationId, this.marks.get(conversationId) ?? 1);
+      this.schedule(conversationId);
     }
+    await this.idle();
   }
 
-  run(conversationId: string): Promise<void> {
-    const previous = this.running.get(conversationId) ?? Promise.resolve();
-    const next = previous.then(() => this.recompute(conversationId)).catch((error: unknown) => {
-      this.deps.logger.error({ err: error, conversationId }, 'chat notifications failed');
-    });
-    this.running.set(conversationId, next);
-    void next.finally(() => {
-      if (this.running.get(conversationId) === next) this.running.delete(conversationId);
-    });
-    return next;
+  /** Resolves once nothing is due or running. */
+  async idle(): Promise<void> {
+    await this.queue.idle();
+    await this.sweepMarks();
   }
 
   private async recompute(conversationId: string): Promise<void> {
     const { storage, writer } = this.deps;
-    const version = await storage.work.version(conversationId);
+    const changesSeen = this.marks.get(conversationId) ?? 0;
     const record = await storage.conversations.get(conversationId);
-    if (!record) {
-      if (version !== null) await storage.work.clear(conversationId, version);
-      return;
-    }
+    if (!record) return this.clearMark(conversationId, changesSeen);
     const snapshot = await writer.read(conversationDocName(conversationId), (doc): Snapshot => {
       const parts = conversationParts(doc);
       const members = Object.keys(parts.members.toJSON() as Record<string, Member>);
@@ -93,7 +88,35 @@ export class ChatNotifier {
       const group = snapshot.members.slice(start, start + perTurn);
       await Promise.all(group.map((userId) => this.updateInbox(conversationId, userId, snapshot, names)));
     }
-    if (version !== null) await storage.work.clear(conversationId, version);
+    this.clearMark(conversationId, changesSeen);
+  }
+
+  /**
+   * The durable mark can go unless a change came in since the recompute
+   * began (its own recompute is due then). Marks are cleared in one sweep a
+   * while later, so a busy conversation is not unmarked and marked again for
+   * every burst; a mark left behind by a crash only costs a recompute.
+   */
+  private clearMark(conversationId: string, changesSeen: number): void {
+    if (changesSeen === 0) return;
+    this.clearable.set(conversationId, changesSeen);
+    if (this.sweepTimer) return;
+    this.sweepTimer = setTimeout(() => void this.sweepMarks(), DEFAULTS.chatNotifyMarkSweepMs);
+    this.sweepTimer.unref();
+  }
+
+  private async sweepMarks(): Promise<void> {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    const clears: Promise<void>[] = [];
+    for (const [conversationId, changesSeen] of this.clearable) {
+      if (this.marks.get(conversationId) !== changesSeen) continue;
+      this.marks.delete(conversationId);
+      // Queued in the same ordered group commit as any later mark, so it cannot undo one.
+      clears.push(this.deps.storage.work.clear(conversationId));
+    }
+    this.clearable.clear();
+    await Promise.all(clears);
   }
 
   private async updateInbox(conversationId: string, userId: string, snapshot: Snapshot, names: Map<string, string>): Promise<void> {

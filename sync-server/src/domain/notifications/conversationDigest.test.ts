@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendMessage, readMessages, softDeleteMessage, unreadCount } from '@parley/schema';
+import { appendMessage, editMessage, readMessages, softDeleteMessage, unreadCount } from '@parley/schema';
 import { digestAll, UNREAD_WINDOW } from './conversationDigest';
 import { seededRandom } from '../../../../e2e/fixtures/random';
 
@@ -13,7 +13,9 @@ describe('digestAll', () => {
       const doc = new Y.Doc();
       const n = Math.floor(random() * 60);
       for (let i = 0; i < n; i++) appendMessage(doc, { id: `m${i}`, author: users[Math.floor(random() * users.length)]!, text: `t${i}` });
+      digestAll(doc, users, {}); // read every message once: the changes below must show through
       for (let i = 0; i < n; i++) if (random() < 0.1) softDeleteMessage(doc, `m${i}`);
+      for (let i = 0; i < n; i++) if (random() < 0.2) editMessage(doc, `m${i}`, `edited ${i}`);
       const reads = Object.fromEntries(users.filter(() => random() < 0.7).map((u) => [u, { messageId: `m${Math.floor(random() * (n + 2))}`, at: 1 }]));
       const digests = digestAll(doc, users, reads);
       const messages = readMessages(doc);

@@ -40,6 +40,36 @@ function newestMessages(doc: Y.Doc): Y.Map<unknown>[] {
   return maps;
 }
 
+/** What a message map last read as, with the field items it was read from (Yjs replaces an item on every set). */
+interface Extracted {
+  text: Y.Item | undefined;
+  deletedAt: Y.Item | undefined;
+  message: WindowMessage;
+}
+const extracted = new WeakMap<Y.Map<unknown>, Extracted>();
+
+/**
+ * A message as the digest needs it, read once per map and again only after
+ * its text or deletion changed (id, author, kind and time never change):
+ * recomputes run often and re-reading thousands of maps each time dominated.
+ */
+function windowMessage(map: Y.Map<unknown>): WindowMessage {
+  const fields = (map as unknown as { _map: Map<string, Y.Item> })._map;
+  const text = fields.get('text');
+  const deletedAt = fields.get('deletedAt');
+  const cached = extracted.get(map);
+  if (cached && cached.text === text && cached.deletedAt === deletedAt) return cached.message;
+  const message: WindowMessage = {
+    id: map.get('id') as string,
+    author: map.get('author') as string,
+    text: (map.get('text') as string) ?? '',
+    at: (map.get('createdAt') as number) ?? 0,
+    counts: map.get('deletedAt') === undefined && map.get('kind') !== 'system',
+  };
+  extracted.set(map, { text, deletedAt, message });
+  return message;
+}
+
 /** Index of the first element >= value in an ascending list. */
 function lowerBound(list: number[], value: number): number {
   let lo = 0;
@@ -58,14 +88,13 @@ function lowerBound(list: number[], value: number): number {
  * O(window + members x log window), whatever the history and the number of members.
  */
 export function digestAll(doc: Y.Doc, members: string[], reads: Record<string, ReadReceipt>): Map<string, MemberDigest> {
-  const window: WindowMessage[] = newestMessages(doc).map((m) => ({
-    id: m.get('id') as string,
-    author: m.get('author') as string,
-    text: (m.get('text') as string) ?? '',
-    at: (m.get('createdAt') as number) ?? 0,
-    counts: m.get('deletedAt') === undefined && m.get('kind') !== 'system',
-  }));
-  const position = new Map(window.map((m, i) => [m.id, i]));
+  const window = newestMessages(doc).map(windowMessage);
+  // Positions of the messages that receipts point at, not of every message.
+  const receiptIds = new Set(members.flatMap((userId) => (reads[userId] ? [reads[userId].messageId] : [])));
+  const position = new Map<string, number>();
+  window.forEach((m, i) => {
+    if (receiptIds.has(m.id)) position.set(m.id, i);
+  });
   const countsFrom = new Array<number>(window.length + 1).fill(0);
   const byAuthor = new Map<string, number[]>();
   for (let i = window.length - 1; i >= 0; i--) countsFrom[i] = countsFrom[i + 1]! + (window[i]!.counts ? 1 : 0);

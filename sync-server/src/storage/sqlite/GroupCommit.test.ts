@@ -11,7 +11,7 @@ function table() {
 }
 
 describe('GroupCommit', () => {
-  it('commits the writes of one turn together, after that turn', async () => {
+  it('commits the writes queued in one stretch of code together, right after it', async () => {
     const { insert, count, commits } = table();
     const writes = [1, 2, 3].map((v) => commits.run(() => insert.run(v).changes));
     expect(count()).toBe(0);

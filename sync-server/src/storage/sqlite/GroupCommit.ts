@@ -7,10 +7,14 @@ interface Queued {
 }
 
 /**
- * Group commit: writes queued during one turn of the event loop are committed
- * together in one SQLite transaction, right after that turn. A commit is most
- * of what an append costs, so a burst (a fan-out writing a thousand inboxes,
- * fifty senders in the same millisecond) pays for one instead of one each.
+ * Group commit: writes queued in one stretch of JavaScript (the synchronous
+ * code and the promise callbacks queued during it) commit together in one
+ * SQLite transaction, from a microtask right after. A commit is most of what
+ * an append costs, so a burst (the notifier writing fifty inboxes at once)
+ * pays for one instead of one each. A microtask, not setImmediate: Hocuspocus
+ * handles a connection's messages one after another, each awaiting its
+ * append, so waiting for the next turn of the event loop would cap every
+ * connection at one message per turn.
  *
  * Writes commit in the order they were queued, so once a write's promise
  * resolves, everything queued before it is durable too. A failed commit fails
@@ -28,7 +32,7 @@ export class GroupCommit {
       this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        queueMicrotask(() => this.flush());
       }
     });
   }

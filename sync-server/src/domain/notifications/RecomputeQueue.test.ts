@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { RecomputeQueue } from './RecomputeQueue';
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function recorder(runMs = 0) {
+  const runs: Array<{ key: string; at: number }> = [];
+  let running = 0;
+  let overlapped = false;
+  const run = async (key: string) => {
+    running++;
+    if (running > 1) overlapped = true;
+    runs.push({ key, at: Date.now() });
+    await pause(runMs);
+    running--;
+  };
+  return { runs, run, overlapped: () => overlapped };
+}
+
+describe('RecomputeQueue', () => {
+  it('coalesces a burst into one run after the delay', async () => {
+    const { runs, run } = recorder();
+    const queue = new RecomputeQueue(run, { delayMs: 20, minIntervalMs: 0, restFactor: 0 });
+    const start = Date.now();
+    for (let i = 0; i < 5; i++) queue.schedule('a');
+    await pause(60);
+    expect(runs.map((r) => r.key)).toEqual(['a']);
+    expect(runs[0]!.at - start).toBeGreaterThanOrEqual(19);
+  });
+
+  it('runs one key at most once per interval, and keys one at a time', async () => {
+    const { runs, run, overlapped } = recorder(5);
+    const queue = new RecomputeQueue(run, { delayMs: 1, minIntervalMs: 80, restFactor: 0 });
+    queue.schedule('a');
+    queue.schedule('b');
+    await pause(20);
+    queue.schedule('a');
+    await pause(150);
+    const aRuns = runs.filter((r) => r.key === 'a');
+    expect(aRuns).toHaveLength(2);
+    expect(aRuns[1]!.at - aRuns[0]!.at).toBeGreaterThanOrEqual(79);
+    expect(runs.map((r) => r.key).sort()).toEqual(['a', 'a', 'b']);
+    expect(overlapped()).toBe(false);
+  });
+
+  it('idle() runs what waits, throttled keys included, without the waits', async () => {
+    const { runs, run } = recorder();
+    const queue = new RecomputeQueue(run, { delayMs: 10_000, minIntervalMs: 60_000, restFactor: 10 });
+    const start = Date.now();
+    queue.schedule('a');
+    await pause(5); // the worker is waiting out the delay now
+    await queue.idle();
+    queue.schedule('a'); // ran just now: throttled for a minute
+    queue.schedule('b');
+    await queue.idle();
+    expect(runs.map((r) => r.key).sort()).toEqual(['a', 'a', 'b']);
+    expect(Date.now() - start).toBeLessThan(1_000);
+  });
+});
