@@ -85,7 +85,7 @@ export class ConversationHandle extends Emitter<{ change: void }> {
   send(text: string, options: { replyTo?: string; attachments?: Attachment[] } = {}): string {
     MessageText.parse(text);
     const id = newId();
-    appendMessage(this.doc, { id, author: this.me, text, ...options });
+    this.replica.write((doc) => appendMessage(doc, { id, author: this.me, text, ...options }));
     this.setTyping(false);
     return id;
   }
@@ -96,18 +96,16 @@ export class ConversationHandle extends Emitter<{ change: void }> {
 
   edit(messageId: string, text: string): boolean {
     MessageText.parse(text);
-    if (!this.isOwn(messageId)) return false;
-    return editMessage(this.doc, messageId, text);
+    return this.replica.write((doc) => this.isOwn(doc, messageId) && editMessage(doc, messageId, text)) ?? true;
   }
 
   /** Soft deletion of an own message: the entry stays, its text goes. */
   remove(messageId: string): boolean {
-    if (!this.isOwn(messageId)) return false;
-    return softDeleteMessage(this.doc, messageId);
+    return this.replica.write((doc) => this.isOwn(doc, messageId) && softDeleteMessage(doc, messageId)) ?? true;
   }
 
   react(messageId: string, emoji: string, on = true): boolean {
-    return setReaction(this.doc, messageId, this.me, emoji, on);
+    return this.replica.write((doc) => setReaction(doc, messageId, this.me, emoji, on)) ?? true;
   }
 
   toggleReaction(messageId: string, emoji: string): boolean {
@@ -118,18 +116,22 @@ export class ConversationHandle extends Emitter<{ change: void }> {
 
   /** Moves the own read receipt forward to `messageId` (default: the last message); never backward. */
   markRead(messageId?: string): boolean {
-    const messages = conversationParts(this.doc).messages;
+    return this.replica.write((doc) => this.moveReadReceipt(doc, messageId)) ?? true;
+  }
+
+  private moveReadReceipt(doc: Y.Doc, messageId: string | undefined): boolean {
+    const messages = conversationParts(doc).messages;
     const target = messageId ?? (messages.length > 0 ? (messages.get(messages.length - 1).get('id') as string) : undefined);
     if (!target) return false;
-    const at = findMessage(this.doc, target);
+    const at = findMessage(doc, target);
     if (!at) return false;
-    const current = readReceipts(this.doc)[this.me];
+    const current = readReceipts(doc)[this.me];
     if (current) {
       if (current.messageId === target) return false;
-      const currentAt = findMessage(this.doc, current.messageId);
+      const currentAt = findMessage(doc, current.messageId);
       if (currentAt && currentAt.index >= at.index) return false;
     }
-    setRead(this.doc, this.me, target);
+    setRead(doc, this.me, target);
     return true;
   }
 
@@ -146,8 +148,8 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     this.clear();
   }
 
-  private isOwn(messageId: string): boolean {
-    return findMessage(this.doc, messageId)?.map.get('author') === this.me;
+  private isOwn(doc: Y.Doc, messageId: string): boolean {
+    return findMessage(doc, messageId)?.map.get('author') === this.me;
   }
 
   private compute(): ConversationSnapshot {

@@ -10,6 +10,7 @@ import type { MetaStore } from './MetaStore';
 import { ParleyProvider } from './ParleyProvider';
 import type { TabRelay } from './TabRelay';
 import type { Identity } from './types';
+import type { Change } from './salvage';
 
 export interface ReplicaOptions {
   name: string;
@@ -19,6 +20,8 @@ export interface ReplicaOptions {
   relay: TabRelay | null;
   /** Keep an IndexedDB replica (off in tests that want a memory-only client). */
   persist: boolean;
+  /** After a refusal: the local changes worth making again on the rebuilt replica. */
+  salvage?: (doc: Y.Doc, ack: StateVector) => Change[];
 }
 
 export interface ReplicaLink {
@@ -62,6 +65,8 @@ export class DocReplica extends Emitter<ReplicaEvents> {
   private ackWrite: ReturnType<typeof setTimeout> | null = null;
   private loaded: Promise<void>;
   private destroyed = false;
+  /** Changes made while the replica is being rebuilt after a refusal; replayed on the rebuilt one. */
+  private held: Change[] | null = null;
 
   constructor(readonly options: ReplicaOptions) {
     super();
@@ -70,6 +75,23 @@ export class DocReplica extends Emitter<ReplicaEvents> {
 
   get name(): string {
     return this.options.name;
+  }
+
+  /**
+   * Makes a local change: at once, or, while the replica is being rebuilt
+   * after a refusal, on the rebuilt replica once it has synced (undefined then).
+   */
+  write<T>(change: (doc: Y.Doc) => T): T | undefined {
+    if (this.held) {
+      this.held.push(change);
+      return undefined;
+    }
+    return change(this.doc);
+  }
+
+  /** From now until the rebuild after a refusal, changes wait for the rebuilt replica (see write). */
+  hold(): void {
+    this.held ??= [];
   }
 
   /** Resolves once the local replica is in memory; works with no network. */
@@ -196,6 +218,9 @@ export class DocReplica extends Emitter<ReplicaEvents> {
    */
   async reset(tellTabs = true): Promise<void> {
     if (this.destroyed) return;
+    this.hold();
+    // Only the tab that was refused salvages: two tabs posting the same messages again would race.
+    const salvaged = tellTabs ? (this.options.salvage?.(this.doc, this.ack) ?? []) : [];
     if (tellTabs) this.options.relay?.publishReset(this.name);
     this.teardownProvider();
     this.leaveRelay?.();
@@ -214,6 +239,18 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     await this.loaded;
     this.emit('reset', undefined);
     if (this.link) this.connect(this.link);
+    void this.replayAfterSync(salvaged);
+  }
+
+  /** Makes the salvaged and held changes on the rebuilt replica, once it holds the server's state. */
+  private async replayAfterSync(salvaged: Change[]): Promise<void> {
+    await this.whenServerSynced();
+    if (this.destroyed) return;
+    const changes = [...salvaged, ...(this.held ?? [])];
+    this.held = null;
+    this.doc.transact(() => {
+      for (const change of changes) change(this.doc);
+    });
   }
 
   /** Stops syncing and deletes the local replica: the user lost access to the document. */

@@ -59,27 +59,27 @@ export class InboxHandle extends Emitter<{ change: void }> {
   }
 
   markRead(id: string, at = Date.now()): boolean {
-    return setNotificationField(this.replica.doc, id, 'readAt', at);
+    return this.replica.write((doc) => setNotificationField(doc, id, 'readAt', at)) ?? true;
   }
 
   markUnread(id: string): boolean {
-    return setNotificationField(this.replica.doc, id, 'readAt', null);
+    return this.replica.write((doc) => setNotificationField(doc, id, 'readAt', null)) ?? true;
   }
 
   markSeen(id: string, at = Date.now()): boolean {
-    return setNotificationField(this.replica.doc, id, 'seenAt', at);
+    return this.replica.write((doc) => setNotificationField(doc, id, 'seenAt', at)) ?? true;
   }
 
   markAllRead(at = Date.now()): number {
-    return markAllRead(this.replica.doc, at);
+    return this.replica.write((doc) => markAllRead(doc, at)) ?? 0;
   }
 
   archive(id: string, at = Date.now()): boolean {
-    return setNotificationField(this.replica.doc, id, 'archivedAt', at);
+    return this.replica.write((doc) => setNotificationField(doc, id, 'archivedAt', at)) ?? true;
   }
 
   unarchive(id: string): boolean {
-    return setNotificationField(this.replica.doc, id, 'archivedAt', null);
+    return this.replica.write((doc) => setNotificationField(doc, id, 'archivedAt', null)) ?? true;
   }
 
   /**
@@ -88,13 +88,13 @@ export class InboxHandle extends Emitter<{ change: void }> {
    */
   async setChannels(kind: string, channels: Channels): Promise<void> {
     await this.whenPrefsReady();
-    setChannels(this.replica.doc, kind, channels);
+    this.replica.write((doc) => setChannels(doc, kind, channels));
   }
 
   /** Mutes a conversation until `until` (ms epoch); `null` unmutes. */
   async mute(conversationId: string, until: number | null): Promise<void> {
     await this.whenPrefsReady();
-    setMuted(this.replica.doc, conversationId, until);
+    this.replica.write((doc) => setMuted(doc, conversationId, until));
   }
 
   whenPrefsReady(): Promise<void> {

@@ -7,6 +7,8 @@ import type { SdkError } from './types';
  * document because an update broke a rule; the provider will not reopen it
  * and the refused bytes would be resent on every resync. So: surface the
  * error, drop the document's local replica, and resync it from the server.
+ * Changes made meanwhile wait for the rebuilt replica, and the user's own
+ * unacknowledged messages are posted again on it (see salvage.ts).
  * A document refused again within `minIntervalMs` waits that long first.
  */
 const rejections: ReadonlySet<string> = new Set(Object.values(UpdateRejection));
@@ -17,6 +19,7 @@ export function recoverFromRejections(replica: DocReplica, report: (error: SdkEr
   let lastReset = 0;
   return replica.on('closed', (reason) => {
     if (!isRejection(reason)) return;
+    replica.hold();
     report({ docName: replica.name, reason, recovery: 'replica-reset', at: Date.now() });
     const wait = Math.max(0, lastReset + minIntervalMs - Date.now());
     lastReset = Date.now() + wait;

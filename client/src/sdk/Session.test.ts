@@ -187,4 +187,25 @@ describe('Session against a real server', () => {
     const after = chat.send('still works');
     await eventually(() => chat.snapshot().messages.find((m) => m.id === after)?.status === 'sent', 5_000, 'sent after reset');
   });
+
+  it('keeps honest messages synced together with a refused change, and those sent while the replica is rebuilt', async () => {
+    const chat = alice.conversation(id);
+    const errors: string[] = [];
+    const off = alice.on('error', (e) => errors.push(e.reason));
+    alice.goOffline();
+    const before = chat.send('written offline, before the bad change');
+    chat.replica.doc.getMap('meta').set('title', 'hijacked offline'); // refused: only the server writes meta
+    const alongside = chat.send('written offline, after the bad change');
+    alice.goOnline();
+    await eventually(() => errors.length > 0, 10_000, 'the refusal');
+    const during = chat.send('sent while the replica is rebuilt');
+    const expected = [before, alongside, during];
+    const bobChat = bob.conversation(id);
+    await eventually(() => expected.every((m) => bobChat.snapshot().messages.some((x) => x.id === m)), 15_000, 'bob to receive all three');
+    await eventually(() => expected.every((m) => chat.snapshot().messages.find((x) => x.id === m)?.status !== 'pending'), 10_000, 'alice to see them acknowledged');
+    off();
+    const ids = bobChat.snapshot().messages.map((m) => m.id);
+    for (const m of expected) expect(ids.filter((x) => x === m)).toHaveLength(1);
+    expect(bobChat.snapshot().meta?.title).not.toBe('hijacked offline');
+  });
 });

@@ -8,6 +8,9 @@ import { Emitter } from './Emitter';
 import { InboxHandle } from './InboxHandle';
 import { MetaStore } from './MetaStore';
 import { recoverFromRejections } from './RejectionRecovery';
+import { salvageOwnMessages } from './salvage';
+import type { StateVector } from './AckVector';
+import type * as Y from 'yjs';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
 import type { ConnectionState, ConnectionStatus, Identity, SdkError, SessionToken, TokenFetcher } from './types';
@@ -327,7 +330,10 @@ export class Session extends Emitter<SessionEvents> {
 
   private openReplica(name: string): DocReplica {
     const { persist, prefix } = this.persistOptions;
-    const replica = new DocReplica({ name, storagePrefix: prefix, meta: this.meta, relay: this.relay, persist });
+    const isConversation = parseDocName(name)?.type === 'conversation';
+    const tries = new Map<string, number>();
+    const salvage = isConversation ? (doc: Y.Doc, ack: StateVector) => salvageOwnMessages(doc, ack, this.identity.userId, tries) : undefined;
+    const replica = new DocReplica({ name, storagePrefix: prefix, meta: this.meta, relay: this.relay, persist, salvage });
     this.replicas.set(name, replica);
     replica.on('change', () => this.changed());
     recoverFromRejections(replica, (error) => this.reportError(error));

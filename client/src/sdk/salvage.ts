@@ -1,0 +1,48 @@
+import type * as Y from 'yjs';
+import { z } from 'zod';
+import { Attachment, Id, MessageText, appendMessage, conversationParts, findMessage, messageToJSON, type NewMessage } from '@parley/schema';
+import { covers, itemId, type StateVector } from './AckVector';
+
+/** A local change to make again on a rebuilt replica. */
+export type Change = (doc: Y.Doc) => unknown;
+
+/** A message rebuilt from these fields breaks no rule of the server's, whatever the refused change was. */
+const Salvageable = z.object({
+  id: Id,
+  text: MessageText,
+  kind: z.enum(['text', 'image', 'file']),
+  createdAt: z.number().int().positive(),
+  replyTo: Id.optional(),
+  attachments: z.array(Attachment).optional(),
+});
+
+/** How often one message is posted again before it is given up (a safety net should client and server rules ever differ). */
+const MAX_TRIES = 2;
+
+/**
+ * The user's own new messages the server never acknowledged, as changes that
+ * post them again (same id, same time) on a rebuilt replica. A refused update
+ * is refused whole, so honest messages synced together with the bad change
+ * would otherwise vanish with the dropped replica. Each is rebuilt from
+ * validated fields, so it cannot carry the bad change along. Edits and
+ * reactions are not carried over: the user sees them undone.
+ */
+export function salvageOwnMessages(doc: Y.Doc, ack: StateVector, me: string, tries: Map<string, number>): Change[] {
+  const changes: Change[] = [];
+  for (const map of conversationParts(doc).messages.toArray()) {
+    const item = itemId(map);
+    if (!item || covers(ack, item)) continue;
+    const message = messageToJSON(map);
+    if (message.author !== me || message.deletedAt !== undefined) continue;
+    const parsed = Salvageable.safeParse({ ...message, reactions: undefined, editedAt: undefined, author: undefined });
+    if (!parsed.success) continue;
+    const tried = tries.get(message.id) ?? 0;
+    if (tried >= MAX_TRIES) continue;
+    tries.set(message.id, tried + 1);
+    const again: NewMessage = { ...parsed.data, author: me };
+    changes.push((rebuilt) => {
+      if (!findMessage(rebuilt, again.id)) appendMessage(rebuilt, again);
+    });
+  }
+  return changes;
+}
