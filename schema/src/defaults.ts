@@ -51,6 +51,8 @@ export const DEFAULTS = {
   compactionMaxLogBytes: 4 * 1024 * 1024,
   compactionMaxLogAgeMs: 5 * 60_000,
   compactionIntervalMs: 10_000,
+  /** The snapshot is rewritten once the log holds this fraction of its bytes; below, only the log is squashed. */
+  compactionMajorRatio: 0.5,
 
   /** Server-side writers keep a document open this long after their last write. */
   serverWriterIdleMs: 30_000,

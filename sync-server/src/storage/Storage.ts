@@ -27,11 +27,18 @@ export interface DocumentStore {
   /** Documents whose log has outgrown one of the bounds. */
   compactionCandidates(bounds: CompactionBounds): Promise<string[]>;
   /**
-   * Folds the snapshot and the log into a new snapshot, atomically: updates
-   * appended while the merge runs stay in the log.
+   * Compacts the log, atomically: updates appended while the merge runs stay
+   * in the log. While the log is small next to the snapshot (below
+   * `majorRatio` of its bytes) only the log is squashed into one entry;
+   * otherwise snapshot and log fold into a new snapshot. So a long document's
+   * snapshot is rewritten once per that fraction of growth, not every few
+   * hundred updates: compaction costs stay proportional to what was appended.
    */
-  compact(doc: string, merge: (parts: Uint8Array[]) => Uint8Array): Promise<{ folded: number }>;
+  compact(doc: string, merge: MergeParts, majorRatio?: number): Promise<{ folded: number }>;
 }
+
+/** Merges stored parts into one; `complete` when they are the whole document (snapshot first). */
+export type MergeParts = (parts: Uint8Array[], how: { complete: boolean }) => Uint8Array;
 
 export interface StoredDocument {
   snapshot: Uint8Array | null;

@@ -3,6 +3,10 @@ import type { Storage } from './Storage';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 const concat = (parts: Uint8Array[]) => new Uint8Array(parts.flatMap((p) => [...p]));
+const bytesOf = async (storage: Storage, doc: string) => {
+  const loaded = await storage.documents.load(doc);
+  return concat([loaded.snapshot ?? bytes(), ...loaded.updates]);
+};
 
 /**
  * The behaviour every Storage implementation must have. Each implementation's
@@ -27,6 +31,24 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       expect(await storage.documents.compact('doc', concat)).toEqual({ folded: 1 });
       expect(await storage.documents.load('doc')).toEqual({ snapshot: bytes(1, 2, 3, 4, 5, 6), updates: [] });
       expect((await storage.documents.load('other')).updates).toEqual([bytes(99)]);
+      await storage.close();
+    });
+
+    it('squashes only the log while it is small next to the snapshot, and folds both once it has grown', async () => {
+      const storage = await create();
+      await storage.documents.append('doc', bytes(...Array.from({ length: 10 }, (_, i) => i)));
+      await storage.documents.compact('doc', concat, 0.5);
+      const calls: boolean[] = [];
+      const merge = (parts: Uint8Array[], how: { complete: boolean }) => (calls.push(how.complete), concat(parts));
+      for (const v of [10, 11, 12]) await storage.documents.append('doc', bytes(v));
+      expect(await storage.documents.compact('doc', merge, 0.5)).toEqual({ folded: 3 });
+      expect(await storage.documents.load('doc')).toEqual({ snapshot: bytes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), updates: [bytes(10, 11, 12)] });
+      for (const v of [13, 14]) await storage.documents.append('doc', bytes(v));
+      expect(await storage.documents.compact('doc', merge, 0.5)).toEqual({ folded: 3 });
+      expect(await storage.documents.load('doc')).toEqual({ snapshot: bytes(...Array.from({ length: 15 }, (_, i) => i)), updates: [] });
+      expect(calls).toEqual([false, true]);
+      await storage.documents.append('doc', bytes(15));
+      expect(await bytesOf(storage, 'doc')).toEqual(bytes(...Array.from({ length: 16 }, (_, i) => i)));
       await storage.close();
     });
 

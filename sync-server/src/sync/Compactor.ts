@@ -4,8 +4,13 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DocumentStore } from '../storage/Storage';
 
-/** Folds a document's parts into one update, dropping deleted content. */
-export function mergeDocumentParts(parts: Uint8Array[]): Uint8Array {
+/**
+ * Merges a document's stored parts into one update. The whole document is
+ * loaded and re-encoded, which drops deleted content; a log tail alone refers
+ * to items it does not hold, so it is merged as updates instead.
+ */
+export function mergeDocumentParts(parts: Uint8Array[], how: { complete: boolean }): Uint8Array {
+  if (!how.complete) return Y.mergeUpdates(parts);
   const doc = new Y.Doc();
   Y.transact(doc, () => {
     for (const part of parts) Y.applyUpdate(doc, part);

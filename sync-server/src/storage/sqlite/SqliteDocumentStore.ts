@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { CompactionBounds, DocumentStore, StoredDocument } from '../Storage';
+import { DEFAULTS } from '@parley/schema';
+import type { CompactionBounds, DocumentStore, MergeParts, StoredDocument } from '../Storage';
 import type { GroupCommit } from './GroupCommit';
 
 interface UpdateRow {
@@ -7,12 +8,15 @@ interface UpdateRow {
   data: Buffer;
 }
 
+const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 export class SqliteDocumentStore implements DocumentStore {
   private readonly insert: Statement<[string, Buffer, number]>;
   private readonly snapshot: Statement<[string], { data: Buffer; last_seq: number }>;
   private readonly tail: Statement<[string, number], UpdateRow>;
   private readonly upsertSnapshot: Statement<[string, Buffer, number, number]>;
   private readonly deleteUpTo: Statement<[string, number]>;
+  private readonly insertAt: Statement<[number, string, Buffer, number]>;
   private readonly candidates: Statement<[number, number, number], { doc: string }>;
 
   constructor(
@@ -25,6 +29,7 @@ export class SqliteDocumentStore implements DocumentStore {
     this.upsertSnapshot = db.prepare(
       'INSERT INTO doc_snapshots (doc, data, last_seq, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (doc) DO UPDATE SET data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at',
     );
+    this.insertAt = db.prepare('INSERT INTO doc_updates (seq, doc, data, created_at) VALUES (?, ?, ?, ?)');
     this.deleteUpTo = db.prepare('DELETE FROM doc_updates WHERE doc = ? AND seq <= ?');
     this.candidates = db.prepare(
       'SELECT doc FROM doc_updates GROUP BY doc HAVING count(*) >= ? OR sum(length(data)) >= ? OR min(created_at) <= ?',
@@ -32,7 +37,7 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async append(doc: string, update: Uint8Array): Promise<void> {
-    const data = Buffer.from(update.buffer, update.byteOffset, update.byteLength);
+    const data = toBuffer(update);
     const createdAt = Date.now();
     await this.commits.run(() => this.insert.run(doc, data, createdAt));
   }
@@ -53,21 +58,28 @@ export class SqliteDocumentStore implements DocumentStore {
     return this.candidates.all(bounds.maxUpdates, bounds.maxBytes, bounds.olderThan).map((row) => row.doc);
   }
 
-  async compact(doc: string, merge: (parts: Uint8Array[]) => Uint8Array): Promise<{ folded: number }> {
+  async compact(doc: string, merge: MergeParts, majorRatio = DEFAULTS.compactionMajorRatio): Promise<{ folded: number }> {
     // One synchronous transaction: nothing else in this process runs meanwhile,
     // and rows appended by others later have higher seq and stay.
     return this.db.transaction(() => {
       const snapshot = this.snapshot.get(doc);
       const rows = this.tail.all(doc, snapshot?.last_seq ?? 0);
       if (rows.length === 0) return { folded: 0 };
-      const parts = rows.map((row) => new Uint8Array(row.data));
-      if (snapshot) parts.unshift(new Uint8Array(snapshot.data));
-      const merged = merge(parts);
       const lastSeq = rows[rows.length - 1]!.seq;
-      this.upsertSnapshot.run(doc, Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength), lastSeq, Date.now());
+      const parts = rows.map((row) => new Uint8Array(row.data));
+      const tailBytes = rows.reduce((sum, row) => sum + row.data.byteLength, 0);
+      if (snapshot && rows.length > 1 && tailBytes < snapshot.data.byteLength * majorRatio) {
+        // Minor: squash the tail into one row in its place; the snapshot is not rewritten.
+        const squashed = merge(parts, { complete: false });
+        this.deleteUpTo.run(doc, lastSeq);
+        this.insertAt.run(lastSeq, doc, toBuffer(squashed), Date.now());
+        return { folded: rows.length };
+      }
+      if (snapshot) parts.unshift(new Uint8Array(snapshot.data));
+      const merged = merge(parts, { complete: true });
+      this.upsertSnapshot.run(doc, toBuffer(merged), lastSeq, Date.now());
       this.deleteUpTo.run(doc, lastSeq);
       return { folded: rows.length };
     }).immediate();
   }
-
 }
