@@ -75,8 +75,13 @@ export const DEFAULTS = {
   chatNotifyInboxesPerTurn: 50,
   /** After each recompute the notifier rests this many times as long as it took: it takes at most 1/(1+f) of the CPU. */
   chatNotifyRestFactor: 1,
-  /** A conversation's inboxes are recomputed at most once per this interval; a busy room's bursts grow instead. */
-  chatNotifyMinIntervalMs: 100,
+  /**
+   * A conversation is recomputed again no sooner than this many times its last
+   * recompute's cost, at most the max: a small room is notified at once, a big
+   * busy room's bursts grow instead.
+   */
+  chatNotifyIntervalFactor: 20,
+  chatNotifyMaxIntervalMs: 100,
   /** Marks of recomputed conversations are cleared in one sweep this long after (see ChatNotifier). */
   chatNotifyMarkSweepMs: 1_000,
 

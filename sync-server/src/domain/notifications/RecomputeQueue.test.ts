@@ -20,7 +20,7 @@ function recorder(runMs = 0) {
 describe('RecomputeQueue', () => {
   it('coalesces a burst into one run after the delay', async () => {
     const { runs, run } = recorder();
-    const queue = new RecomputeQueue(run, { delayMs: 20, minIntervalMs: 0, restFactor: 0 });
+    const queue = new RecomputeQueue(run, { delayMs: 20, intervalFactor: 0, maxIntervalMs: 0, restFactor: 0 });
     const start = Date.now();
     for (let i = 0; i < 5; i++) queue.schedule('a');
     await pause(60);
@@ -28,9 +28,9 @@ describe('RecomputeQueue', () => {
     expect(runs[0]!.at - start).toBeGreaterThanOrEqual(19);
   });
 
-  it('runs one key at most once per interval, and keys one at a time', async () => {
+  it('runs a key again only after an interval in proportion to its cost (capped), and keys one at a time', async () => {
     const { runs, run, overlapped } = recorder(5);
-    const queue = new RecomputeQueue(run, { delayMs: 1, minIntervalMs: 80, restFactor: 0 });
+    const queue = new RecomputeQueue(run, { delayMs: 1, intervalFactor: 1_000, maxIntervalMs: 80, restFactor: 0 });
     queue.schedule('a');
     queue.schedule('b');
     await pause(20);
@@ -43,14 +43,25 @@ describe('RecomputeQueue', () => {
     expect(overlapped()).toBe(false);
   });
 
+  it('lets a cheap key run again right after the delay', async () => {
+    const { runs, run } = recorder();
+    const queue = new RecomputeQueue(run, { delayMs: 5, intervalFactor: 20, maxIntervalMs: 10_000, restFactor: 0 });
+    queue.schedule('a');
+    await pause(20);
+    queue.schedule('a');
+    await pause(40);
+    expect(runs).toHaveLength(2);
+    expect(runs[1]!.at - runs[0]!.at).toBeLessThan(100);
+  });
+
   it('idle() runs what waits, throttled keys included, without the waits', async () => {
     const { runs, run } = recorder();
-    const queue = new RecomputeQueue(run, { delayMs: 10_000, minIntervalMs: 60_000, restFactor: 10 });
+    const queue = new RecomputeQueue(run, { delayMs: 10_000, intervalFactor: 1e9, maxIntervalMs: 60_000, restFactor: 10 });
     const start = Date.now();
     queue.schedule('a');
     await pause(5); // the worker is waiting out the delay now
     await queue.idle();
-    queue.schedule('a'); // ran just now: throttled for a minute
+    queue.schedule('a'); // ran just now: throttled for up to a minute
     queue.schedule('b');
     await queue.idle();
     expect(runs.map((r) => r.key).sort()).toEqual(['a', 'a', 'b']);

@@ -3,8 +3,13 @@ import { DEFAULTS } from '@parley/schema';
 export interface RecomputeTimings {
   /** A burst of changes within this window is one run. */
   delayMs: number;
-  /** One key runs at most once per this interval: a busy conversation's bursts grow instead. */
-  minIntervalMs: number;
+  /**
+   * A key runs again no sooner than this many times its last run's cost
+   * (capped by maxIntervalMs): a cheap recompute may run often, an expensive
+   * one (a big room) lets its bursts grow instead.
+   */
+  intervalFactor: number;
+  maxIntervalMs: number;
   /** After each run the queue rests this many times as long as the run took. */
   restFactor: number;
 }
@@ -12,8 +17,8 @@ export interface RecomputeTimings {
 /**
  * Coalesces requests to recompute something per key and runs them one at a
  * time. A quiet key runs `delayMs` after its first request; a key that ran
- * less than `minIntervalMs` ago waits for the interval; after each run the
- * queue rests in proportion to what the run cost. So the work follows the
+ * recently waits for an interval in proportion to what that run cost; after
+ * each run the queue rests in proportion to its cost too. So the work follows the
  * number of busy keys, not the number of changes, and under load it takes a
  * bounded share of the event loop from live traffic.
  */
@@ -22,7 +27,8 @@ export class RecomputeQueue {
   private readonly due = new Map<string, number>();
   /** Keys that ran too recently, waiting for their interval to pass. */
   private readonly throttled = new Map<string, NodeJS.Timeout>();
-  private readonly lastRun = new Map<string, number>();
+  /** When each busy key last ran, and what that run cost (ms). */
+  private readonly lastRun = new Map<string, { at: number; cost: number }>();
   private working: Promise<void> | null = null;
   private hurry = false;
   /** Ends the worker's current wait early (idle() hurries it). */
@@ -32,15 +38,17 @@ export class RecomputeQueue {
     private readonly run: (key: string) => Promise<void>,
     private readonly timings: RecomputeTimings = {
       delayMs: DEFAULTS.chatNotifyDelayMs,
-      minIntervalMs: DEFAULTS.chatNotifyMinIntervalMs,
+      intervalFactor: DEFAULTS.chatNotifyIntervalFactor,
+      maxIntervalMs: DEFAULTS.chatNotifyMaxIntervalMs,
       restFactor: DEFAULTS.chatNotifyRestFactor,
     },
   ) {}
 
   schedule(key: string): void {
     if (this.due.has(key) || this.throttled.has(key)) return;
-    const ranAgo = Date.now() - (this.lastRun.get(key) ?? Number.NEGATIVE_INFINITY);
-    const wait = this.timings.minIntervalMs - ranAgo - this.timings.delayMs;
+    const last = this.lastRun.get(key);
+    const interval = last ? Math.min(this.timings.maxIntervalMs, last.cost * this.timings.intervalFactor) : 0;
+    const wait = last ? last.at + interval - Date.now() - this.timings.delayMs : 0;
     if (wait > 0 && !this.hurry) {
       const timer = setTimeout(() => {
         this.throttled.delete(key);
@@ -78,14 +86,16 @@ export class RecomputeQueue {
 
   private async work(): Promise<void> {
     while (this.due.size > 0) {
-      const [key, at] = this.due.entries().next().value as [string, number];
-      if (!this.hurry && at > Date.now()) await this.sleep(at - Date.now());
+      const [key, dueAt] = this.due.entries().next().value as [string, number];
+      if (!this.hurry && dueAt > Date.now()) await this.sleep(dueAt - Date.now());
       this.due.delete(key);
+      const ranAt = Date.now();
       const started = performance.now();
-      this.lastRun.set(key, Date.now());
       await this.run(key);
+      const cost = performance.now() - started;
+      this.lastRun.set(key, { at: ranAt, cost });
       this.forgetOldRuns();
-      await this.sleep(this.hurry ? 0 : (performance.now() - started) * this.timings.restFactor);
+      await this.sleep(this.hurry ? 0 : cost * this.timings.restFactor);
     }
   }
 
@@ -106,7 +116,7 @@ export class RecomputeQueue {
   /** lastRun only matters within the interval; keep the map to the keys that are busy. */
   private forgetOldRuns(): void {
     if (this.lastRun.size < 1024) return;
-    const before = Date.now() - this.timings.minIntervalMs;
-    for (const [key, at] of this.lastRun) if (at < before) this.lastRun.delete(key);
+    const before = Date.now() - this.timings.maxIntervalMs;
+    for (const [key, last] of this.lastRun) if (last.at < before) this.lastRun.delete(key);
   }
 }
