@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendMessage, conversationDocName, inboxDocName, inboxParts, listNotifications, readMessages, setRead, type Notification } from '@parley/schema';
+import { appendMessage, conversationDocName, editMessage, inboxDocName, inboxParts, listNotifications, readMessages, setRead, type Notification } from '@parley/schema';
 import { startServer, type TestServer } from './fixtures/server';
 import { connectUser, waitFor } from './fixtures/clients';
 
@@ -51,6 +51,15 @@ describe('chat messages become notifications', () => {
       // A later message starts a new notification.
       appendMessage(a.doc, { id: 'k7', author: 'ann', text: 'again' });
       await waitFor(() => chatNotifications(listNotifications(inbox.doc), id).length === 2, 5000, 'second burst');
+
+      // Read through the inbox only, it stays read while the conversation changes without news for Ben.
+      expect((await server.api('/api/notifications/read-all', { token: tokenB, method: 'POST' })).status).toBe(200);
+      await waitFor(() => chatNotifications(listNotifications(inbox.doc), id).every((n) => n.readAt !== null), 5000, 'second burst read');
+      editMessage(a.doc, 'k7', 'again, edited');
+      await waitFor(() => inboxParts(inbox.doc).conversations.get(id)?.lastMessage?.text === 'again, edited', 5000, 'the summary follows the edit');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(chatNotifications(listNotifications(inbox.doc), id).filter((n) => n.readAt === null)).toHaveLength(0);
+      expect(chatNotifications(listNotifications(inbox.doc), id)).toHaveLength(2);
 
       // Ben mutes the conversation: nothing new arrives (the summary still moves).
       expect((await server.api('/api/notifications/read-all', { token: tokenB, method: 'POST' })).status).toBe(200);

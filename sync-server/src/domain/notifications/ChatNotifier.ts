@@ -4,7 +4,7 @@ import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
 import { digestAll, type MemberDigest } from './conversationDigest';
-import { addNotification, openChatNotification, patchNotification, setConversationSummary } from './inboxWrites';
+import { addNotification, chatNotifications, patchNotification, setConversationSummary } from './inboxWrites';
 import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
 
@@ -125,8 +125,8 @@ export class ChatNotifier {
     const now = Date.now();
     const created = await this.deps.writer.write(inboxDocName(userId), (inbox) => {
       setConversationSummary(inbox, conversationId, { title: snapshot.title, lastMessage: digest.lastMessage, unread: digest.unread });
-      const open = openChatNotification(inbox, conversationId);
       const latest = digest.latestUnread;
+      const { open, toldAbout } = chatNotifications(inbox, conversationId, latest?.id ?? null);
       if (!latest) {
         if (open) patchNotification(inbox, open.id, { readAt: now });
         return false;
@@ -137,11 +137,13 @@ export class ChatNotifier {
         patchNotification(inbox, open.id, { title, body, count: digest.unread, data, ...(open.count !== digest.unread || open.body !== body ? { updatedAt: now } : {}) });
         return false;
       }
+      // Read or archived through the inbox while the messages stay unread: nothing new to tell.
+      if (toldAbout) return false;
       const prefs = readPrefs(inbox);
       if (isMuted(prefs, conversationId, now) || !channelsFor(prefs, 'new_message').inApp) return false;
       const id = `chat:${conversationId}:${latest.id}`;
       if (addNotification(inbox, { id, kind: 'new_message', title, body, data, count: digest.unread }, now)) return true;
-      // The same burst was read through the notification only: open it again.
+      // This id was moved on to newer messages, since deleted: bring it back to this one.
       patchNotification(inbox, id, { title, body, data, count: digest.unread, readAt: null, updatedAt: now });
       return false;
     });

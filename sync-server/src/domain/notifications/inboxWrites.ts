@@ -47,15 +47,22 @@ export function patchNotification(doc: Y.Doc, id: string, fields: Partial<Record
   return changed;
 }
 
-/** The unread, unarchived chat notification of a conversation, if any. */
-export function openChatNotification(doc: Y.Doc, conversationId: string): Notification | null {
-  let found: Notification | null = null;
+/**
+ * A conversation's chat notifications that matter to the notifier: the open
+ * one (unread, unarchived), and whether the user was already told about
+ * `messageId` (a notification about it exists, open or dismissed).
+ */
+export function chatNotifications(doc: Y.Doc, conversationId: string, messageId: string | null): { open: Notification | null; toldAbout: boolean } {
+  let open: Notification | null = null;
+  let toldAbout = false;
   inboxParts(doc).notifications.forEach((map) => {
-    if (found || !(map instanceof Y.Map) || map.get('kind') !== 'new_message') return;
+    if (!(map instanceof Y.Map) || map.get('kind') !== 'new_message') return;
     const n = notificationToJSON(map);
-    if (n.data.conversationId === conversationId && isUnread(n)) found = n;
+    if (n.data.conversationId !== conversationId) return;
+    if (!open && isUnread(n)) open = n;
+    if (messageId !== null && n.data.messageId === messageId) toldAbout = true;
   });
-  return found;
+  return { open, toldAbout };
 }
 
 export function setConversationSummary(doc: Y.Doc, conversationId: string, summary: ConversationSummary | null): boolean {
