@@ -46,9 +46,17 @@ export interface StoredDocument {
 }
 
 export interface CompactionBounds {
+  /** A log of this many updates is worth squashing. */
   maxUpdates: number;
+  /**
+   * A log this big, and at least `majorRatio` of its snapshot, is worth
+   * folding into the snapshot. (A big log that is small next to its snapshot
+   * is left alone: squashing it again gains nothing, and folding it would
+   * re-encode the whole history.)
+   */
   maxBytes: number;
-  /** Logs whose oldest update is older than this (ms epoch) are folded too. */
+  majorRatio: number;
+  /** Logs whose oldest update is older than this (ms epoch) are compacted too. */
   olderThan: number;
 }
 

@@ -80,8 +80,17 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       const storage = await create();
       for (let i = 0; i < 3; i++) await storage.documents.append('busy', bytes(i));
       await storage.documents.append('quiet', bytes(1));
-      expect(await storage.documents.compactionCandidates({ maxUpdates: 3, maxBytes: 1e9, olderThan: 0 })).toEqual(['busy']);
-      expect((await storage.documents.compactionCandidates({ maxUpdates: 100, maxBytes: 1e9, olderThan: Date.now() + 1000 })).sort()).toEqual(['busy', 'quiet']);
+      const bounds = { maxUpdates: 3, maxBytes: 1e9, majorRatio: 0.5, olderThan: 0 };
+      expect(await storage.documents.compactionCandidates(bounds)).toEqual(['busy']);
+      expect((await storage.documents.compactionCandidates({ ...bounds, maxUpdates: 100, olderThan: Date.now() + 1000 })).sort()).toEqual(['busy', 'quiet']);
+      // By size: a log past maxBytes is a candidate only once it is also past majorRatio of its snapshot.
+      await storage.documents.append('long', bytes(...Array.from({ length: 20 }, (_, i) => i)));
+      await storage.documents.compact('long', concat);
+      await storage.documents.append('long', bytes(1, 2, 3, 4, 5, 6, 7, 8));
+      const bySize = { ...bounds, maxUpdates: 100, maxBytes: 4 };
+      expect(await storage.documents.compactionCandidates(bySize)).toEqual([]);
+      await storage.documents.append('long', bytes(9, 10));
+      expect(await storage.documents.compactionCandidates(bySize)).toEqual(['long']);
       await storage.close();
     });
   });

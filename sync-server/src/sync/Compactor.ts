@@ -65,6 +65,7 @@ export class Compactor {
       const names = await documents.compactionCandidates({
         maxUpdates: this.bounds.maxUpdates,
         maxBytes: this.bounds.maxBytes,
+        majorRatio: DEFAULTS.compactionMajorRatio,
         olderThan: Date.now() - this.bounds.maxAgeMs,
       });
       for (const name of names) {

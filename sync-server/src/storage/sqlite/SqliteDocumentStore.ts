@@ -17,7 +17,7 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly upsertSnapshot: Statement<[string, Buffer, number, number]>;
   private readonly deleteUpTo: Statement<[string, number]>;
   private readonly insertAt: Statement<[number, string, Buffer, number]>;
-  private readonly candidates: Statement<[number, number, number], { doc: string }>;
+  private readonly candidates: Statement<[CompactionBounds], { doc: string }>;
 
   constructor(
     private readonly db: Database,
@@ -32,7 +32,10 @@ export class SqliteDocumentStore implements DocumentStore {
     this.insertAt = db.prepare('INSERT INTO doc_updates (seq, doc, data, created_at) VALUES (?, ?, ?, ?)');
     this.deleteUpTo = db.prepare('DELETE FROM doc_updates WHERE doc = ? AND seq <= ?');
     this.candidates = db.prepare(
-      'SELECT doc FROM doc_updates GROUP BY doc HAVING count(*) >= ? OR sum(length(data)) >= ? OR min(created_at) <= ?',
+      `SELECT u.doc FROM doc_updates u LEFT JOIN doc_snapshots s ON s.doc = u.doc GROUP BY u.doc
+       HAVING count(*) >= :maxUpdates
+           OR sum(length(u.data)) >= max(:maxBytes, coalesce(length(s.data), 0) * :majorRatio)
+           OR min(u.created_at) <= :olderThan`,
     );
   }
 
@@ -55,7 +58,7 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async compactionCandidates(bounds: CompactionBounds): Promise<string[]> {
-    return this.candidates.all(bounds.maxUpdates, bounds.maxBytes, bounds.olderThan).map((row) => row.doc);
+    return this.candidates.all(bounds).map((row) => row.doc);
   }
 
   async compact(doc: string, merge: MergeParts, majorRatio = DEFAULTS.compactionMajorRatio): Promise<{ folded: number }> {
