@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from '../fixtures/server';
-import { launchBrowser, messageTexts, openConversation, send, signedIn, startAppServer, startDirect, statusOf, until, waitConnection } from '../fixtures/browser';
+import { launchBrowser, messageTexts, openConversation, send, signedIn, startAppServer, startDirect, statusOf, until, userIdsForAttempt, waitConnection } from '../fixtures/browser';
 
 let server: TestServer;
 let browser: Browser;
@@ -18,9 +18,10 @@ const statuses = async (page: Page, texts: string[]) => Promise.all(texts.map((t
 
 describe('offline', () => {
   it('sends while offline, keeps the messages pending across a reload, delivers each exactly once', async () => {
-    const alice = await signedIn(browser, server, 'alice1');
-    const bob = await signedIn(browser, server, 'bob1');
-    const id = await startDirect(alice.page, 'bob1');
+    const user = userIdsForAttempt();
+    const alice = await signedIn(browser, server, user('alice1'));
+    const bob = await signedIn(browser, server, user('bob1'));
+    const id = await startDirect(alice.page, user('bob1'));
     await openConversation(bob.page, id);
 
     await alice.context.setOffline(true);
@@ -42,15 +43,16 @@ describe('offline', () => {
     await until(() => messageTexts(bob.page), texts);
     await until(() => statuses(alice.page, texts), ['read', 'read', 'read']);
     // Exactly once, also on the server.
-    const history = await server.api(`/api/conversations/${id}/messages`, { token: await server.token('bob1') });
+    const history = await server.api(`/api/conversations/${id}/messages`, { token: await server.token(user('bob1')) });
     expect(history.body.messages.map((m: { text: string }) => m.text).sort()).toEqual([...texts].sort());
     await Promise.all([alice.context.close(), bob.context.close()]);
   }, 90_000);
 
   it('both users offline, both send, both back: the two views end identical', async () => {
-    const alice = await signedIn(browser, server, 'alice2');
-    const bob = await signedIn(browser, server, 'bob2');
-    const id = await startDirect(alice.page, 'bob2');
+    const user = userIdsForAttempt();
+    const alice = await signedIn(browser, server, user('alice2'));
+    const bob = await signedIn(browser, server, user('bob2'));
+    const id = await startDirect(alice.page, user('bob2'));
     await openConversation(bob.page, id);
     await send(alice.page, 'before');
     await until(() => messageTexts(bob.page), ['before']);
@@ -70,8 +72,9 @@ describe('offline', () => {
   }, 90_000);
 
   it('two tabs of one user, offline: a message sent in one shows in the other', async () => {
-    const alice = await signedIn(browser, server, 'alice3');
-    const id = await startDirect(alice.page, 'bob3');
+    const user = userIdsForAttempt();
+    const alice = await signedIn(browser, server, user('alice3'));
+    const id = await startDirect(alice.page, user('bob3'));
     const second = await alice.context.newPage();
     await second.goto(`${server.httpUrl}/#/c/${id}`);
     await waitConnection(second, 'synced');
@@ -87,15 +90,16 @@ describe('offline', () => {
     await alice.context.setOffline(false);
     await until(() => statuses(second, ['from tab one', 'from tab two']), ['sent', 'sent']);
     await until(() => statuses(alice.page, ['from tab one', 'from tab two']), ['sent', 'sent']);
-    const history = await server.api(`/api/conversations/${id}/messages`, { token: await server.token('alice3') });
+    const history = await server.api(`/api/conversations/${id}/messages`, { token: await server.token(user('alice3')) });
     expect(history.body.messages.map((m: { text: string }) => m.text).sort()).toEqual(['from tab one', 'from tab two']);
     await alice.context.close();
   }, 90_000);
 
   it('rides out a server restart mid-conversation without a reload', async () => {
-    const alice = await signedIn(browser, server, 'alice4');
-    const bob = await signedIn(browser, server, 'bob4');
-    const id = await startDirect(alice.page, 'bob4');
+    const user = userIdsForAttempt();
+    const alice = await signedIn(browser, server, user('alice4'));
+    const bob = await signedIn(browser, server, user('bob4'));
+    const id = await startDirect(alice.page, user('bob4'));
     await openConversation(bob.page, id);
     await send(alice.page, 'before restart');
     await until(() => messageTexts(bob.page), ['before restart']);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { TestServer } from '../fixtures/server';
-import { launchBrowser, messageByText, messageTexts, send, signedIn, startAppServer, startDirect, statusOf, until } from '../fixtures/browser';
+import { launchBrowser, messageByText, messageTexts, send, signedIn, startAppServer, startDirect, statusOf, until, userIdsForAttempt } from '../fixtures/browser';
 
 let server: TestServer;
 let browser: Browser;
@@ -16,9 +16,10 @@ afterAll(async () => {
 
 describe('web app', () => {
   it('works on a phone-sized screen and from the keyboard', async () => {
-    const { context, page } = await signedIn(browser, server, 'phone', { width: 390, height: 844 });
+    const suffix = Date.now().toString(36); // fresh users per attempt, so a CI retry starts clean
+    const { context, page } = await signedIn(browser, server, `phone-${suffix}`, { width: 390, height: 844 });
     await expect(page.getByRole('navigation', { name: 'Conversations' }).isVisible()).resolves.toBe(true);
-    await startDirect(page, 'desk');
+    await startDirect(page, `desk-${suffix}`);
     // On a phone the conversation takes the screen; the list comes back with the back link.
     await until(() => page.getByRole('navigation', { name: 'Conversations' }).isVisible(), false);
     await page.getByLabel('Message', { exact: true }).focus();
@@ -30,7 +31,8 @@ describe('web app', () => {
     await page.getByRole('link', { name: 'Back to conversations' }).click();
     await until(() => page.getByRole('navigation', { name: 'Conversations' }).isVisible(), true);
     // Landmarks and names for assistive technology.
-    await expect(page.getByRole('status').first().textContent()).resolves.toBe('online');
+    // The message may still be on its way ("syncing - 1 message waiting") for a moment.
+    await until(() => page.getByRole('status').first().textContent(), 'online');
     await expect(page.getByRole('button', { name: /^Notifications, \d+ unread$/ }).count()).resolves.toBe(1);
     await context.close();
   }, 60_000);
@@ -83,9 +85,10 @@ describe('web app', () => {
   }, 60_000);
 
   it('edits, deletes, replies and reacts; the inbox panel and preferences work', async () => {
-    const ann = await signedIn(browser, server, 'ann');
-    const ben = await signedIn(browser, server, 'ben');
-    const id = await startDirect(ann.page, 'ben');
+    const user = userIdsForAttempt();
+    const ann = await signedIn(browser, server, user('ann'));
+    const ben = await signedIn(browser, server, user('ben'));
+    const id = await startDirect(ann.page, user('ben'));
     await send(ann.page, 'tpyo here');
     await send(ann.page, 'to be deleted');
 
@@ -125,14 +128,14 @@ describe('web app', () => {
     await ben.page.getByLabel('Message', { exact: true }).press('Enter');
     await fixed.hover();
     await fixed.getByRole('button', { name: 'React ❤️' }).click();
-    await until(() => ann.page.locator('.reply-quote').first().textContent(), '↪ ann: typo fixed');
+    await until(() => ann.page.locator('.reply-quote').first().textContent(), `↪ ${user('ann')}: typo fixed`);
     await until(() => messageByText(ann.page, 'typo fixed').getByRole('button', { name: /^❤️ 1/ }).count(), 1);
 
     // Preferences: a channel switch and a mute reach the server.
     await ben.page.goto(`${server.httpUrl}/#/prefs`);
     await ben.page.getByRole('checkbox', { name: 'new message: Email' }).check();
-    await ben.page.getByRole('checkbox', { name: 'Mute ann' }).check();
-    const token = await server.token('ben');
+    await ben.page.getByRole('checkbox', { name: `Mute ${user('ann')}` }).check();
+    const token = await server.token(user('ben'));
     await until(async () => {
       const prefs = await server.api('/api/notifications/preferences', { token });
       return prefs.body.channels?.new_message?.email === true && prefs.body.muted?.[id] > Date.now();
