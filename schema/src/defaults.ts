@@ -36,6 +36,8 @@ export const DEFAULTS = {
   messagesBurstPerConnection: 5000,
   /** A socket kept over the rate this long is closed as a flood (`rate-limited`). */
   throttleMaxMs: 10_000,
+  /** A throttled socket with nothing over the rate for this long counts as calm again. */
+  throttleCalmMs: 1_000,
   /** New Yjs client ids one awareness message may claim (a provider sends one: its own); the rest are dropped. */
   awarenessNewClientsPerMessage: 4,
   /** Hocuspocus: documents waiting for authentication on one socket. */

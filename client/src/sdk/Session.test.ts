@@ -204,7 +204,10 @@ describe('Session against a real server', () => {
     const during = chat.send('sent while the replica is rebuilt');
     const expected = [before, alongside, during];
     const bobChat = bob.conversation(id);
-    await eventually(() => expected.every((m) => bobChat.snapshot().messages.some((x) => x.id === m)), 15_000, 'bob to receive all three');
+    await eventually(() => expected.every((m) => bobChat.snapshot().messages.some((x) => x.id === m)), 15_000, 'bob to receive all three').catch((error: unknown) => {
+      const seen = (chatOf: typeof chat) => expected.map((m) => chatOf.snapshot().messages.find((x) => x.id === m)?.status ?? 'missing');
+      throw new Error(`${String(error)}; bob: ${seen(bobChat)}; alice: ${seen(chat)}; errors: ${errors}; alice connection: ${alice.connection().state}, synced ${chat.snapshot().synced}`);
+    });
     await eventually(() => expected.every((m) => chat.snapshot().messages.find((x) => x.id === m)?.status !== 'pending'), 10_000, 'alice to see them acknowledged');
     off();
     const ids = bobChat.snapshot().messages.map((m) => m.id);

@@ -41,6 +41,18 @@ describe('Throttle', () => {
     expect(onFlood).toHaveBeenCalledTimes(1);
   });
 
+  it('closes a flood even when the server resumes the socket late (a busy event loop)', () => {
+    const socket = fakeSocket();
+    const onFlood = vi.fn();
+    const throttle = new Throttle(socket as unknown as WebSocket, onFlood);
+    // Each resume comes 300 ms late and finds the bucket refilled; the client sends twice the rate regardless.
+    for (let ms = 0; ms < DEFAULTS.throttleMaxMs + 10_000; ms += 300) {
+      if (!socket.paused) for (let i = 0; i < 600; i++) throttle.admit();
+      vi.advanceTimersByTime(300);
+    }
+    expect(onFlood).toHaveBeenCalledTimes(1);
+  });
+
   it('forgives an honest burst once the client calms down', () => {
     const socket = fakeSocket();
     const onFlood = vi.fn();

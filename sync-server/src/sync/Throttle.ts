@@ -3,13 +3,6 @@ import { DEFAULTS } from '@parley/schema';
 import { RateLimiter } from './RateLimiter';
 
 /**
- * Tokens the bucket must hold again before a throttled socket counts as calm:
- * more than the refill a late resume timer hands out, so a socket that floods
- * straight through every resume stays "throttled" and reaches the flood limit.
- */
-const CALM_TOKENS = DEFAULTS.messagesPerSecondPerConnection / 20;
-
-/**
  * Per-socket flow control. Past the rate, the socket stops being read until
  * the bucket refills: TCP pushes back on the sender and nothing is lost, so an
  * honest burst is only slowed. A socket that stays over the rate for
@@ -23,6 +16,8 @@ const CALM_TOKENS = DEFAULTS.messagesPerSecondPerConnection / 20;
 export class Throttle {
   private readonly limiter = new RateLimiter(DEFAULTS.messagesPerSecondPerConnection, DEFAULTS.messagesBurstPerConnection);
   private throttledSince: number | null = null;
+  /** The last message that came over the rate. */
+  private lastOverAt = 0;
   private paused = false;
   private flooded = false;
 
@@ -33,12 +28,14 @@ export class Throttle {
 
   /** Call once per incoming message. */
   admit(): void {
-    const calm = this.limiter.available() >= CALM_TOKENS;
+    const now = Date.now();
     if (this.limiter.borrow() === 0) {
-      if (calm) this.throttledSince = null;
+      // Calm means nothing over the rate for a while. Tokens in the bucket do not: on a busy
+      // server a late resume timer refills the bucket even while the client floods straight on.
+      if (this.throttledSince !== null && now - this.lastOverAt > DEFAULTS.throttleCalmMs) this.throttledSince = null;
       return;
     }
-    const now = Date.now();
+    this.lastOverAt = now;
     this.throttledSince ??= now;
     if (now - this.throttledSince > DEFAULTS.throttleMaxMs) {
       // Messages already read keep arriving until the socket closes: close it once.
@@ -59,6 +56,8 @@ export class Throttle {
       return;
     }
     this.paused = false;
+    // A long pause is not calm: the calm period starts when the socket is read again.
+    this.lastOverAt = Date.now();
     this.ws.resume();
   }
 }
