@@ -1,6 +1,6 @@
 import type * as Y from 'yjs';
 import { z } from 'zod';
-import { Attachment, Id, MessageText, appendMessage, conversationParts, findMessage, messageToJSON, type NewMessage } from '@parley/schema';
+import { Attachment, Id, MessageText, appendMessage, conversationParts, messageToJSON, type NewMessage } from '@parley/schema';
 import { covers, itemId, type StateVector } from './AckVector';
 
 /** A local change to make again on a rebuilt replica. */
@@ -29,9 +29,18 @@ const MAX_TRIES = 2;
  */
 export function salvageOwnMessages(doc: Y.Doc, ack: StateVector, me: string, tries: Map<string, number>): Change[] {
   const changes: Change[] = [];
+  // Ids the rebuilt replica holds once it has synced, read once for all the changes below.
+  let present: Set<string> | null = null;
+  const held = (rebuilt: Y.Doc, id: string) => {
+    present ??= new Set(conversationParts(rebuilt).messages.toArray().map((m) => m.get('id') as string));
+    return present.has(id);
+  };
   for (const map of conversationParts(doc).messages.toArray()) {
     const item = itemId(map);
-    if (!item || covers(ack, item)) continue;
+    // Unacknowledged, or written by this replica since it was last built: the acknowledgement
+    // can run ahead of the server around a refusal, so what the server holds is checked on the
+    // rebuilt replica instead of trusted here.
+    if (!item || (covers(ack, item) && item.client !== doc.clientID)) continue;
     const message = messageToJSON(map);
     if (message.author !== me || message.deletedAt !== undefined) continue;
     const parsed = Salvageable.safeParse({ ...message, reactions: undefined, editedAt: undefined, author: undefined });
@@ -41,7 +50,7 @@ export function salvageOwnMessages(doc: Y.Doc, ack: StateVector, me: string, tri
     tries.set(message.id, tried + 1);
     const again: NewMessage = { ...parsed.data, author: me };
     changes.push((rebuilt) => {
-      if (!findMessage(rebuilt, again.id)) appendMessage(rebuilt, again);
+      if (!held(rebuilt, again.id)) appendMessage(rebuilt, again);
     });
   }
   return changes;
