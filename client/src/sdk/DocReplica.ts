@@ -158,11 +158,15 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     );
     this.provider = provider;
     provider.awareness?.setLocalState({ user: { id: link.identity.userId, name: link.identity.name }, typing: this.typing });
+    // A provider torn down by a reset must not speak for the rebuilt document.
+    const current = () => this.provider === provider;
     provider.on('synced', () => {
+      if (!current()) return;
       this.serverSynced = true;
       this.emit('change', undefined);
     });
     provider.on('unsyncedChanges', ({ number }: { number: number }) => {
+      if (!current()) return;
       // Every update sent so far is acknowledged, so stored: the whole document is.
       if (number === 0) this.mergeAck(vectorOfDoc(this.doc), true);
       this.emit('change', undefined);
