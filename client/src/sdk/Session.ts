@@ -3,14 +3,12 @@ import { AuthFailure, conversationDocName, DEFAULTS, inboxDocName, inboxParts, p
 import { ApiClient } from './ApiClient';
 import { AttachGate } from './AttachGate';
 import { ConversationHandle } from './ConversationHandle';
-import { DocReplica, type ReplicaLink } from './DocReplica';
+import { DocReplica, type ReplicaLink, type ReplicaOptions } from './DocReplica';
 import { Emitter } from './Emitter';
 import { InboxHandle } from './InboxHandle';
 import { MetaStore } from './MetaStore';
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
-import type { StateVector } from './AckVector';
-import type * as Y from 'yjs';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
 import type { ConnectionState, ConnectionStatus, Identity, SdkError, SessionToken, TokenFetcher } from './types';
@@ -332,7 +330,7 @@ export class Session extends Emitter<SessionEvents> {
     const { persist, prefix } = this.persistOptions;
     const isConversation = parseDocName(name)?.type === 'conversation';
     const tries = new Map<string, number>();
-    const salvage = isConversation ? (doc: Y.Doc, ack: StateVector) => salvageOwnMessages(doc, ack, this.identity.userId, tries) : undefined;
+    const salvage: ReplicaOptions['salvage'] = isConversation ? (doc, ack) => salvageOwnMessages(doc, ack, this.identity.userId, tries) : undefined;
     const replica = new DocReplica({ name, storagePrefix: prefix, meta: this.meta, relay: this.relay, persist, salvage });
     this.replicas.set(name, replica);
     replica.on('change', () => this.changed());

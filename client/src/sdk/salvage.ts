@@ -1,19 +1,20 @@
 import type * as Y from 'yjs';
 import { z } from 'zod';
-import { Attachment, Id, MessageText, appendMessage, conversationParts, messageToJSON, type NewMessage } from '@parley/schema';
+import { Id, SendMessageBody, appendMessage, conversationParts, messageToJSON, type NewMessage } from '@parley/schema';
 import { covers, itemId, type StateVector } from './AckVector';
 
 /** A local change to make again on a rebuilt replica. */
 export type Change = (doc: Y.Doc) => unknown;
 
-/** A message rebuilt from these fields breaks no rule of the server's, whatever the refused change was. */
-const Salvageable = z.object({
+/**
+ * A message rebuilt from these fields breaks no rule of the server's, whatever
+ * the refused change was: the fields a client sends (the schema's own send
+ * body, with its text and attachment limits), plus what the SDK adds.
+ */
+const Salvageable = SendMessageBody.extend({
   id: Id,
-  text: MessageText,
   kind: z.enum(['text', 'image', 'file']),
   createdAt: z.number().int().positive(),
-  replyTo: Id.optional(),
-  attachments: z.array(Attachment).optional(),
 });
 
 /** How often one message is posted again before it is given up (a safety net should client and server rules ever differ). */
@@ -31,7 +32,7 @@ export function salvageOwnMessages(doc: Y.Doc, ack: StateVector, me: string, tri
   const changes: Change[] = [];
   // Ids the rebuilt replica holds once it has synced, read once for all the changes below.
   let present: Set<string> | null = null;
-  const held = (rebuilt: Y.Doc, id: string) => {
+  const onServer = (rebuilt: Y.Doc, id: string) => {
     present ??= new Set(conversationParts(rebuilt).messages.toArray().map((m) => m.get('id') as string));
     return present.has(id);
   };
@@ -43,14 +44,15 @@ export function salvageOwnMessages(doc: Y.Doc, ack: StateVector, me: string, tri
     if (!item || (covers(ack, item) && item.client !== doc.clientID)) continue;
     const message = messageToJSON(map);
     if (message.author !== me || message.deletedAt !== undefined) continue;
-    const parsed = Salvageable.safeParse({ ...message, reactions: undefined, editedAt: undefined, author: undefined });
+    const { id, text, kind, createdAt, replyTo, attachments } = message;
+    const parsed = Salvageable.safeParse({ id, text, kind, createdAt, replyTo, attachments });
     if (!parsed.success) continue;
     const tried = tries.get(message.id) ?? 0;
     if (tried >= MAX_TRIES) continue;
     tries.set(message.id, tried + 1);
     const again: NewMessage = { ...parsed.data, author: me };
     changes.push((rebuilt) => {
-      if (!held(rebuilt, again.id)) appendMessage(rebuilt, again);
+      if (!onServer(rebuilt, again.id)) appendMessage(rebuilt, again);
     });
   }
   return changes;
