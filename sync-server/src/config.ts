@@ -20,7 +20,7 @@ export interface Config {
   /** Served at `/` when present. */
   webDistDir: string;
   /** Tuning: compaction bounds (defaults in DEFAULTS). */
-  compaction: { intervalMs: number; maxUpdates: number; maxBytes: number; maxAgeMs: number };
+  compaction: { intervalMs: number; maxUpdates: number; maxBytes: number; maxAgeMs: number; majorRatio: number };
   /** Read or archived notifications older than this are removed by the clean-up. */
   cleanupMaxAgeMs: number;
 }
@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUpdates: e.COMPACTION_MAX_LOG_UPDATES ?? DEFAULTS.compactionMaxLogUpdates,
       maxBytes: DEFAULTS.compactionMaxLogBytes,
       maxAgeMs: DEFAULTS.compactionMaxLogAgeMs,
+      majorRatio: DEFAULTS.compactionMajorRatio,
     },
     cleanupMaxAgeMs: e.CLEANUP_MAX_AGE_DAYS !== undefined ? e.CLEANUP_MAX_AGE_DAYS * 86_400_000 : DEFAULTS.cleanupMaxAgeMs,
   };

@@ -25,6 +25,8 @@ export interface CompactionSettings {
   maxBytes: number;
   maxAgeMs: number;
   intervalMs: number;
+  /** Below this fraction of the snapshot's bytes only the log is squashed (see DocumentStore.compact). */
+  majorRatio: number;
 }
 
 /** Runs in the background and folds update logs that outgrew their bounds into snapshots. */
@@ -39,6 +41,7 @@ export class Compactor {
       maxBytes: DEFAULTS.compactionMaxLogBytes,
       maxAgeMs: DEFAULTS.compactionMaxLogAgeMs,
       intervalMs: DEFAULTS.compactionIntervalMs,
+      majorRatio: DEFAULTS.compactionMajorRatio,
     },
   ) {}
 
@@ -65,12 +68,12 @@ export class Compactor {
       const names = await documents.compactionCandidates({
         maxUpdates: this.bounds.maxUpdates,
         maxBytes: this.bounds.maxBytes,
-        majorRatio: DEFAULTS.compactionMajorRatio,
+        majorRatio: this.bounds.majorRatio,
         olderThan: Date.now() - this.bounds.maxAgeMs,
       });
       for (const name of names) {
         try {
-          const { folded } = await documents.compact(name, mergeDocumentParts);
+          const { folded } = await documents.compact(name, mergeDocumentParts, this.bounds.majorRatio);
           if (folded > 0) {
             count++;
             metrics.compactions.inc();
