@@ -11,6 +11,7 @@ import { SqliteEventStore } from './sqlite/SqliteEventStore';
 import { SqliteConversationWorkStore } from './sqlite/SqliteConversationWorkStore';
 import { SqlitePushSubscriptionStore } from './sqlite/SqlitePushSubscriptionStore';
 import { GroupCommit } from './sqlite/GroupCommit';
+import { SqliteMessageIndex } from './sqlite/SqliteMessageIndex';
 
 /**
  * The embedded store. WAL with synchronous=NORMAL: a committed transaction
@@ -26,6 +27,7 @@ export class SqliteStorage implements Storage {
   readonly events: SqliteEventStore;
   readonly work: SqliteConversationWorkStore;
   readonly push: SqlitePushSubscriptionStore;
+  readonly messages: SqliteMessageIndex;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -36,7 +38,8 @@ export class SqliteStorage implements Storage {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.commits = new GroupCommit(this.db);
-    this.documents = new SqliteDocumentStore(this.db, this.commits);
+    this.messages = new SqliteMessageIndex(this.db);
+    this.documents = new SqliteDocumentStore(this.db, this.commits, this.messages);
     this.conversations = new SqliteConversationStore(this.db);
     this.users = new SqliteUserStore(this.db);
     this.clients = new SqliteClientBindingStore(this.db);

@@ -1,4 +1,4 @@
-import type { ConversationKind, EntityRef, MemberRole } from '@parley/schema';
+import type { ConversationKind, EntityRef, MemberRole, Message } from '@parley/schema';
 
 /**
  * Everything the server keeps on disk, behind one interface so that the
@@ -14,13 +14,18 @@ export interface Storage {
   readonly events: EventStore;
   readonly work: ConversationWorkStore;
   readonly push: PushSubscriptionStore;
+  readonly messages: MessageIndex;
   close(): Promise<void>;
 }
 
 /** A document is a snapshot plus an append-only log of the updates since. */
 export interface DocumentStore {
-  /** Appends one update; once this resolves the update survives a crash. */
-  append(doc: string, update: Uint8Array): Promise<void>;
+  /**
+   * Appends one update, and what it changes in the message index in the same
+   * transaction, so the index is never behind a stored update. Once this
+   * resolves both survive a crash.
+   */
+  append(doc: string, update: Uint8Array, index?: IndexChange): Promise<void>;
   /** Resolves once every append started before it has survived a crash. */
   settled(): Promise<void>;
   load(doc: string): Promise<StoredDocument>;
@@ -166,4 +171,71 @@ export interface PushSubscriptionStore {
   add(userId: string, subscription: PushSubscription): Promise<void>;
   remove(userId: string, endpoint: string): Promise<boolean>;
   list(userId: string): Promise<PushSubscription[]>;
+}
+
+/** A message as the index keeps it: the document's fields, its conversation and its place in the server's order. */
+export interface IndexedMessage extends Message {
+  conversationId: string;
+  /** The server's order of acceptance within the conversation, from 1. */
+  seq: number;
+  mentions?: string[];
+}
+
+export type IndexableMessage = Message & { mentions?: string[] };
+
+/** What one update changes in the index: the messages it touched, whole, and the receipts it set. */
+export interface IndexChange {
+  conversationId: string;
+  messages: IndexableMessage[];
+  reads: Array<{ userId: string; messageId: string; at: number }>;
+}
+
+export interface MessagePage {
+  /** Newest first. */
+  messages: IndexedMessage[];
+  /** Whether older messages exist before the last one. */
+  more: boolean;
+}
+
+export interface SearchRequest {
+  userId: string;
+  /** An FTS match expression built by the domain (never raw user input). */
+  match: string;
+  conversationId?: string;
+  limit: number;
+  /** Continue after this hit (from a previous page). */
+  after?: SearchPosition;
+}
+
+export interface SearchPosition {
+  rank: number;
+  rowid: number;
+}
+
+export interface SearchHit {
+  message: IndexedMessage;
+  /** The text around the match, the match between \u0001 and \u0002. */
+  snippet: string;
+  position: SearchPosition;
+}
+
+/**
+ * Messages, edits, soft deletions, reactions and read receipts as rows, so
+ * history, search, lists and unread counts cost what they return, not the
+ * length of the conversation. Changes arrive with the update they come from
+ * (`DocumentStore.append`), or alone when an index is (re)built.
+ */
+export interface MessageIndex {
+  write(change: IndexChange): Promise<void>;
+  /** Whether a conversation's index was built (from its document, or since it began). */
+  isBuilt(conversationId: string): Promise<boolean>;
+  markBuilt(conversationId: string, at: number): Promise<void>;
+  get(conversationId: string, messageId: string): Promise<IndexedMessage | null>;
+  /** Newest first, strictly before `beforeSeq` (null: from the newest). */
+  page(conversationId: string, beforeSeq: number | null, limit: number): Promise<MessagePage>;
+  last(conversationId: string): Promise<IndexedMessage | null>;
+  /** Messages by others after the user's receipt, not deleted, not system: exact. */
+  unread(conversationId: string, userId: string): Promise<number>;
+  /** Best match first, among the conversations the user is a member of now; deleted messages never match. */
+  search(request: SearchRequest): Promise<SearchHit[]>;
 }

@@ -92,6 +92,51 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'message index with full-text search, read receipts, index build state',
+    sql: `
+      CREATE TABLE messages (
+        conversation_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        author TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        reply_to TEXT,
+        attachments TEXT,
+        mentions TEXT,
+        edited_at INTEGER,
+        deleted_at INTEGER,
+        reactions TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, id)
+      );
+      CREATE UNIQUE INDEX messages_by_seq ON messages (conversation_id, seq);
+      CREATE VIRTUAL TABLE messages_fts USING fts5 (text, content = 'messages', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+      END;
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+      END;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+      END;
+      CREATE TABLE message_reads (
+        conversation_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, user_id)
+      );
+      CREATE TABLE message_index_state (
+        conversation_id TEXT PRIMARY KEY,
+        built_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Storage } from './Storage';
+import type { IndexableMessage, Storage } from './Storage';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 const concat = (parts: Uint8Array[]) => new Uint8Array(parts.flatMap((p) => [...p]));
@@ -133,6 +133,91 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       expect(await storage.clients.owner('doc', 7)).toBe('a');
       expect(await storage.clients.owner('doc', 8)).toBeNull();
       expect(await storage.clients.all('doc')).toEqual(new Map([[7, 'a']]));
+      await storage.close();
+    });
+  });
+
+  describe(`${name}: message index`, () => {
+    const message = (id: string, text: string, extra: Partial<IndexableMessage> = {}): IndexableMessage => ({
+      id, author: 'ann', kind: 'text', text, createdAt: 1000, reactions: {}, ...extra,
+    });
+    const withMembers = async (storage: Storage, id: string, members: string[]) => {
+      await storage.conversations.create({
+        id, kind: 'group', title: id, createdBy: members[0]!, createdAt: 1, ref: null, directKey: null,
+        members: members.map((userId) => ({ userId, role: 'member' as const, joinedAt: 1 })),
+      });
+    };
+
+    it('keeps the order of acceptance, updates in place, and pages newest first', async () => {
+      const storage = await create();
+      await storage.documents.append('conversation:c', bytes(1), { conversationId: 'c', messages: [message('m1', 'one'), message('m2', 'two')], reads: [] });
+      await storage.messages.write({ conversationId: 'c', messages: [message('m3', 'three'), message('m1', 'ONE', { editedAt: 5 })], reads: [] });
+      const page = await storage.messages.page('c', null, 2);
+      expect(page.messages.map((m) => [m.id, m.seq, m.text])).toEqual([['m3', 3, 'three'], ['m2', 2, 'two']]);
+      expect(page.more).toBe(true);
+      const older = await storage.messages.page('c', 2, 2);
+      expect(older).toEqual({ messages: [{ ...message('m1', 'ONE', { editedAt: 5 }), conversationId: 'c', seq: 1 }], more: false });
+      expect((await storage.messages.last('c'))?.id).toBe('m3');
+      expect(await storage.messages.get('c', 'nope')).toBeNull();
+      await storage.close();
+    });
+
+    it('counts unread exactly from the receipt, skipping own, deleted and system messages', async () => {
+      const storage = await create();
+      const many = Array.from({ length: 2500 }, (_, i) => message(`m${i}`, `t${i}`, { author: i % 2 ? 'bob' : 'ann' }));
+      await storage.messages.write({ conversationId: 'c', messages: many, reads: [] });
+      expect(await storage.messages.unread('c', 'ann')).toBe(1250);
+      await storage.messages.write({ conversationId: 'c', messages: [message('m1', '', { author: 'bob', deletedAt: 9 })], reads: [{ userId: 'ann', messageId: 'm0', at: 2 }] });
+      expect(await storage.messages.unread('c', 'ann')).toBe(1249);
+      await storage.messages.write({ conversationId: 'c', messages: [], reads: [{ userId: 'ann', messageId: 'm2499', at: 3 }] });
+      expect(await storage.messages.unread('c', 'ann')).toBe(0);
+      await storage.close();
+    });
+
+    it('searches words and prefixes, best match first, in the member\'s conversations only, never deleted text', async () => {
+      const storage = await create();
+      await withMembers(storage, 'c1', ['ann', 'bob']);
+      await withMembers(storage, 'c2', ['bob']);
+      await storage.messages.write({
+        conversationId: 'c1',
+        messages: [message('a', 'the invoice is paid'), message('b', 'invoice invoice invoice'), message('c', 'secret invoice', { deletedAt: 3, text: '' })],
+        reads: [],
+      });
+      await storage.messages.write({ conversationId: 'c2', messages: [message('d', 'invoice for bob only')], reads: [] });
+      const hits = await storage.messages.search({ userId: 'ann', match: '"invo"*', limit: 10 });
+      expect(hits.map((h) => h.message.id)).toEqual(['b', 'a']);
+      expect(hits[1]!.snippet).toBe('the \u0001invoice\u0002 is paid');
+      expect((await storage.messages.search({ userId: 'bob', match: '"invoice"*', limit: 10, conversationId: 'c2' })).map((h) => h.message.id)).toEqual(['d']);
+      const first = await storage.messages.search({ userId: 'bob', match: '"invoice"*', limit: 1 });
+      const rest = await storage.messages.search({ userId: 'bob', match: '"invoice"*', limit: 10, after: first[0]!.position });
+      expect([...first, ...rest].map((h) => h.message.id).sort()).toEqual(['a', 'b', 'd']);
+      // An edit is indexed again; the old words no longer match.
+      await storage.messages.write({ conversationId: 'c1', messages: [message('a', 'receipt sent', { editedAt: 4 })], reads: [] });
+      expect((await storage.messages.search({ userId: 'ann', match: '"paid"*', limit: 10 })).length).toBe(0);
+      expect((await storage.messages.search({ userId: 'ann', match: '"receipt"*', limit: 10 })).map((h) => h.message.id)).toEqual(['a']);
+      // Leaving a conversation ends its matches.
+      await storage.conversations.removeMember('c1', 'ann');
+      expect(await storage.messages.search({ userId: 'ann', match: '"receipt"*', limit: 10 })).toEqual([]);
+      await storage.close();
+    });
+
+    it('writes nothing of an append whose transaction fails', async () => {
+      const storage = await create();
+      await storage.messages.write({ conversationId: 'c', messages: [message('m1', 'one')], reads: [] });
+      // A message without a text breaks a NOT NULL constraint: the update must not be stored either.
+      const broken = { ...message('m2', 'two'), text: null as unknown as string };
+      await expect(storage.documents.append('conversation:c', bytes(7), { conversationId: 'c', messages: [message('m3', 'three'), broken], reads: [] })).rejects.toThrow();
+      expect((await storage.documents.load('conversation:c')).updates).toEqual([]);
+      expect((await storage.messages.page('c', null, 10)).messages.map((m) => m.id)).toEqual(['m1']);
+      await storage.close();
+    });
+
+    it('remembers which conversations are built', async () => {
+      const storage = await create();
+      expect(await storage.messages.isBuilt('c')).toBe(false);
+      await storage.messages.markBuilt('c', 1);
+      await storage.messages.markBuilt('c', 2);
+      expect(await storage.messages.isBuilt('c')).toBe(true);
       await storage.close();
     });
   });

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { DEFAULTS } from '@parley/schema';
-import type { CompactionBounds, DocumentStore, MergeParts, StoredDocument } from '../Storage';
+import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, StoredDocument } from '../Storage';
+import type { SqliteMessageIndex } from './SqliteMessageIndex';
 import type { GroupCommit } from './GroupCommit';
 
 interface UpdateRow {
@@ -22,6 +23,7 @@ export class SqliteDocumentStore implements DocumentStore {
   constructor(
     private readonly db: Database,
     private readonly commits: GroupCommit,
+    private readonly index: SqliteMessageIndex,
   ) {
     this.insert = db.prepare('INSERT INTO doc_updates (doc, data, created_at) VALUES (?, ?, ?)');
     this.snapshot = db.prepare('SELECT data, last_seq FROM doc_snapshots WHERE doc = ?');
@@ -39,10 +41,13 @@ export class SqliteDocumentStore implements DocumentStore {
     );
   }
 
-  async append(doc: string, update: Uint8Array): Promise<void> {
+  async append(doc: string, update: Uint8Array, index?: IndexChange): Promise<void> {
     const data = toBuffer(update);
     const createdAt = Date.now();
-    await this.commits.run(() => this.insert.run(doc, data, createdAt));
+    await this.commits.run(() => {
+      this.insert.run(doc, data, createdAt);
+      if (index) this.index.writeNow(index);
+    });
   }
 
   settled(): Promise<void> {

@@ -1,0 +1,67 @@
+import * as Y from 'yjs';
+import { describe, expect, it } from 'vitest';
+import { appendMessage, editMessage, setReaction, setRead, softDeleteMessage } from '@parley/schema';
+import { beginIndexChange, wholeIndexOf } from './indexChange';
+
+/** Applies what `change` does on a replica to `server`, returning what it changed in the index. */
+function relay(server: Y.Doc, replica: Y.Doc, change: (d: Y.Doc) => void) {
+  const before = Y.encodeStateVector(replica);
+  change(replica);
+  // Like a client's update, it carries the replica's whole delete set.
+  const update = Y.encodeStateAsUpdate(replica, before);
+  const indexing = beginIndexChange(server, 'c', update);
+  Y.applyUpdate(server, update);
+  return indexing.complete();
+}
+
+describe('indexChangeOf', () => {
+  const setup = () => {
+    const server = new Y.Doc();
+    const replica = new Y.Doc();
+    for (let i = 0; i < 100; i++) relay(server, replica, (d) => appendMessage(d, { id: `m${i}`, author: 'ann', text: `text ${i}`, createdAt: 1000 + i }));
+    return { server, replica };
+  };
+
+  it('names the new message, whole', () => {
+    const { server, replica } = setup();
+    const update = relay(server, replica, (d) => appendMessage(d, { id: 'new', author: 'ann', text: 'hello', createdAt: 5 }));
+    expect(update).toEqual({
+      conversationId: 'c',
+      messages: [{ id: 'new', author: 'ann', kind: 'text', text: 'hello', createdAt: 5, reactions: {} }],
+      reads: [],
+    });
+  });
+
+  it('names only the messages an edit, a deletion or a reaction touched', () => {
+    const { server, replica } = setup();
+    const edit = relay(server, replica, (d) => editMessage(d, 'm3', 'edited', 7));
+    expect(edit.messages.map((m) => [m.id, m.text, m.editedAt])).toEqual([['m3', 'edited', 7]]);
+    const gone = relay(server, replica, (d) => softDeleteMessage(d, 'm4', 8));
+    expect(gone.messages.map((m) => [m.id, m.text, m.deletedAt])).toEqual([['m4', '', 8]]);
+    const react = relay(server, replica, (d) => setReaction(d, 'm5', 'bob', '👍', true, 9));
+    expect(react.messages.map((m) => [m.id, m.reactions])).toEqual([['m5', { 'bob:👍': 9 }]]);
+    const unreact = relay(server, replica, (d) => setReaction(d, 'm5', 'bob', '👍', false));
+    expect(unreact.messages.map((m) => [m.id, m.reactions])).toEqual([['m5', {}]]);
+  });
+
+  it('names nothing for an update the document already holds', () => {
+    const { server, replica } = setup();
+    const update = Y.encodeStateAsUpdate(replica);
+    const indexing = beginIndexChange(server, 'c', update);
+    Y.applyUpdate(server, update);
+    expect(indexing.complete()).toEqual({ conversationId: 'c', messages: [], reads: [] });
+  });
+
+  it('names the read receipts an update set', () => {
+    const { server, replica } = setup();
+    const read = relay(server, replica, (d) => setRead(d, 'bob', 'm9', 11));
+    expect(read).toEqual({ conversationId: 'c', messages: [], reads: [{ userId: 'bob', messageId: 'm9', at: 11 }] });
+  });
+
+  it('indexes a whole document', () => {
+    const { server } = setup();
+    const whole = wholeIndexOf(server, 'c');
+    expect(whole.messages).toHaveLength(100);
+    expect(whole.messages[99]!.id).toBe('m99');
+  });
+});

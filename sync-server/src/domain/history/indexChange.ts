@@ -1,0 +1,101 @@
+import * as Y from 'yjs';
+import { ConversationKeys, conversationParts, messageToJSON, type ReadReceipt } from '@parley/schema';
+import type { IndexChange, IndexableMessage } from '../../storage/Storage';
+
+type Decoded = { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } };
+
+/**
+ * What an update changes in the message index: every message map an item of
+ * the update (or a deletion) sits in, whole, and every read receipt it sets.
+ * Made in two steps around applying the update: deletions are looked up
+ * before (an update carries its sender's whole delete set, and only items
+ * still alive are changed by it), new items after, once they are in place.
+ * Costs a lookup per item of the update and a walk up its parents, never a
+ * scan of the history.
+ */
+export function beginIndexChange(doc: Y.Doc, conversationId: string, update: Uint8Array): { complete(): IndexChange } {
+  const decoded = Y.decodeUpdate(update) as unknown as Decoded;
+  const messageMaps = new Set<Y.Map<unknown>>();
+  const readers = new Set<string>();
+  const visit = (item: Y.Item) => {
+    const place = placeInConversation(item);
+    if (place?.message) messageMaps.add(place.message);
+    if (place?.reader) readers.add(place.reader);
+  };
+  for (const [client, ranges] of decoded.ds.clients) {
+    for (const range of ranges) forEachStored(doc, client, range, (item) => !item.deleted && visit(item));
+  }
+  const known = new Map<number, number>();
+  for (const struct of decoded.structs) {
+    if (!known.has(struct.id.client)) known.set(struct.id.client, Y.getState(doc.store, struct.id.client));
+  }
+  return {
+    complete() {
+      for (const struct of decoded.structs) {
+        // Only what the update added: items the document held before changed nothing.
+        if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= known.get(struct.id.client)!) continue;
+        const held = storedItem(doc, struct.id);
+        if (held) visit(held);
+      }
+      const receipts = conversationParts(doc).reads;
+      const reads: IndexChange['reads'] = [];
+      for (const userId of readers) {
+        const receipt = receipts.get(userId) as ReadReceipt | undefined;
+        if (receipt && typeof receipt.messageId === 'string') reads.push({ userId, messageId: receipt.messageId, at: Number(receipt.at) || 0 });
+      }
+      return { conversationId, messages: [...messageMaps].filter(isIndexable).map(indexable), reads };
+    },
+  };
+}
+
+/** Every message of a document, for building the index of a conversation stored before it existed. */
+export function wholeIndexOf(doc: Y.Doc, conversationId: string): IndexChange {
+  const maps = conversationParts(doc).messages.toArray().filter(isIndexable);
+  const reads = Object.entries(conversationParts(doc).reads.toJSON() as Record<string, ReadReceipt>)
+    .filter(([, r]) => typeof r?.messageId === 'string')
+    .map(([userId, r]) => ({ userId, messageId: r.messageId, at: Number(r.at) || 0 }));
+  return { conversationId, messages: maps.map(indexable), reads };
+}
+
+const isIndexable = (map: unknown): map is Y.Map<unknown> => map instanceof Y.Map && typeof map.get('id') === 'string';
+
+function indexable(map: Y.Map<unknown>): IndexableMessage {
+  const message = messageToJSON(map);
+  const mentions = map.get('mentions');
+  return Array.isArray(mentions) ? { ...message, mentions: mentions.filter((m): m is string => typeof m === 'string') } : message;
+}
+
+/** The message map an item belongs to (at any depth), or the reader whose receipt it is. */
+function placeInConversation(item: Y.Item): { message?: Y.Map<unknown>; reader?: string } | null {
+  let current: Y.Item = item;
+  for (;;) {
+    const parent = current.parent;
+    if (!(parent instanceof Y.AbstractType)) return null;
+    const container = parent._item;
+    if (!container) {
+      // `parent` is a root type.
+      const root = Y.findRootTypeKey(parent);
+      if (root === ConversationKeys.reads) return current.parentSub ? { reader: current.parentSub } : null;
+      if (root === ConversationKeys.messages && current.content instanceof Y.ContentType) return { message: current.content.type as Y.Map<unknown> };
+      return null;
+    }
+    current = container;
+  }
+}
+
+function storedItem(doc: Y.Doc, id: Y.ID): Y.Item | null {
+  const structs = doc.store.clients.get(id.client);
+  if (!structs || id.clock >= Y.getState(doc.store, id.client)) return null;
+  const struct = structs[Y.findIndexSS(structs, id.clock)];
+  return struct instanceof Y.Item ? struct : null;
+}
+
+function forEachStored(doc: Y.Doc, client: number, range: { clock: number; len: number }, visit: (item: Y.Item) => void): void {
+  const structs = doc.store.clients.get(client);
+  if (!structs || range.clock >= Y.getState(doc.store, client)) return;
+  const end = range.clock + range.len;
+  for (let i = Y.findIndexSS(structs, range.clock); i < structs.length && structs[i]!.id.clock < end; i++) {
+    const struct = structs[i]!;
+    if (struct instanceof Y.Item) visit(struct);
+  }
+}

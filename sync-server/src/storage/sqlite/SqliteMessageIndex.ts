@@ -1,0 +1,167 @@
+import type { Database } from 'better-sqlite3';
+import type { Attachment, MessageKind } from '@parley/schema';
+import type { IndexChange, IndexableMessage, IndexedMessage, MessageIndex, MessagePage, SearchHit, SearchRequest } from '../Storage';
+import { statementCache } from './statementCache';
+
+interface MessageRow {
+  conversation_id: string;
+  seq: number;
+  id: string;
+  author: string;
+  kind: string;
+  text: string;
+  created_at: number;
+  reply_to: string | null;
+  attachments: string | null;
+  mentions: string | null;
+  edited_at: number | null;
+  deleted_at: number | null;
+  reactions: string;
+}
+
+const toMessage = (row: MessageRow): IndexedMessage => ({
+  conversationId: row.conversation_id,
+  seq: row.seq,
+  id: row.id,
+  author: row.author,
+  kind: row.kind as MessageKind,
+  text: row.text,
+  createdAt: row.created_at,
+  ...(row.reply_to !== null && { replyTo: row.reply_to }),
+  ...(row.attachments !== null && { attachments: JSON.parse(row.attachments) as Attachment[] }),
+  ...(row.mentions !== null && { mentions: JSON.parse(row.mentions) as string[] }),
+  ...(row.edited_at !== null && { editedAt: row.edited_at }),
+  ...(row.deleted_at !== null && { deletedAt: row.deleted_at }),
+  reactions: JSON.parse(row.reactions) as Record<string, number>,
+});
+
+const COLUMNS = 'conversation_id, seq, id, author, kind, text, created_at, reply_to, attachments, mentions, edited_at, deleted_at, reactions';
+
+/**
+ * The message index: one row per message, in the server's order of
+ * acceptance (`seq`, per conversation), with an FTS5 table over the text kept
+ * in step by triggers (see migrations). Writes are synchronous so a caller can
+ * put them in the same transaction as the update they come from.
+ */
+export class SqliteMessageIndex implements MessageIndex {
+  private readonly sql: ReturnType<typeof statementCache>;
+
+  constructor(private readonly db: Database) {
+    this.sql = statementCache(db);
+  }
+
+  async write(change: IndexChange): Promise<void> {
+    this.db.transaction(() => this.writeNow(change))();
+  }
+
+  /** Synchronous, for the caller's transaction (an append's group commit). */
+  writeNow(change: IndexChange): void {
+    this.writeMessages(change.conversationId, change.messages);
+    for (const read of change.reads) this.writeRead(change.conversationId, read.userId, read.messageId, read.at);
+  }
+
+  async isBuilt(conversationId: string): Promise<boolean> {
+    return this.sql('SELECT 1 FROM message_index_state WHERE conversation_id = ?').get(conversationId) !== undefined;
+  }
+
+  async markBuilt(conversationId: string, at: number): Promise<void> {
+    this.sql('INSERT INTO message_index_state (conversation_id, built_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(conversationId, at);
+  }
+
+  /** Inserts new messages at the end of their conversation and updates known ones in place. */
+  private writeMessages(conversationId: string, messages: readonly IndexableMessage[]): void {
+    const update = this.sql(
+      `UPDATE messages SET text = :text, attachments = :attachments, mentions = :mentions, edited_at = :editedAt,
+              deleted_at = :deletedAt, reactions = :reactions
+       WHERE conversation_id = :conversationId AND id = :id
+         AND (text IS NOT :text OR attachments IS NOT :attachments OR mentions IS NOT :mentions OR edited_at IS NOT :editedAt
+              OR deleted_at IS NOT :deletedAt OR reactions IS NOT :reactions)`,
+    );
+    const exists = this.sql('SELECT 1 FROM messages WHERE conversation_id = ? AND id = ?').pluck();
+    // A known message keeps its place; only a new one takes the next seq.
+    const insert = this.sql(
+      `INSERT INTO messages (${COLUMNS})
+       SELECT :conversationId, coalesce(max(seq), 0) + 1, :id, :author, :kind, :text, :createdAt, :replyTo, :attachments, :mentions,
+              :editedAt, :deletedAt, :reactions
+       FROM messages WHERE conversation_id = :conversationId`,
+    );
+    for (const m of messages) {
+      const row = {
+        conversationId,
+        id: m.id,
+        text: m.text,
+        attachments: m.attachments !== undefined ? JSON.stringify(m.attachments) : null,
+        mentions: m.mentions !== undefined ? JSON.stringify(m.mentions) : null,
+        editedAt: m.editedAt ?? null,
+        deletedAt: m.deletedAt ?? null,
+        reactions: JSON.stringify(m.reactions),
+      };
+      if (exists.get(conversationId, m.id)) update.run(row);
+      else insert.run({ ...row, author: m.author, kind: m.kind, createdAt: m.createdAt, replyTo: m.replyTo ?? null });
+    }
+  }
+
+  private writeRead(conversationId: string, userId: string, messageId: string, at: number): void {
+    this.sql(
+      `INSERT INTO message_reads (conversation_id, user_id, message_id, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (conversation_id, user_id) DO UPDATE SET message_id = excluded.message_id, at = excluded.at`,
+    ).run(conversationId, userId, messageId, at);
+  }
+
+  async get(conversationId: string, messageId: string): Promise<IndexedMessage | null> {
+    const row = this.sql(`SELECT ${COLUMNS} FROM messages WHERE conversation_id = ? AND id = ?`).get(conversationId, messageId) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  async page(conversationId: string, beforeSeq: number | null, limit: number): Promise<MessagePage> {
+    const rows = this.sql(`SELECT ${COLUMNS} FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`).all(
+      conversationId,
+      beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      limit + 1,
+    ) as MessageRow[];
+    const more = rows.length > limit;
+    const messages = rows.slice(0, limit).map(toMessage);
+    return { messages, more };
+  }
+
+  async last(conversationId: string): Promise<IndexedMessage | null> {
+    const row = this.sql(`SELECT ${COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1`).get(conversationId) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  async unread(conversationId: string, userId: string): Promise<number> {
+    // Messages by others after the reader's receipt; an unknown receipt counts everything (seq 0).
+    return this.sql(
+      `SELECT count(*) FROM messages
+       WHERE conversation_id = :c AND author != :u AND deleted_at IS NULL AND kind != 'system'
+         AND seq > coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+                              WHERE r.conversation_id = :c AND r.user_id = :u), 0)`,
+    )
+      .pluck()
+      .get({ c: conversationId, u: userId }) as number;
+  }
+
+  async search(request: SearchRequest): Promise<SearchHit[]> {
+    const rows = this.sql(
+      `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
+              m.rowid AS rowid, snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet, bm25(messages_fts) AS rank
+       FROM messages_fts
+       JOIN messages m ON m.rowid = messages_fts.rowid
+       WHERE messages_fts MATCH :match
+         AND m.deleted_at IS NULL
+         AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = :user)
+         AND (:conversation IS NULL OR m.conversation_id = :conversation)
+         AND (:afterRank IS NULL OR bm25(messages_fts) > :afterRank OR (bm25(messages_fts) = :afterRank AND m.rowid > :afterRowid))
+       ORDER BY rank, m.rowid
+       LIMIT :limit`,
+    ).all({
+      match: request.match,
+      user: request.userId,
+      conversation: request.conversationId ?? null,
+      afterRank: request.after?.rank ?? null,
+      afterRowid: request.after?.rowid ?? null,
+      limit: request.limit,
+    }) as Array<MessageRow & { snippet: string; rank: number; rowid: number }>;
+    return rows.map((row) => ({ message: toMessage(row), snippet: row.snippet, position: { rank: row.rank, rowid: row.rowid } }));
+  }
+}
