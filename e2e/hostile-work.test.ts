@@ -1,6 +1,6 @@
 /**
  * Hostile clients that cost the server work or memory rather than messages:
- * big awareness states queried over and over, awareness churn, a client that
+ * big awareness states queried over and over, a client that
  * stops reading its answers, sockets that never authenticate, one document
  * opened thousands of times under session addresses, refusals that flood the
  * log, and a SIGTERM with a stalled socket. Everything is measured from
@@ -66,42 +66,6 @@ describe('awareness work', () => {
       raw.close();
     }
   }, 40_000);
-
-  it('awareness churn (clients joining, setting a state and leaving) leaves the server responsive', async () => {
-    const name = conversationDocName(await createConversation(server, 'cid', ['hal']));
-    const token = await server.token('cid');
-    const watchers = await Promise.all(
-      Array.from({ length: 10 }, async () => {
-        const w = await RawClient.connect(server.wsUrl);
-        await w.open(name, token);
-        return w;
-      }),
-    );
-    const probe = probeLag(server);
-    const start = performance.now();
-    let joined = 0;
-    let clientId = 8_000_000;
-    while (performance.now() - start < 3000) {
-      await Promise.all(
-        Array.from({ length: 10 }, async () => {
-          const c = await RawClient.connect(server.wsUrl);
-          try {
-            await c.authenticate(name, token);
-            c.send(frames.awareness(name, awarenessUpdate([{ clientId: clientId++, clock: 1, state: { typing: true, pad: 'y'.repeat(2000) } }])));
-            joined++;
-          } finally {
-            c.close();
-          }
-        }),
-      );
-    }
-    // The churn is over: the server must answer promptly now, and keep doing so.
-    await sleep(2000);
-    const { maxMs } = await probe.stop();
-    for (const w of watchers) w.close();
-    console.log(`awareness churn: ${joined} short-lived states; slowest /healthz ${maxMs} ms`);
-    expect(maxMs).toBeLessThan(LAG_MS);
-  }, 40_000);
 });
 
 describe('memory', () => {
@@ -160,6 +124,8 @@ describe('memory', () => {
     const sockets = await Promise.all(Array.from({ length: DEFAULTS.unauthenticatedSocketsPerAddress + 20 }, () => RawClient.connect(server.wsUrl)));
     const outcomes = await Promise.all(sockets.map((s) => Promise.race([s.closed, sleep(1000).then(() => null)])));
     for (const s of sockets) s.close();
+    await Promise.all(sockets.map((s) => s.closed));
+    await sleep(100);
     const refused = outcomes.filter((o) => o?.code === CloseCode.tooManyUnauthenticated);
     expect(refused.length).toBeGreaterThanOrEqual(20);
     expect(outcomes.filter((o) => o === null).length).toBeLessThanOrEqual(DEFAULTS.unauthenticatedSocketsPerAddress);
