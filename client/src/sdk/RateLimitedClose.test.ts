@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import * as encoding from 'lib0/encoding';
-import { CloseCode, DEFAULTS, inboxDocName } from '@parley/schema';
+import { CloseCode, DEFAULTS, UpdateRejection, inboxDocName } from '@parley/schema';
 import { startServer, type TestServer } from '../../../e2e/fixtures/server';
 import { eventually, nodeSession } from '../testing/nodeClient';
 import type { Session } from './Session';
@@ -67,4 +67,21 @@ describe('a socket closed for its rate', () => {
     expect(alice.errors.filter((e) => e.recovery === 'replica-reset')).toEqual([]);
     expect(chat.snapshot().messages.find((m) => m.id === sent)?.status).toBe('sent');
   }, 60_000);
+
+  it('a refused update is reported with the close code it stands for (4403), not the provider\'s 1000', async () => {
+    const sam = nodeSession(server, 'sami');
+    sessions.push(sam);
+    await sam.start();
+    const id = await sam.startDirect('sara');
+    const chat = sam.conversation(id);
+    await sam.whenSynced();
+    // `meta` is written by the server only.
+    chat.replica.doc.getMap('meta').set('title', 'mine now');
+    await eventually(() => sam.errors.some((e) => e.docName === chat.replica.name), 10_000, 'the refusal');
+    expect(sam.errors.find((e) => e.docName === chat.replica.name)).toMatchObject({
+      reason: UpdateRejection.serverOnly,
+      code: CloseCode.rejectedUpdate,
+      recovery: 'replica-reset',
+    });
+  }, 30_000);
 });
