@@ -126,8 +126,8 @@ export const DEFAULTS = {
   /** Refused updates are logged at most this many lines per window, then one summary line: an attacker cannot set the log volume. */
   refusalLogsPerWindow: 10,
   refusalLogWindowMs: 10_000,
-  /** Shutdown: sockets that have not closed this long after the close frame are terminated. */
-  shutdownSocketGraceMs: 1_000,
+  /** A socket the server closes (flood, slow reader, shutdown) and that has not closed this long after the close frame is terminated. */
+  socketCloseGraceMs: 1_000,
   /** SDK: after a socket closed for its rate (4429) the client waits this long before reconnecting, doubling up to the max. */
   clientRateLimitedBackoffMs: 2_000,
   clientRateLimitedBackoffMaxMs: 30_000,

@@ -153,14 +153,14 @@ export class ParleyServer {
   /**
    * Stop accepting, close sockets, flush writers and storage. A socket that
    * does not read never receives its close frame: it is terminated after
-   * `DEFAULTS.shutdownSocketGraceMs` instead of holding the shutdown up. Storage
+   * `DEFAULTS.socketCloseGraceMs` instead of holding the shutdown up. Storage
    * is closed (flushed) whatever failed before it.
    */
   async close(): Promise<void> {
     this.accepting = false;
     if (this.sweeper) clearInterval(this.sweeper);
     try {
-      for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.shutdownSocketGraceMs);
+      for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.socketCloseGraceMs);
       await this.compactor.stop();
       this.cleanup.stop();
       await this.events.stop();
@@ -168,7 +168,7 @@ export class ParleyServer {
       await this.writer.closeAll();
       this.hocuspocus.closeConnections();
       this.wss.close();
-      await this.socketsClosed(DEFAULTS.shutdownSocketGraceMs * 2);
+      await this.socketsClosed(DEFAULTS.socketCloseGraceMs * 2);
       await this.http?.close();
     } finally {
       await this.storage.close();
@@ -192,7 +192,7 @@ export class ParleyServer {
 
   private closeSlowReader(session: SocketSession): void {
     this.logger.debug({ sessionId: session.id, buffered: session.ws.bufferedAmount }, 'closing a socket that does not read');
-    session.closeOrTerminate(CloseCode.slowReader, SlowReader.reason, DEFAULTS.shutdownSocketGraceMs);
+    session.closeOrTerminate(CloseCode.slowReader, SlowReader.reason, DEFAULTS.socketCloseGraceMs);
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -220,7 +220,7 @@ export class ParleyServer {
     const valve = new ReadValve(ws);
     const throttle = new Throttle(valve.for('rate'), () => {
       this.metrics.updatesRejected.inc({ reason: UpdateRejection.rateLimited });
-      session.close(CloseCode.rateLimited, UpdateRejection.rateLimited);
+      session.closeOrTerminate(CloseCode.rateLimited, UpdateRejection.rateLimited, DEFAULTS.socketCloseGraceMs);
     });
     const queries = new AwarenessQueries();
     const backpressure = new Backpressure(
@@ -234,6 +234,8 @@ export class ParleyServer {
       if (!session.identity) session.close(CloseCode.authTimeout, AuthFailure.authTimeout);
     }, DEFAULTS.authDeadlineMs).unref();
     ws.on('message', (data, isBinary) => {
+      // Closing: only the peer's close frame matters now.
+      if (ws.readyState !== ws.OPEN) return;
       if (!isBinary) return session.close(1003, 'binary frames only');
       const frame = toUint8Array(data);
       if (!this.pending.charge(session, frame.byteLength)) return session.close(CloseCode.tooManyUnauthenticated, AuthFailure.tooManyUnauthenticated);

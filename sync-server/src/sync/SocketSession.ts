@@ -58,7 +58,11 @@ export class SocketSession {
 
   close(code: number, reason: string): void {
     this.clearExpiry();
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+    if (this.ws.readyState !== this.ws.OPEN && this.ws.readyState !== this.ws.CONNECTING) return;
+    this.ws.close(code, reason);
+    // A socket paused for its rate or its unread answers must still read the peer's close frame,
+    // or the close handshake waits out the library's 30 s timeout. What else it reads is ignored.
+    this.ws.resume();
   }
 
   /**
