@@ -96,6 +96,41 @@ export const DEFAULTS = {
 
   /** Graceful shutdown: how long SIGTERM waits for connections to drain. */
   shutdownGraceMs: 5_000,
+
+  // ---- Work and memory per socket (issue 11: items 4, 5, 9) ----
+  /** One awareness state, as JSON, in bytes: a typing flag and a name need a few hundred; bigger states are dropped (every join and query re-sends them). */
+  awarenessStateMaxBytes: 4 * 1024,
+  /** Awareness states one document holds at once; past it new client ids are dropped (every join is sent all of them). */
+  awarenessStatesPerDocument: 1_000,
+  /** QueryAwareness per socket and document (token bucket): the answer is the whole document's awareness. */
+  awarenessQueriesPerSecond: 2,
+  awarenessQueriesBurst: 5,
+  /**
+   * Back-pressure: past `wsBufferedHighBytes` unsent to a socket, the server stops reading it (its
+   * requests wait) until it drains below `wsBufferedLowBytes`; past `wsBufferedMaxBytes` it is closed
+   * (`slow-reader`), and so is a socket kept over the high mark for `wsStalledMaxMs`.
+   */
+  wsBufferedHighBytes: 4 * 1024 * 1024,
+  wsBufferedLowBytes: 1024 * 1024,
+  wsBufferedMaxBytes: 32 * 1024 * 1024,
+  wsStalledMaxMs: 5_000,
+  /** Liveness: every socket is pinged this often; one that has not answered the last ping by the next is terminated. */
+  wsPingIntervalMs: 15_000,
+  /** A socket that has no authenticated document this long after it opened is closed (`auth-timeout`). */
+  authDeadlineMs: 5_000,
+  /** Sockets not yet authenticated, at once: server-wide and per remote address (past them a new socket is closed at once). */
+  unauthenticatedSocketsMax: 1_000,
+  unauthenticatedSocketsPerAddress: 64,
+  /** Bytes all unauthenticated sockets together may have sent (Hocuspocus queues them); past it the socket that sends more is closed. */
+  unauthenticatedBytesMax: 64 * 1024 * 1024,
+  /** Refused updates are logged at most this many lines per window, then one summary line: an attacker cannot set the log volume. */
+  refusalLogsPerWindow: 10,
+  refusalLogWindowMs: 10_000,
+  /** A socket the server closes (flood, slow reader, shutdown) and that has not closed this long after the close frame is terminated. */
+  socketCloseGraceMs: 1_000,
+  /** SDK: after a socket closed for its rate (4429) the client waits this long before reconnecting, doubling up to the max. */
+  clientRateLimitedBackoffMs: 2_000,
+  clientRateLimitedBackoffMaxMs: 30_000,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

@@ -30,6 +30,10 @@ export const AuthFailure = {
   otherUser: 'socket-belongs-to-another-user',
   tooManyDocuments: 'too-many-documents',
   tooManyConnections: 'too-many-connections',
+  /** The socket authenticated no document within `DEFAULTS.authDeadlineMs`. */
+  authTimeout: 'auth-timeout',
+  /** Too many sockets waiting to authenticate (server-wide or from one address). */
+  tooManyUnauthenticated: 'too-many-unauthenticated-sockets',
 } as const;
 export type AuthFailure = (typeof AuthFailure)[keyof typeof AuthFailure];
 
@@ -60,4 +64,38 @@ export const CloseCode = {
   tooLarge: 4413,
   rateLimited: 4429,
   shuttingDown: 4503,
+  /** Socket closes for work and memory (issue 11). */
+  authTimeout: 4408,
+  /** The socket let more than `DEFAULTS.wsBufferedMaxBytes` pile up unread, or stalled over the high mark. */
+  slowReader: 4509,
+  tooManyUnauthenticated: 4529,
 } as const;
+
+/** Why a socket was closed for its reading (see `CloseCode.slowReader`). */
+export const SlowReader = { reason: 'slow-reader' } as const;
+
+/** The close code a refused update stands for: 4413 for size, 4429 for rate, 4403 for every rule. */
+export function rejectionCloseCode(reason: string): number {
+  if (reason === UpdateRejection.tooLarge) return CloseCode.tooLarge;
+  if (reason === UpdateRejection.rateLimited) return CloseCode.rateLimited;
+  return CloseCode.rejectedUpdate;
+}
+
+const rejectionReasons: ReadonlySet<string> = new Set(Object.values(UpdateRejection));
+
+export const isUpdateRejection = (reason: string): reason is UpdateRejection => rejectionReasons.has(reason);
+
+/**
+ * The close code the server meant. A refused update closes one document of a
+ * multiplexed socket with Hocuspocus' CLOSE message, which carries a reason
+ * but no code: the provider reports every such close as 1000. The reason says
+ * which code it stands for.
+ */
+export function closeCodeOf(event: { code?: number; reason?: string }): number {
+  const code = event.code ?? 1000;
+  if (code === 1000 && event.reason && isUpdateRejection(event.reason)) return rejectionCloseCode(event.reason);
+  return code;
+}
+
+/** A document refused for an update it sent (4403 rules, 4413 size): its replica must be rebuilt. A 4429 socket only waits. */
+export const isReplicaRefusal = (code: number): boolean => code === CloseCode.rejectedUpdate || code === CloseCode.tooLarge;

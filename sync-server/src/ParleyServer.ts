@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CloseCode, DEFAULTS, UpdateRejection } from '@parley/schema';
+import { AuthFailure, CloseCode, DEFAULTS, SlowReader, UpdateRejection } from '@parley/schema';
 import type { Config } from './config';
 import { TokenVerifier } from './auth/TokenVerifier';
 import { createLogger, type Logger } from './logger';
@@ -19,6 +19,11 @@ import { ServerWriter } from './sync/ServerWriter';
 import { SocketSession } from './sync/SocketSession';
 import { SessionRegistry } from './sync/SessionRegistry';
 import { Throttle } from './sync/Throttle';
+import { AwarenessQueries } from './sync/flow/AwarenessQueries';
+import { Backpressure } from './sync/flow/Backpressure';
+import { Liveness } from './sync/flow/Liveness';
+import { PendingSockets } from './sync/flow/PendingSockets';
+import { ReadValve } from './sync/flow/ReadValve';
 import { ClientBindings } from './sync/validation/ClientBindings';
 import { ValidationExtension } from './sync/validation/ValidationExtension';
 import type { ConnectionContext } from './sync/context';
@@ -32,6 +37,8 @@ import { NotificationExtension } from './sync/NotificationExtension';
 import { createHttpApp } from './http/createHttpApp';
 
 const SYNC_PATH = '/sync';
+/** How often every socket's liveness and unsent bytes are looked at. */
+const SWEEP_MS = 1_000;
 
 function toUint8Array(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
@@ -67,7 +74,9 @@ export class ParleyServer {
   private readonly verifier: TokenVerifier;
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Set<SocketSession>();
+  private readonly sessions = new Map<SocketSession, Liveness>();
+  private readonly pending = new PendingSockets<SocketSession>();
+  private sweeper: NodeJS.Timeout | null = null;
   readonly registry = new SessionRegistry();
   private http: FastifyInstance | null = null;
   private accepting = true;
@@ -109,7 +118,8 @@ export class ParleyServer {
     this.notifications = new Notifications(this.writer);
     this.presence = new Presence(this.storage, this.registry);
     this.cleanup = new Cleanup({ ...deps, writer: this.writer }, config.cleanupMaxAgeMs);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes });
+    // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes, allowSynchronousEvents: false });
   }
 
   async listen(): Promise<{ port: number; host: string }> {
@@ -131,6 +141,7 @@ export class ParleyServer {
     this.http.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
     await this.http.listen({ port: this.config.port, host: this.config.host });
     this.compactor.start();
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
     this.events.start();
     this.cleanup.start();
     void this.chat.recover().catch((error: unknown) => this.logger.error({ err: error }, 'recovering chat notifications failed'));
@@ -139,19 +150,49 @@ export class ParleyServer {
     return { port, host: this.config.host };
   }
 
-  /** Stop accepting, close sockets, flush writers and storage. */
+  /**
+   * Stop accepting, close sockets, flush writers and storage. A socket that
+   * does not read never receives its close frame: it is terminated after
+   * `DEFAULTS.socketCloseGraceMs` instead of holding the shutdown up. Storage
+   * is closed (flushed) whatever failed before it.
+   */
   async close(): Promise<void> {
     this.accepting = false;
-    for (const session of this.sessions) session.close(CloseCode.shuttingDown, 'server shutting down');
-    await this.compactor.stop();
-    this.cleanup.stop();
-    await this.events.stop();
-    await this.chat.idle();
-    await this.writer.closeAll();
-    this.hocuspocus.closeConnections();
-    this.wss.close();
-    await this.http?.close();
-    await this.storage.close();
+    if (this.sweeper) clearInterval(this.sweeper);
+    try {
+      for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.socketCloseGraceMs);
+      await this.compactor.stop();
+      this.cleanup.stop();
+      await this.events.stop();
+      await this.chat.idle();
+      await this.writer.closeAll();
+      this.hocuspocus.closeConnections();
+      this.wss.close();
+      await this.socketsClosed(DEFAULTS.socketCloseGraceMs * 2);
+      await this.http?.close();
+    } finally {
+      await this.storage.close();
+    }
+  }
+
+  private async socketsClosed(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    for (const session of this.sessions.keys()) session.ws.terminate();
+  }
+
+  /** Liveness and unsent bytes of every socket (see Liveness, Backpressure). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [session, liveness] of this.sessions) {
+      if (session.ws.bufferedAmount > DEFAULTS.wsBufferedMaxBytes) this.closeSlowReader(session);
+      else if (!liveness.tick(now)) session.ws.terminate();
+    }
+  }
+
+  private closeSlowReader(session: SocketSession): void {
+    this.logger.debug({ sessionId: session.id, buffered: session.ws.bufferedAmount }, 'closing a socket that does not read');
+    session.closeOrTerminate(CloseCode.slowReader, SlowReader.reason, DEFAULTS.socketCloseGraceMs);
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -165,20 +206,47 @@ export class ParleyServer {
 
   private accept(ws: WebSocket, request: IncomingMessage): void {
     const session = new SocketSession(ws);
-    this.sessions.add(session);
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const refusal = this.pending.admit(session, address);
+    if (refusal) {
+      ws.close(CloseCode.tooManyUnauthenticated, refusal);
+      return;
+    }
+    session.onAuthenticated = () => this.pending.leave(session);
+    this.sessions.set(session, new Liveness(ws));
     this.metrics.connections.inc();
     const context: ConnectionContext = { session };
     const client = this.hocuspocus.handleConnection(ws, toFetchRequest(request), context);
-    const throttle = new Throttle(ws, () => {
+    const valve = new ReadValve(ws);
+    const throttle = new Throttle(valve.for('rate'), () => {
       this.metrics.updatesRejected.inc({ reason: UpdateRejection.rateLimited });
-      session.close(CloseCode.rateLimited, UpdateRejection.rateLimited);
+      session.closeOrTerminate(CloseCode.rateLimited, UpdateRejection.rateLimited, DEFAULTS.socketCloseGraceMs);
     });
+    const queries = new AwarenessQueries();
+    const backpressure = new Backpressure(
+      ws,
+      valve.for('backpressure'),
+      (data) => client.handleMessage(data),
+      () => this.closeSlowReader(session),
+    );
+    // Hocuspocus' own pre-authentication deadline is its idle timeout, checked once per timeout (up to a minute).
+    const authDeadline = setTimeout(() => {
+      if (!session.identity) session.close(CloseCode.authTimeout, AuthFailure.authTimeout);
+    }, DEFAULTS.authDeadlineMs).unref();
     ws.on('message', (data, isBinary) => {
+      // Closing: only the peer's close frame matters now.
+      if (ws.readyState !== ws.OPEN) return;
       if (!isBinary) return session.close(1003, 'binary frames only');
+      const frame = toUint8Array(data);
+      if (!this.pending.charge(session, frame.byteLength)) return session.close(CloseCode.tooManyUnauthenticated, AuthFailure.tooManyUnauthenticated);
       throttle.admit();
-      client.handleMessage(toUint8Array(data));
+      if (!queries.admit(frame)) return;
+      backpressure.push(frame);
     });
     ws.on('close', (code, reason) => {
+      clearTimeout(authDeadline);
+      backpressure.stop();
+      this.pending.leave(session);
       this.sessions.delete(session);
       if (session.identity) this.registry.remove(session.identity.userId, session);
       this.metrics.connections.dec();

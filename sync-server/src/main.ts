@@ -1,6 +1,7 @@
 import { DEFAULTS } from '@parley/schema';
 import { ConfigError, loadConfig } from './config';
 import { ParleyServer } from './ParleyServer';
+import { routeConsoleToLogger } from './logging/consoleBridge';
 
 /** Entry point: validate the environment, start, and shut down cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = new ParleyServer(config);
+  routeConsoleToLogger(server.logger);
   const { port, host } = await server.listen();
   server.logger.info({ port, host, mode: config.mode, dataDir: config.dataDir }, 'listening');
   if (config.mode !== 'production') {
@@ -33,7 +35,8 @@ async function main(): Promise<void> {
     // period (a stuck peer, a hung request) ends anyway rather than hanging a deploy.
     setTimeout(() => {
       server.logger.warn({ graceMs: DEFAULTS.shutdownGraceMs }, 'shutdown took too long; exiting');
-      process.exit(0);
+      // Still flush and close storage: close() may be stuck before it got there.
+      void server.storage.close().finally(() => process.exit(0));
     }, DEFAULTS.shutdownGraceMs).unref();
     try {
       await server.close();

@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import type { HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type { Awareness } from 'y-protocols/awareness';
+import { closeCodeOf } from '@parley/schema';
 import { Emitter } from './Emitter';
 import { covers, hasUncovered, mergeVectors, vectorOfDoc, type StateVector } from './AckVector';
 import type { AttachGate } from './AttachGate';
@@ -34,8 +35,8 @@ export interface ReplicaLink {
 interface ReplicaEvents extends Record<string, unknown> {
   /** Content, acknowledgement, awareness or sync state changed. */
   change: void;
-  /** The server closed this document for the given reason. */
-  closed: string;
+  /** The server closed this document, or its socket, with this code (as the server meant it: see `closeCodeOf`) and reason. */
+  closed: { code: number; reason: string };
   authenticationFailed: string;
   /** The replica was dropped and rebuilt: listeners holding the old doc must rebind. */
   reset: void;
@@ -171,10 +172,10 @@ export class DocReplica extends Emitter<ReplicaEvents> {
       if (number === 0) this.mergeAck(vectorOfDoc(this.doc), true);
       this.emit('change', undefined);
     });
-    provider.on('close', ({ event }: { event: { reason?: string } }) => {
+    provider.on('close', ({ event }: { event: { code?: number; reason?: string } }) => {
       this.serverSynced = false;
       this.emit('change', undefined);
-      if (event.reason) this.emit('closed', event.reason);
+      if (event.reason) this.emit('closed', { code: closeCodeOf(event), reason: event.reason });
     });
     provider.on('authenticated', () => {
       this.refused = false;

@@ -1,5 +1,5 @@
 import { HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider';
-import { AuthFailure, conversationDocName, DEFAULTS, inboxDocName, inboxParts, parseDocName, type ConversationListItem, type PresenceEntry } from '@parley/schema';
+import { AuthFailure, CloseCode, conversationDocName, DEFAULTS, inboxDocName, inboxParts, parseDocName, type ConversationListItem, type PresenceEntry } from '@parley/schema';
 import { ApiClient } from './ApiClient';
 import { AttachGate } from './AttachGate';
 import { ConversationHandle } from './ConversationHandle';
@@ -85,6 +85,10 @@ export class Session extends Emitter<SessionEvents> {
   private readonly cleanups: (() => void)[] = [];
   private readonly persistOptions: { persist: boolean; prefix: string };
   private disconnectedOnce = false;
+  /** Back-off after a socket closed for its rate (see backOffRateLimited). */
+  private rateLimitedBackoffMs = 0;
+  private lastRateLimitedAt = 0;
+  private rateLimitedTimer: ReturnType<typeof setTimeout> | null = null;
   private forcedOffline = false;
   private changeQueued = false;
   private started = false;
@@ -119,6 +123,9 @@ export class Session extends Emitter<SessionEvents> {
       this.disconnectedOnce = true;
       this.gate.reset();
       this.changed();
+    });
+    this.socket.on('close', ({ event }: { event?: { code?: number } }) => {
+      if (event?.code === CloseCode.rateLimited) this.backOffRateLimited();
     });
     this.persistOptions = { persist, prefix };
     this.inbox = new InboxHandle(this.openReplica(inboxDocName(this.identity.userId)));
@@ -286,6 +293,28 @@ export class Session extends Emitter<SessionEvents> {
   }
 
   /**
+   * The server closed the socket for its rate (4429): nothing was refused and
+   * every replica is intact, so only wait before reconnecting, longer each
+   * time it happens again soon (instead of the provider's quick retry, which
+   * would go straight back over the rate).
+   */
+  private backOffRateLimited(): void {
+    const now = Date.now();
+    const again = now - this.lastRateLimitedAt < DEFAULTS.clientRateLimitedBackoffMaxMs * 2;
+    this.rateLimitedBackoffMs = again
+      ? Math.min(DEFAULTS.clientRateLimitedBackoffMaxMs, this.rateLimitedBackoffMs * 2 || DEFAULTS.clientRateLimitedBackoffMs)
+      : DEFAULTS.clientRateLimitedBackoffMs;
+    this.lastRateLimitedAt = now;
+    this.socket.disconnect();
+    if (this.rateLimitedTimer) clearTimeout(this.rateLimitedTimer);
+    this.rateLimitedTimer = setTimeout(() => {
+      this.rateLimitedTimer = null;
+      if (!this.forcedOffline && !this.destroyed) this.connectSocket();
+    }, this.rateLimitedBackoffMs);
+    this.changed();
+  }
+
+  /**
    * A fresh socket: after a document was refused, the server does not take
    * that document again on the same socket.
    */
@@ -298,6 +327,7 @@ export class Session extends Emitter<SessionEvents> {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    if (this.rateLimitedTimer) clearTimeout(this.rateLimitedTimer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     for (const handle of this.conversations.values()) handle.dispose();
     this.inbox.dispose();
@@ -342,7 +372,7 @@ export class Session extends Emitter<SessionEvents> {
       else this.reportError({ docName: name, reason, recovery: 'none', at: Date.now() });
     };
     replica.on('authenticationFailed', refused);
-    replica.on('closed', (reason) => {
+    replica.on('closed', ({ reason }) => {
       if (reason === AuthFailure.forbidden) refused(reason);
     });
     void replica.whenLoaded().then(() => {

@@ -51,6 +51,8 @@ export type TokenFetcher = () => Promise<SessionToken>;
 export interface SdkError {
   docName: string;
   reason: string;
+  /** The close code the server meant (4403 rules, 4413 size; see `closeCodeOf` in the schema), when a close reported it. */
+  code?: number;
   /** What the SDK did about it. */
   recovery: 'replica-reset' | 'forgotten' | 'none';
   at: number;

@@ -1,6 +1,6 @@
-import type { WebSocket } from 'ws';
 import { DEFAULTS } from '@parley/schema';
 import { RateLimiter } from './RateLimiter';
+import type { Pausable } from './flow/ReadValve';
 
 /**
  * Per-socket flow control. Past the rate, the socket stops being read until
@@ -22,7 +22,7 @@ export class Throttle {
   private flooded = false;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: Pausable,
     private readonly onFlood: () => void,
   ) {}
 

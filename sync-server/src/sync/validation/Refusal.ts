@@ -1,4 +1,4 @@
-import { CloseCode, UpdateRejection } from '@parley/schema';
+import { UpdateRejection, rejectionCloseCode } from '@parley/schema';
 
 /**
  * Why an update was refused. Thrown from beforeSync, Hocuspocus closes that
@@ -12,9 +12,7 @@ export interface Refusal {
 }
 
 export function refusal(reason: UpdateRejection, detail: string): Refusal {
-  const code =
-    reason === UpdateRejection.tooLarge ? CloseCode.tooLarge : reason === UpdateRejection.rateLimited ? CloseCode.rateLimited : CloseCode.rejectedUpdate;
-  return { code, reason, detail };
+  return { code: rejectionCloseCode(reason), reason, detail };
 }
 
 export function isRefusal(value: unknown): value is Refusal {

@@ -29,7 +29,7 @@ async function setup() {
   await bindings.load(DOC);
   const extension = new ValidationExtension({ bindings, metrics: createMetrics(), logger: createLogger('silent') });
   const handle = (states: Map<number, Record<string, unknown>>) =>
-    extension.beforeHandleAwareness({ states, documentName: DOC, context: { identity: { userId: 'bob', name: 'Bob' } } } as unknown as beforeHandleAwarenessPayload);
+    extension.beforeHandleAwareness({ states, documentName: DOC, document: { awareness: { getStates: () => new Map() } }, context: { identity: { userId: 'bob', name: 'Bob' } } } as unknown as beforeHandleAwarenessPayload);
   return { store, handle };
 }
 

@@ -7,6 +7,7 @@ import { ClientBindings, SERVER_WRITER } from './ClientBindings';
 import { refusal, type Refusal } from './Refusal';
 import { validateUpdate } from './UpdateValidator';
 import { carriesUpdate } from '../syncMessages';
+import { LogBudget } from '../../logging/LogBudget';
 
 
 /**
@@ -18,6 +19,7 @@ import { carriesUpdate } from '../syncMessages';
 export class ValidationExtension implements Extension {
   /** Above persistence: nothing is stored before it passes. */
   priority = 500;
+  private readonly logBudget = new LogBudget(DEFAULTS.refusalLogsPerWindow, DEFAULTS.refusalLogWindowMs);
 
   constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger }) {}
 
@@ -49,7 +51,7 @@ export class ValidationExtension implements Extension {
   }
 
   /** The server decides who a connection is: the `user` of every awareness state it sends is overwritten. */
-  async beforeHandleAwareness({ states, context, documentName }: beforeHandleAwarenessPayload): Promise<void> {
+  async beforeHandleAwareness({ states, context, documentName, document }: beforeHandleAwarenessPayload): Promise<void> {
     const identity = (context as Partial<ConnectionContext> | undefined)?.identity;
     if (!identity) return;
     // Each new client id is a stored binding: thousands in one message stalled the server for seconds.
@@ -58,6 +60,11 @@ export class ValidationExtension implements Extension {
       // Hocuspocus decodes into a scratch Awareness whose own empty state comes along under a random
       // client id; an empty state claims nothing, or every awareness message would store a binding.
       const claimable = typeof state === 'object' && state !== null && Object.keys(state).length > 0;
+      // Every attach and every broadcast re-sends the states: bound their size and number (see DEFAULTS).
+      if (claimable && !fitsAwareness(state, document.awareness.getStates(), clientId)) {
+        states.delete(clientId);
+        continue;
+      }
       // A state for a client id owned by someone else would overwrite their presence: drop it.
       const owner = this.deps.bindings.ownerOf(documentName, clientId);
       if (
@@ -73,7 +80,16 @@ export class ValidationExtension implements Extension {
 
   private refuse(documentName: string, why: Refusal, userId: string): never {
     this.deps.metrics.updatesRejected.inc({ reason: why.reason });
-    this.deps.logger.warn({ documentName, userId, reason: why.reason, detail: why.detail }, 'update refused');
+    // A client refuses its own updates at will: one compact line each, within a budget (the metric counts them all).
+    const { allowed, suppressed } = this.logBudget.take();
+    const fields = { documentName, userId, reason: why.reason, detail: why.detail.slice(0, 200), ...(suppressed && { suppressed }) };
+    if (allowed) this.deps.logger.warn(fields, 'update refused');
+    else this.deps.logger.debug(fields, 'update refused');
     throw why;
   }
+}
+
+function fitsAwareness(state: object, held: ReadonlyMap<number, unknown>, clientId: number): boolean {
+  if (!held.has(clientId) && held.size >= DEFAULTS.awarenessStatesPerDocument) return false;
+  return Buffer.byteLength(JSON.stringify(state)) <= DEFAULTS.awarenessStateMaxBytes;
 }
