@@ -19,10 +19,17 @@ export interface Storage {
 
 /** A document is a snapshot plus an append-only log of the updates since. */
 export interface DocumentStore {
-  /** Appends one update; once this resolves the update survives a crash. */
+  /**
+   * Appends one update; once this resolves the update survives a crash. When
+   * an append fails (a StorageWriteError when the disk is full or failing),
+   * every later append to that document fails too until it is loaded again:
+   * later updates may build on the lost one, and a stored update whose
+   * dependency is missing would never apply.
+   */
   append(doc: string, update: Uint8Array): Promise<void>;
   /** Resolves once every append started before it has survived a crash. */
   settled(): Promise<void>;
+  /** Also lifts the fence of a failed append (see append): what is loaded is what is stored. */
   load(doc: string): Promise<StoredDocument>;
   /** Documents whose log has outgrown one of the bounds. */
   compactionCandidates(bounds: CompactionBounds): Promise<string[]>;

@@ -2,6 +2,10 @@ import type { Database, Statement } from 'better-sqlite3';
 import { DEFAULTS } from '@parley/schema';
 import type { CompactionBounds, DocumentStore, MergeParts, StoredDocument } from '../Storage';
 import type { GroupCommit } from './GroupCommit';
+import { StorageWriteError } from '../StorageWriteError';
+
+/** Returned instead of inserting an update to a fenced document. */
+const FENCED = Symbol('fenced');
 
 interface UpdateRow {
   seq: number;
@@ -11,6 +15,8 @@ interface UpdateRow {
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export class SqliteDocumentStore implements DocumentStore {
+  /** Documents with a failed append since they were last loaded (see DocumentStore.append). */
+  private readonly fenced = new Set<string>();
   private readonly insert: Statement<[string, Buffer, number]>;
   private readonly snapshot: Statement<[string], { data: Buffer; last_seq: number }>;
   private readonly tail: Statement<[string, number], UpdateRow>;
@@ -42,7 +48,11 @@ export class SqliteDocumentStore implements DocumentStore {
   async append(doc: string, update: Uint8Array): Promise<void> {
     const data = toBuffer(update);
     const createdAt = Date.now();
-    await this.commits.run(() => this.insert.run(doc, data, createdAt));
+    const fence = () => this.fenced.add(doc);
+    // Checked when the group commits, not when queued: a write queued before an earlier
+    // commit of this document failed may build on what that commit lost.
+    const result = await this.commits.run(() => (this.fenced.has(doc) ? FENCED : this.insert.run(doc, data, createdAt)), fence);
+    if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
   }
 
   settled(): Promise<void> {
@@ -50,6 +60,7 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async load(doc: string): Promise<StoredDocument> {
+    this.fenced.delete(doc);
     return this.db.transaction(() => {
       const snapshot = this.snapshot.get(doc);
       const updates = this.tail.all(doc, snapshot?.last_seq ?? 0).map((row) => new Uint8Array(row.data));
