@@ -1,6 +1,7 @@
 import { DEFAULTS } from '@parley/schema';
 import { ConfigError, loadConfig } from './config';
 import { ParleyServer } from './ParleyServer';
+import { CorruptDatabaseError } from './storage/sqlite/integrityCheck';
 
 /** Entry point: validate the environment, start, and shut down cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -14,7 +15,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const server = new ParleyServer(config);
+  let server: ParleyServer;
+  try {
+    server = new ParleyServer(config);
+  } catch (error) {
+    if (error instanceof CorruptDatabaseError) {
+      process.stderr.write(`parley: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   const { port, host } = await server.listen();
   server.logger.info({ port, host, mode: config.mode, dataDir: config.dataDir }, 'listening');
   if (config.mode !== 'production') {
