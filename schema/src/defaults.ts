@@ -131,6 +131,24 @@ export const DEFAULTS = {
   /** SDK: after a socket closed for its rate (4429) the client waits this long before reconnecting, doubling up to the max. */
   clientRateLimitedBackoffMs: 2_000,
   clientRateLimitedBackoffMaxMs: 30_000,
+  // --- Storage failures and operations (issue 11: full disk, integrity, backup, soak) ---
+  /**
+   * After the server closed a document because it could not store an update
+   * (disk full), the SDK reconnects and resends after this long, doubling up
+   * to the max while it keeps failing: soon enough to recover by itself once
+   * space returns, rare enough not to hammer a server that has none.
+   */
+  storageRetryMs: 1_000,
+  storageRetryMaxMs: 30_000,
+  /** `Retry-After` (seconds) of a 507/503 answered because storage failed. */
+  storageRetryAfterSeconds: 5,
+  /**
+   * Databases up to this size get `PRAGMA quick_check` at start (about a
+   * second per few hundred MB on a fast disk); a bigger one only gets its
+   * header and schema read, so a restart is never held up for minutes.
+   * Check a big one offline with `sqlite3 parley.sqlite 'PRAGMA quick_check'`.
+   */
+  startupQuickCheckMaxBytes: 1024 * 1024 * 1024,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

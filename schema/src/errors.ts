@@ -14,6 +14,10 @@ export const HttpErrorCode = {
   rateLimited: 'rate_limited',
   unknownEventType: 'unknown_event_type',
   internal: 'internal_error',
+  /** 507: the disk is full; nothing of the request was stored. Retry later. */
+  storageFull: 'storage_full',
+  /** 503: storage failed otherwise (I/O error); nothing of the request was stored. Retry later. */
+  storageUnavailable: 'storage_unavailable',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -58,6 +62,16 @@ export const UpdateRejection = {
 } as const;
 export type UpdateRejection = (typeof UpdateRejection)[keyof typeof UpdateRejection];
 
+/**
+ * Reasons the server closes a document that are not the client's fault: its
+ * update was not stored, nothing is wrong with it, and the client resends it
+ * later (its replica must not be dropped, unlike after an UpdateRejection).
+ */
+export const ServerFailure = {
+  storageUnavailable: 'storage-unavailable',
+} as const;
+export type ServerFailure = (typeof ServerFailure)[keyof typeof ServerFailure];
+
 export const CloseCode = {
   tokenExpired: 4401,
   rejectedUpdate: 4403,
@@ -69,6 +83,8 @@ export const CloseCode = {
   /** The socket let more than `DEFAULTS.wsBufferedMaxBytes` pile up unread, or stalled over the high mark. */
   slowReader: 4509,
   tooManyUnauthenticated: 4529,
+  /** The update could not be stored (disk full, I/O error); resend later. */
+  storageUnavailable: 4507,
 } as const;
 
 /** Why a socket was closed for its reading (see `CloseCode.slowReader`). */

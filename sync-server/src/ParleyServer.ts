@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { AuthFailure, CloseCode, DEFAULTS, SlowReader, UpdateRejection } from '@parley/schema';
+import { AuthFailure, CloseCode, DEFAULTS, ServerFailure, SlowReader, UpdateRejection } from '@parley/schema';
 import type { Config } from './config';
 import { TokenVerifier } from './auth/TokenVerifier';
 import { createLogger, type Logger } from './logger';
@@ -90,12 +90,13 @@ export class ParleyServer {
     this.storage = options.storage ?? SqliteStorage.inDataDir(config.dataDir);
     this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
     const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
+    const persistence = new PersistenceExtension({ ...deps, diverged: (documentName) => void this.reload(documentName) });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
       new ValidationExtension({ ...deps, bindings: new ClientBindings(this.storage.clients) }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       new NotificationExtension({ mark: (id) => this.chat.mark(id), schedule: (id) => this.chat.schedule(id) }),
-      new PersistenceExtension(deps),
+      persistence,
       new DocumentInitializer(this.storage),
     ];
     this.hocuspocus = new Hocuspocus({
@@ -106,7 +107,7 @@ export class ParleyServer {
       maxUnauthenticatedQueueSize: DEFAULTS.maxUnauthenticatedQueueBytes,
       maxUnauthenticatedQueueMessages: DEFAULTS.maxUnauthenticatedQueueMessages,
     });
-    this.writer = new ServerWriter(this.hocuspocus, () => this.storage.documents.settled());
+    this.writer = new ServerWriter(this.hocuspocus, (document) => persistence.persisted(document));
     this.compactor = new Compactor(deps, config.compaction);
     this.conversations = new Conversations({
       storage: this.storage,
@@ -254,6 +255,22 @@ export class ParleyServer {
       client.handleClose({ code, reason: reason.toString() });
     });
     ws.on('error', (error) => this.logger.debug({ err: error }, 'websocket error'));
+  }
+
+  /**
+   * After a failed append: closes the document's connections (clients resend
+   * later) and unloads it, so it is loaded again from what is stored and
+   * memory is never left ahead of disk.
+   */
+  private async reload(documentName: string): Promise<void> {
+    const document = this.hocuspocus.documents.get(documentName);
+    document?.getConnections().forEach((connection) => connection.close({ code: CloseCode.storageUnavailable, reason: ServerFailure.storageUnavailable }));
+    try {
+      await this.writer.drop(documentName);
+      if (document && this.hocuspocus.documents.get(documentName) === document) await this.hocuspocus.unloadDocument(document);
+    } catch (error) {
+      this.logger.error({ err: error, documentName }, 'unloading a document after a failed write failed');
+    }
   }
 
   private disconnectUser(documentName: string, userId: string): void {

@@ -2,6 +2,7 @@ import { DEFAULTS } from '@parley/schema';
 import { ConfigError, loadConfig } from './config';
 import { ParleyServer } from './ParleyServer';
 import { routeConsoleToLogger } from './logging/consoleBridge';
+import { CorruptDatabaseError } from './storage/sqlite/integrityCheck';
 
 /** Entry point: validate the environment, start, and shut down cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -15,7 +16,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const server = new ParleyServer(config);
+  let server: ParleyServer;
+  try {
+    server = new ParleyServer(config);
+  } catch (error) {
+    if (error instanceof CorruptDatabaseError) {
+      process.stderr.write(`parley: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   routeConsoleToLogger(server.logger);
   const { port, host } = await server.listen();
   server.logger.info({ port, host, mode: config.mode, dataDir: config.dataDir }, 'listening');

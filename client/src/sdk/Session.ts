@@ -1,5 +1,5 @@
 import { HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider';
-import { AuthFailure, CloseCode, conversationDocName, DEFAULTS, inboxDocName, inboxParts, parseDocName, type ConversationListItem, type PresenceEntry } from '@parley/schema';
+import { AuthFailure, CloseCode, conversationDocName, DEFAULTS, inboxDocName, inboxParts, parseDocName, ServerFailure, type ConversationListItem, type PresenceEntry } from '@parley/schema';
 import { ApiClient } from './ApiClient';
 import { AttachGate } from './AttachGate';
 import { ConversationHandle } from './ConversationHandle';
@@ -9,6 +9,7 @@ import { InboxHandle } from './InboxHandle';
 import { MetaStore } from './MetaStore';
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
+import { StorageRetry } from './StorageRetry';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
 import type { ConnectionState, ConnectionStatus, Identity, SdkError, SessionToken, TokenFetcher } from './types';
@@ -83,6 +84,7 @@ export class Session extends Emitter<SessionEvents> {
   private readonly forgotten = new Set<string>();
   private readonly link: ReplicaLink;
   private readonly cleanups: (() => void)[] = [];
+  private readonly storageRetry = new StorageRetry(() => this.reconnectSocket());
   private readonly persistOptions: { persist: boolean; prefix: string };
   private disconnectedOnce = false;
   /** Back-off after a socket closed for its rate (see backOffRateLimited). */
@@ -328,6 +330,7 @@ export class Session extends Emitter<SessionEvents> {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.rateLimitedTimer) clearTimeout(this.rateLimitedTimer);
+    this.storageRetry.stop();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     for (const handle of this.conversations.values()) handle.dispose();
     this.inbox.dispose();
@@ -369,11 +372,13 @@ export class Session extends Emitter<SessionEvents> {
     const refused = (reason: string) => {
       const doc = parseDocName(name);
       if (doc?.type === 'conversation' && reason === AuthFailure.forbidden) void this.forget(doc.id, reason);
+      else if (reason === ServerFailure.storageUnavailable) this.storageRetry.failed();
       else this.reportError({ docName: name, reason, recovery: 'none', at: Date.now() });
     };
     replica.on('authenticationFailed', refused);
     replica.on('closed', ({ reason }) => {
       if (reason === AuthFailure.forbidden) refused(reason);
+      if (reason === ServerFailure.storageUnavailable) this.storageRetry.failed();
     });
     void replica.whenLoaded().then(() => {
       if (!this.destroyed) replica.connect(this.link);

@@ -11,7 +11,8 @@ export class Presence {
     private readonly storage: Storage,
     private readonly sessions: SessionRegistry,
   ) {
-    sessions.onChange((userId) => void storage.users.setLastSeen(userId, Date.now()));
+    // Best effort: a lost last-seen time (the disk full, say) only makes it older.
+    sessions.onChange((userId) => void storage.users.setLastSeen(userId, Date.now()).catch(() => {}));
   }
 
   /** Answers only for users who share a conversation with the caller (and the caller). */

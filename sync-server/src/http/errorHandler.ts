@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpErrorCode, type HttpErrorBody } from '@parley/schema';
+import { DEFAULTS, HttpErrorCode, type HttpErrorBody } from '@parley/schema';
+import { asStorageFailure } from '../storage/StorageWriteError';
 import { ApiError } from './ApiError';
 import type { Logger } from '../logger';
 
@@ -22,9 +23,21 @@ function fromFastify(error: FastifyError): ApiError | null {
   return null;
 }
 
+/** Storage that failed (the disk full): nothing of the request was stored; the client retries later. */
+function fromStorage(error: unknown, reply: FastifyReply): ApiError | null {
+  const failure = asStorageFailure(error);
+  if (!failure) return null;
+  reply.header('retry-after', String(DEFAULTS.storageRetryAfterSeconds));
+  return failure.full
+    ? new ApiError(507, HttpErrorCode.storageFull, 'the server is out of disk space: nothing was stored; retry later')
+    : new ApiError(503, HttpErrorCode.storageUnavailable, 'the server could not store this: nothing was stored; retry later');
+}
+
 export function errorHandler(logger: Logger) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    const apiError = error instanceof ApiError ? error : fromFastify(error as FastifyError);
+    const storageError = fromStorage(error, reply);
+    if (storageError) logger.error({ err: error, url: request.url }, 'storage failed; request refused');
+    const apiError = error instanceof ApiError ? error : (storageError ?? fromFastify(error as FastifyError));
     if (!apiError) {
       logger.error({ err: error, url: request.url }, 'request failed');
       const body: HttpErrorBody = { error: { code: HttpErrorCode.internal, message: 'something went wrong on our side' } };

@@ -12,6 +12,7 @@ import { SqliteConversationWorkStore } from './sqlite/SqliteConversationWorkStor
 import { SqlitePushSubscriptionStore } from './sqlite/SqlitePushSubscriptionStore';
 import { GroupCommit } from './sqlite/GroupCommit';
 import { SqliteMessageIndex } from './sqlite/SqliteMessageIndex';
+import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
  * The embedded store. WAL with synchronous=NORMAL: a committed transaction
@@ -31,11 +32,7 @@ export class SqliteStorage implements Storage {
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
-    this.db = new BetterSqlite3(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = SqliteStorage.open(file);
     migrate(this.db);
     this.commits = new GroupCommit(this.db);
     this.messages = new SqliteMessageIndex(this.db);
@@ -46,6 +43,24 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEventStore(this.db);
     this.work = new SqliteConversationWorkStore(this.db, this.commits);
     this.push = new SqlitePushSubscriptionStore(this.db);
+  }
+
+  /** Opens and checks the file: a damaged one throws a CorruptDatabaseError naming it. */
+  private static open(file: string): Database {
+    let db: Database | null = null;
+    try {
+      db = new BetterSqlite3(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      checkIntegrity(db, file);
+      return db;
+    } catch (error) {
+      db?.close();
+      if (isDamage(error)) throw new CorruptDatabaseError(file, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
   }
 
   static inDataDir(dataDir: string): SqliteStorage {

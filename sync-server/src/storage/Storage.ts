@@ -23,11 +23,15 @@ export interface DocumentStore {
   /**
    * Appends one update, and what it changes in the message index in the same
    * transaction, so the index is never behind a stored update. Once this
-   * resolves both survive a crash.
+   * resolves both survive a crash. When an append fails (a StorageWriteError
+   * when the disk is full or failing), every later append to that document
+   * fails too until it is loaded again: later updates may build on the lost
+   * one, and a stored update whose dependency is missing would never apply.
    */
   append(doc: string, update: Uint8Array, index?: IndexChange): Promise<void>;
   /** Resolves once every append started before it has survived a crash. */
   settled(): Promise<void>;
+  /** Also lifts the fence of a failed append (see append): what is loaded is what is stored. */
   load(doc: string): Promise<StoredDocument>;
   /** Documents whose log has outgrown one of the bounds. */
   compactionCandidates(bounds: CompactionBounds): Promise<string[]>;

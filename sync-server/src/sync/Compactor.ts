@@ -46,7 +46,9 @@ export class Compactor {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.runOnce(), this.bounds.intervalMs);
+    this.timer = setInterval(() => {
+      this.runOnce().catch((error: unknown) => this.deps.logger.error({ err: error }, 'compaction pass failed'));
+    }, this.bounds.intervalMs);
     this.timer.unref();
   }
 

@@ -20,20 +20,31 @@ export class ServerWriter {
 
   constructor(
     private readonly hocuspocus: Hocuspocus,
-    /** Resolves once the writes made so far are durable (storage's group commit). */
-    private readonly settled: () => Promise<void>,
+    /** Resolves once the server's writes to this document so far are durable; rejects if one was not. */
+    private readonly persisted: (document: Document) => Promise<void>,
     private readonly idleMs: number = DEFAULTS.serverWriterIdleMs,
   ) {}
 
-  /** Runs `change` in one transaction on the document; stored once this resolves. */
+  /**
+   * Runs `change` in one transaction on the document; stored once this
+   * resolves. Rejects (a StorageWriteError) when it could not be stored: the
+   * document is then reloaded from storage, without the change.
+   */
   async write<T>(documentName: string, change: (doc: Document) => T): Promise<T> {
     const connection = await this.connection(documentName);
     let result!: T;
+    let written: Document | null = null;
     await connection.transact((doc: Document) => {
+      written = doc;
       result = change(doc);
     });
-    await this.settled();
+    if (written) await this.persisted(written);
     return result;
+  }
+
+  /** Lets go of the document's connection (it is being reloaded from storage). */
+  async drop(documentName: string): Promise<void> {
+    await this.release(documentName);
   }
 
   /** Reads the document as the server holds it (loading it if needed). */
@@ -56,7 +67,7 @@ export class ServerWriter {
       connection.catch(() => this.held.delete(documentName));
     }
     if (held.idleTimer) clearTimeout(held.idleTimer);
-    held.idleTimer = setTimeout(() => void this.release(documentName), this.idleMs);
+    held.idleTimer = setTimeout(() => void this.release(documentName).catch(() => {}), this.idleMs);
     held.idleTimer.unref();
     return held.connection;
   }

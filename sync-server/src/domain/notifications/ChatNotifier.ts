@@ -45,7 +45,12 @@ export class ChatNotifier {
   mark(conversationId: string): Promise<void> {
     const changes = (this.marks.get(conversationId) ?? 0) + 1;
     this.marks.set(conversationId, changes);
-    return changes === 1 ? this.deps.storage.work.mark(conversationId) : Promise.resolve();
+    if (changes !== 1) return Promise.resolve();
+    return this.deps.storage.work.mark(conversationId).catch((error: unknown) => {
+      // Not stored: the next change must write the mark again.
+      this.marks.delete(conversationId);
+      throw error;
+    });
   }
 
   /** Recompute soon; a burst of messages coalesces into one run. */
@@ -101,7 +106,10 @@ export class ChatNotifier {
     if (changesSeen === 0) return;
     this.clearable.set(conversationId, changesSeen);
     if (this.sweepTimer) return;
-    this.sweepTimer = setTimeout(() => void this.sweepMarks(), DEFAULTS.chatNotifyMarkSweepMs);
+    this.sweepTimer = setTimeout(() => {
+      // A mark that could not be cleared (the disk full) only costs one more recompute after a restart.
+      this.sweepMarks().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'clearing chat notification marks failed'));
+    }, DEFAULTS.chatNotifyMarkSweepMs);
     this.sweepTimer.unref();
   }
 

@@ -66,7 +66,8 @@ export class EventProcessor {
     this.draining = (async () => {
       do {
         this.again = false;
-        await this.drainOnce();
+        // Nobody awaits the timer's kicks: a failure (the disk full, say) is logged, and the next tick retries.
+        await this.drainOnce().catch((error: unknown) => this.deps.logger.error({ err: error }, 'draining the event outbox failed'));
       } while (this.again);
     })().finally(() => {
       this.draining = null;

@@ -37,4 +37,16 @@ describe('GroupCommit', () => {
     await commits.settled();
     expect(count()).toBe(1);
   });
+
+  it('tells each write of a failed commit, in the commit itself, before anything queued later commits', async () => {
+    const { db, insert, commits } = table();
+    const failed: string[] = [];
+    const first = commits.run(() => insert.run(1), () => failed.push('first'));
+    const bad = commits.run(() => insert.run(null), () => failed.push('bad'));
+    commits.flush();
+    expect(failed).toEqual(['first', 'bad']);
+    await expect(first).rejects.toThrow(/NOT NULL/);
+    await expect(bad).rejects.toThrow(/NOT NULL/);
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(0);
+  });
 });

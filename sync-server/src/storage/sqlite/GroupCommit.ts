@@ -1,9 +1,11 @@
 import type { Database } from 'better-sqlite3';
+import { asStorageFailure } from '../StorageWriteError';
 
 interface Queued {
   write: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  onFailure: (() => void) | undefined;
 }
 
 /**
@@ -18,7 +20,9 @@ interface Queued {
  *
  * Writes commit in the order they were queued, so once a write's promise
  * resolves, everything queued before it is durable too. A failed commit fails
- * every write in it: none of them is acknowledged.
+ * every write in it: none of them is acknowledged. A disk that is full or
+ * failing rejects them with a StorageWriteError; `onFailure` hooks run
+ * synchronously, before any later write can commit (see SqliteDocumentStore).
  */
 export class GroupCommit {
   private queue: Queued[] = [];
@@ -26,10 +30,13 @@ export class GroupCommit {
 
   constructor(private readonly db: Database) {}
 
-  /** Runs `write` inside the next group transaction; resolves once that is committed. */
-  run<T>(write: () => T): Promise<T> {
+  /**
+   * Runs `write` inside the next group transaction; resolves once that is
+   * committed. `onFailure` runs synchronously when the transaction fails.
+   */
+  run<T>(write: () => T, onFailure?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject, onFailure });
       if (!this.scheduled) {
         this.scheduled = true;
         queueMicrotask(() => this.flush());
@@ -51,7 +58,9 @@ export class GroupCommit {
     let results: unknown[];
     try {
       results = this.db.transaction(() => batch.map((queued) => queued.write()))();
-    } catch (error) {
+    } catch (caught) {
+      const error = asStorageFailure(caught) ?? caught;
+      for (const queued of batch) queued.onFailure?.();
       for (const queued of batch) queued.reject(error);
       return;
     }

@@ -3,6 +3,10 @@ import { DEFAULTS } from '@parley/schema';
 import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, StoredDocument } from '../Storage';
 import type { SqliteMessageIndex } from './SqliteMessageIndex';
 import type { GroupCommit } from './GroupCommit';
+import { StorageWriteError } from '../StorageWriteError';
+
+/** Returned instead of inserting an update to a fenced document. */
+const FENCED = Symbol('fenced');
 
 interface UpdateRow {
   seq: number;
@@ -12,6 +16,8 @@ interface UpdateRow {
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export class SqliteDocumentStore implements DocumentStore {
+  /** Documents with a failed append since they were last loaded (see DocumentStore.append). */
+  private readonly fenced = new Set<string>();
   private readonly insert: Statement<[string, Buffer, number]>;
   private readonly snapshot: Statement<[string], { data: Buffer; last_seq: number }>;
   private readonly tail: Statement<[string, number], UpdateRow>;
@@ -44,10 +50,16 @@ export class SqliteDocumentStore implements DocumentStore {
   async append(doc: string, update: Uint8Array, index?: IndexChange): Promise<void> {
     const data = toBuffer(update);
     const createdAt = Date.now();
-    await this.commits.run(() => {
+    const fence = () => this.fenced.add(doc);
+    // Checked when the group commits, not when queued: a write queued before an earlier
+    // commit of this document failed may build on what that commit lost.
+    const result = await this.commits.run(() => {
+      if (this.fenced.has(doc)) return FENCED;
       this.insert.run(doc, data, createdAt);
       if (index) this.index.writeNow(index);
-    });
+      return undefined;
+    }, fence);
+    if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
   }
 
   settled(): Promise<void> {
@@ -55,6 +67,7 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async load(doc: string): Promise<StoredDocument> {
+    this.fenced.delete(doc);
     return this.db.transaction(() => {
       const snapshot = this.snapshot.get(doc);
       const updates = this.tail.all(doc, snapshot?.last_seq ?? 0).map((row) => new Uint8Array(row.data));

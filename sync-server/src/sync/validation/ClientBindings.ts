@@ -36,8 +36,9 @@ export class ClientBindings {
     }
     for (const id of clientIds) {
       if (owners.has(id)) continue;
-      owners.set(id, userId);
+      // Stored first: a binding that failed to store (the disk full) must not be held as if it were.
       await this.store.bind(doc, id, userId);
+      owners.set(id, userId);
     }
     return true;
   }

@@ -8,6 +8,7 @@ import { refusal, type Refusal } from './Refusal';
 import { validateUpdate } from './UpdateValidator';
 import { carriesUpdate } from '../syncMessages';
 import { LogBudget } from '../../logging/LogBudget';
+import { closeOnStorageFailure } from '../StorageClosing';
 
 
 /**
@@ -27,7 +28,8 @@ export class ValidationExtension implements Extension {
     const { bindings } = this.deps;
     await bindings.load(documentName);
     // The server writes with the document's own client id; make sure no user owns it.
-    while (!(await bindings.bind(documentName, [document.clientID], SERVER_WRITER))) {
+    // Stored before the document opens (a full disk refuses the opening: the client retries later).
+    while (!(await bindings.bind(documentName, [document.clientID], SERVER_WRITER).catch(closeOnStorageFailure))) {
       document.clientID = Math.floor(Math.random() * 2 ** 32);
     }
   }
@@ -44,7 +46,7 @@ export class ValidationExtension implements Extension {
     const { bindings, metrics } = this.deps;
     const verdict = validateUpdate(document, documentName, payload, writer, (client) => bindings.ownerOf(documentName, client));
     if ('reason' in verdict) this.refuse(documentName, verdict, writer.userId);
-    if (verdict.newClients.length && !(await bindings.bind(documentName, verdict.newClients, writer.userId))) {
+    if (verdict.newClients.length && !(await bindings.bind(documentName, verdict.newClients, writer.userId).catch(closeOnStorageFailure))) {
       this.refuse(documentName, refusal(UpdateRejection.foreignClient, 'client id taken meanwhile'), writer.userId);
     }
     if (!verdict.empty) metrics.updatesApplied.inc();
