@@ -99,11 +99,12 @@ export class EventProcessor {
     const jobId = await jobOf(event, this.deps.storage.events);
     const conversationId = jobId ? jobConversationId(jobId) : undefined;
     if (type === 'job.created') await this.createJobConversation(event);
-    if (type === 'quote.accepted' && conversationId) await this.addToJobConversation(conversationId, stored.recipients, event);
+    if (type === 'quote.accepted' && jobId) await this.addToJobConversation(jobId, stored.recipients, event);
     const kind = EventKinds[type];
     const actorName = event.actor ? await this.displayName(event.actor) : undefined;
     const { title, body } = render(kind, { actor: actorName, subject: event.subject, data: event.data });
-    const hasConversation = conversationId !== undefined && (await this.deps.storage.conversations.get(conversationId)) !== null;
+    // Only the job's own room is linked: a room of another kind at that id is no place to send anyone.
+    const hasConversation = jobId !== null && (await this.deps.conversations.isJobConversation(jobId));
     const data = {
       entity: event.subject,
       ...(event.actor && { actor: event.actor }),
@@ -126,21 +127,18 @@ export class EventProcessor {
 
   private async createJobConversation(event: EventEnvelope): Promise<void> {
     if (!event.actor) return;
-    const id = jobConversationId(event.subject.id);
-    if (!isId(id)) return;
-    if (await this.deps.storage.conversations.get(id)) return;
     const title = typeof event.data?.title === 'string' ? event.data.title.slice(0, DEFAULTS.titleMaxLength) : `Job ${event.subject.id}`;
-    await this.deps.conversations.create(EVENTS_IDENTITY, { id, members: [event.actor], kind: 'job', ref: event.subject, title });
+    await this.deps.conversations.openJobConversation(event.subject.id, event.actor, title);
   }
 
-  private async addToJobConversation(conversationId: string, professionals: string[], event: EventEnvelope): Promise<void> {
-    if (!(await this.deps.storage.conversations.get(conversationId))) {
-      const owners = await this.deps.storage.events.parties({ type: 'job', id: conversationId.slice(4) }, 'owner');
-      const owner = owners[0] ?? event.actor;
+  private async addToJobConversation(jobId: string, professionals: string[], event: EventEnvelope): Promise<void> {
+    const { conversations, storage } = this.deps;
+    if (!(await conversations.isJobConversation(jobId))) {
+      const owner = (await storage.events.parties({ type: 'job', id: jobId }, 'owner'))[0] ?? event.actor;
       if (!owner) return;
-      await this.deps.conversations.create(EVENTS_IDENTITY, { id: conversationId, members: [owner], kind: 'job', ref: { type: 'job', id: conversationId.slice(4) }, title: `Job ${conversationId.slice(4)}` });
+      await conversations.openJobConversation(jobId, owner, `Job ${jobId}`);
     }
-    for (const userId of professionals) await this.deps.conversations.addMember(EVENTS_IDENTITY, conversationId, userId);
+    for (const userId of professionals) await conversations.addMember(EVENTS_IDENTITY, jobConversationId(jobId), userId);
   }
 
   private async displayName(userId: string): Promise<string> {
