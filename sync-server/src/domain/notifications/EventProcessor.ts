@@ -5,9 +5,15 @@ import type { Metrics } from '../../metrics';
 import type { Storage, StoredEvent } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
 import type { Conversations } from '../Conversations';
-import { defaultRecipients, jobOf, learnHire, learnParties } from './eventRecipients';
+import { defaultRecipients, factsOf, jobOf } from './eventRecipients';
 import { addNotification } from './inboxWrites';
 import { render } from './templates';
+
+/** Exponential backoff with jitter: the n-th failure waits about base * 2^(n-1), at most the max, each event on its own clock. */
+export function retryDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(DEFAULTS.outboxRetryMaxMs, DEFAULTS.outboxRetryBaseMs * 2 ** (attempt - 1));
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
 
 /** The identity the server uses when an event creates or changes a conversation. */
 const EVENTS_IDENTITY = { userId: 'parley-events', name: 'Parley', roles: ['service'] as const, expiresAt: Number.MAX_SAFE_INTEGER };
@@ -29,15 +35,16 @@ export class EventProcessor {
   async accept(event: EventEnvelope): Promise<{ duplicate: boolean }> {
     if (!isEventType(event.type)) throw new ApiError(400, 'unknown_event_type', `unknown event type ${event.type}`);
     const { storage } = this.deps;
+    // A duplicate changes nothing, whatever else it says (another actor, other recipients).
+    if (await storage.events.has(event.id)) return { duplicate: true };
     const recipients = event.recipients ?? (await defaultRecipients(event.type, event, { events: storage.events, users: storage.users }));
     const unique = [...new Set(recipients)].filter(isId);
-    // Only an accepted event teaches who is who, so a refused one leaves nothing behind.
-    await learnParties(event, storage.events);
-    await learnHire(event, unique, storage.events);
     if (unique.length === 0 && event.type !== 'system.announcement') {
       throw ApiError.badRequest(`no recipients: give "recipients", or post an earlier event that names who is involved in ${event.subject.type} ${event.subject.id}`);
     }
-    const inserted = await storage.events.insert({ id: event.id, type: event.type, body: JSON.stringify(event), recipients: unique, receivedAt: Date.now() });
+    // Only an accepted event teaches who is who: what it learned is stored with it, in one transaction.
+    const facts = factsOf(event, await jobOf(event, storage.events), unique);
+    const inserted = await storage.events.insert({ id: event.id, type: event.type, body: JSON.stringify(event), recipients: unique, receivedAt: Date.now() }, facts);
     if (inserted) {
       for (const userId of unique) await storage.users.remember(userId);
       this.kick();
@@ -74,23 +81,30 @@ export class EventProcessor {
     return this.draining;
   }
 
+  /** Applies every due event; one that fails is retried later on its own, holding back no other. */
   private async drainOnce(): Promise<void> {
-    const { storage, logger, metrics } = this.deps;
+    const { storage } = this.deps;
     for (;;) {
-      const batch = (await storage.events.pending(100)).filter((e) => e.attempts < DEFAULTS.outboxMaxAttempts);
+      const batch = await storage.events.pending(DEFAULTS.outboxBatchSize, Date.now(), DEFAULTS.outboxMaxAttempts);
       if (batch.length === 0) return;
       for (const stored of batch) {
         try {
           await this.apply(stored);
           await storage.events.markApplied(stored.id, Date.now());
         } catch (error) {
-          metrics.deliveryFailures.inc({ channel: 'inApp' });
-          logger.error({ err: error, eventId: stored.id }, 'applying an event failed; it will be retried');
-          await storage.events.markFailed(stored.id, error instanceof Error ? error.message : String(error));
-          return; // try again on the next tick
+          await this.failed(stored, error);
         }
       }
     }
+  }
+
+  private async failed(stored: StoredEvent, error: unknown): Promise<void> {
+    const { storage, logger, metrics } = this.deps;
+    const attempt = stored.attempts + 1;
+    const last = attempt >= DEFAULTS.outboxMaxAttempts;
+    metrics.deliveryFailures.inc({ channel: 'inApp' });
+    logger.error({ err: error, eventId: stored.id, attempt }, last ? 'applying an event failed for the last time; it is given up' : 'applying an event failed; it will be retried');
+    await storage.events.markFailed(stored.id, error instanceof Error ? error.message : String(error), Date.now() + retryDelay(attempt));
   }
 
   private async apply(stored: StoredEvent): Promise<void> {
