@@ -6,10 +6,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { startServer, type TestServer } from './fixtures/server';
 import { waitFor } from './fixtures/clients';
+import { withDatabase } from './fixtures/database';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -26,13 +25,10 @@ const directId = (a: string, b: string) => `dm-${createHash('sha256').update([a,
 
 /** Writes rows into a stopped server's database, as an older build that let callers choose any id would have left them. */
 function squat(server: TestServer, id: string, kind: string, owner: string) {
-  const db = new BetterSqlite3(join(server.dataDir, 'parley.sqlite'));
-  try {
+  withDatabase(server, (db) => {
     db.prepare('INSERT INTO conversations (id, kind, title, created_by, created_at) VALUES (?, ?, ?, ?, ?)').run(id, kind, 'mine now', owner, Date.now());
     db.prepare('INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)').run(id, owner, 'owner', Date.now());
-  } finally {
-    db.close();
-  }
+  });
 }
 
 describe('conversation takeover', () => {
