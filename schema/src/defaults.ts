@@ -109,6 +109,19 @@ export const DEFAULTS = {
    */
   eventOccurredAtMaxAheadMs: 24 * 3600_000,
 
+  /**
+   * Times a client writes (a message's createdAt, editedAt and deletedAt,
+   * reactions, read receipts, a notification's readAt, seenAt and archivedAt)
+   * are not before this (2020-01-01: no Parley data is older) and at most
+   * `clientClockSkewMaxMs` ahead of the server's clock (CONTRACT: createdAt at
+   * most 5 minutes ahead). createdAt is immutable, so one absurd value would
+   * stay in everyone's conversation forever.
+   */
+  clientTimestampMin: Date.UTC(2020, 0, 1),
+  clientClockSkewMaxMs: 5 * 60_000,
+  /** Times that lie ahead by design (a mute's "until"): at most what a JS Date can hold, so every stored time renders. */
+  timestampMax: 8_640_000_000_000_000,
+
   /** Graceful shutdown: how long SIGTERM waits for connections to drain. */
   shutdownGraceMs: 5_000,
 } as const;
