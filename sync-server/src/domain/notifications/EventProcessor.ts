@@ -8,12 +8,7 @@ import type { Conversations } from '../Conversations';
 import { defaultRecipients, factsOf, jobOf } from './eventRecipients';
 import { addNotification } from './inboxWrites';
 import { render } from './templates';
-
-/** Exponential backoff with jitter: the n-th failure waits about base * 2^(n-1), at most the max, each event on its own clock. */
-export function retryDelay(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(DEFAULTS.outboxRetryMaxMs, DEFAULTS.outboxRetryBaseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling * (0.5 + random() / 2));
-}
+import { retryDelay } from './retryDelay';
 
 /** The identity the server uses when an event creates or changes a conversation. */
 const EVENTS_IDENTITY = { userId: 'parley-events', name: 'Parley', roles: ['service'] as const, expiresAt: Number.MAX_SAFE_INTEGER };
