@@ -26,6 +26,7 @@ import { ApiError } from '../http/ApiError';
 import type { Storage } from '../storage/Storage';
 import type { ServerWriter } from '../sync/ServerWriter';
 import { conversationMirror } from '../sync/DocumentInitializer';
+import { messageIds } from '../sync/validation/MessageIds';
 import { setConversationSummary } from './notifications/inboxWrites';
 import { digestAll } from './notifications/conversationDigest';
 
@@ -178,7 +179,8 @@ export class Conversations {
     await this.requireMember(caller, conversationId);
     const id = body.id ?? randomUUID();
     return this.deps.writer.write(conversationDocName(conversationId), (doc) => {
-      const existing = findMessage(doc, id);
+      // The id index answers the common case (a new id) without scanning the history.
+      const existing = messageIds(doc).has(id) ? findMessage(doc, id) : null;
       if (existing) {
         const message = messageToJSON(existing.map);
         if (message.author !== caller.userId) throw ApiError.conflict(`message id ${id} is taken`);
