@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { conversationDocName, inboxDocName, listNotifications, readMembers, readMeta, type Notification } from '@parley/schema';
 import { startServer, type TestServer } from './fixtures/server';
 import { connectUser } from './fixtures/clients';
+import { notificationsOf } from './fixtures/notifications';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -14,19 +15,6 @@ async function start(env: Record<string, string> = {}) {
 }
 
 const now = () => new Date().toISOString();
-
-/** Polls the API until `userId` has `count` notifications (or the time runs out), then returns them. */
-async function notificationsOf(server: TestServer, userId: string, count: number, timeoutMs = 10_000): Promise<Notification[]> {
-  const token = await server.token(userId);
-  const deadline = Date.now() + timeoutMs;
-  let list: Notification[] = [];
-  do {
-    list = (await server.api('/api/notifications?limit=200&archived=1', { token })).body.notifications;
-    if (list.length >= count) break;
-    await new Promise((r) => setTimeout(r, 50));
-  } while (Date.now() < deadline);
-  return list;
-}
 
 describe('business events', () => {
   it('each built-in type has the contract\'s effect', async () => {

@@ -54,7 +54,7 @@ export const NotificationsQuery = z.strictObject({
 
 export const PreferencesBody = z.strictObject({
   channels: z.record(z.string().min(1).max(64), Channels).optional(),
-  muted: z.record(Id, z.number().int().nonnegative().nullable()).optional(),
+  muted: z.record(Id, z.number().int().nonnegative().max(DEFAULTS.timestampMax).nullable()).optional(),
 });
 export type PreferencesBody = z.infer<typeof PreferencesBody>;
 

@@ -93,6 +93,34 @@ export const DEFAULTS = {
   /** Outbox: how often pending events are retried, and how many times. */
   outboxPollMs: 1_000,
   outboxMaxAttempts: 10,
+  /**
+   * Outbox: a failed event is due again after base * 2^(attempts - 1) ms, with
+   * jitter, at most the max; each event on its own clock, so one that keeps
+   * failing holds back no other. Ten attempts span about eight minutes.
+   */
+  outboxRetryBaseMs: 1_000,
+  outboxRetryMaxMs: 5 * 60_000,
+  /** Outbox: events read per query while draining. */
+  outboxBatchSize: 100,
+  /**
+   * Business events: `occurredAt` is accepted from 1970 (a ms epoch is never
+   * negative) up to this far ahead of the server's clock (a service's skew),
+   * so every accepted event can be applied.
+   */
+  eventOccurredAtMaxAheadMs: 24 * 3600_000,
+
+  /**
+   * Times a client writes (a message's createdAt, editedAt and deletedAt,
+   * reactions, read receipts, a notification's readAt, seenAt and archivedAt)
+   * are not before this (2020-01-01: no Parley data is older) and at most
+   * `clientClockSkewMaxMs` ahead of the server's clock (CONTRACT: createdAt at
+   * most 5 minutes ahead). createdAt is immutable, so one absurd value would
+   * stay in everyone's conversation forever.
+   */
+  clientTimestampMin: Date.UTC(2020, 0, 1),
+  clientClockSkewMaxMs: 5 * 60_000,
+  /** Times that lie ahead by design (a mute's "until"): at most what a JS Date can hold, so every stored time renders. */
+  timestampMax: 8_640_000_000_000_000,
 
   /** Graceful shutdown: how long SIGTERM waits for connections to drain. */
   shutdownGraceMs: 5_000,

@@ -59,6 +59,8 @@ export const UpdateRejection = {
   hardDelete: 'hard-delete-not-allowed',
   unknownField: 'unknown-field',
   missingDependency: 'missing-dependency',
+  /** A new message reuses the id of another message of the conversation (CONTRACT: ids are unique in it). */
+  duplicateId: 'duplicate-message-id',
 } as const;
 export type UpdateRejection = (typeof UpdateRejection)[keyof typeof UpdateRejection];
 

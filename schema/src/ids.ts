@@ -28,5 +28,17 @@ export function parseDocName(name: string): DocName | null {
   return null;
 }
 
+/**
+ * Conversation ids the server derives: a direct conversation's from its two
+ * members, a job's from the job. Nobody may choose one (CONTRACT section 4),
+ * or a caller could squat the room two others or a job owner are later sent to.
+ */
+export const DerivedIdPrefix = { direct: 'dm-', job: 'job-' } as const;
+export const isDerivedId = (id: string): boolean => Object.values(DerivedIdPrefix).some((prefix) => id.startsWith(prefix));
+
 /** The conversation that `job.created` makes for a job. */
-export const jobConversationId = (jobId: string): string => `job-${jobId}`;
+export const jobConversationId = (jobId: string): string => `${DerivedIdPrefix.job}${jobId}`;
+
+/** A job id: an id short enough that its conversation id (`job-<id>`) is one too. */
+export const JobId = Id.max(DEFAULTS.idMaxLength - DerivedIdPrefix.job.length, `a job id is at most ${DEFAULTS.idMaxLength - DerivedIdPrefix.job.length} characters`);
+export const isJobId = (value: unknown): value is string => JobId.safeParse(value).success;

@@ -6,11 +6,16 @@ import {
   inboxDocName,
   conversationParts,
   findMessage,
+  DerivedIdPrefix,
+  isDerivedId,
+  jobConversationId,
   isAdmin,
   isService,
   messageToJSON,
   readReceipts,
+  type ConversationKind,
   type ConversationListItem,
+  type EntityRef,
   type CreateConversationBody,
   type HistoryPage,
   type Identity,
@@ -21,14 +26,18 @@ import { ApiError } from '../http/ApiError';
 import type { Storage } from '../storage/Storage';
 import type { ServerWriter } from '../sync/ServerWriter';
 import { conversationMirror } from '../sync/DocumentInitializer';
+import { messageIds } from '../sync/validation/MessageIds';
 import { setConversationSummary } from './notifications/inboxWrites';
 import { digestAll } from './notifications/conversationDigest';
 
 /** A direct conversation's id is a digest of its two members, so get-or-create needs no lookup race. */
 export function directConversationId(a: string, b: string): string {
   const [first, second] = [a, b].sort();
-  return `dm-${createHash('sha256').update(`${first}\n${second}`).digest('hex').slice(0, 40)}`;
+  return `${DerivedIdPrefix.direct}${createHash('sha256').update(`${first}\n${second}`).digest('hex').slice(0, 40)}`;
 }
+
+/** Who `createdBy` names for a job's conversation: the business events made it. */
+const JOB_CREATOR = 'parley-events';
 
 export interface ConversationsDeps {
   storage: Storage;
@@ -42,27 +51,76 @@ export class Conversations {
   constructor(private readonly deps: ConversationsDeps) {}
 
   async create(caller: Identity, body: CreateConversationBody): Promise<{ id: string; created: boolean }> {
-    const { storage } = this.deps;
     const byService = isService(caller);
     const members = [...new Set(byService ? body.members : [caller.userId, ...body.members])];
-    const kind = body.kind ?? (members.length === 2 && !body.title && !body.ref ? 'direct' : 'group');
+    const chosen = body.id !== undefined;
+    const kind = body.kind ?? (members.length === 2 && !body.title && !body.ref && !chosen ? 'direct' : 'group');
     if (kind === 'direct' && members.length !== 2) throw ApiError.badRequest('a direct conversation has exactly two members');
+    if (chosen) this.checkChosenId(caller, body.id!, kind);
     const owner = byService ? members[0]! : caller.userId;
-    const now = Date.now();
     const id = kind === 'direct' ? directConversationId(members[0]!, members[1]!) : (body.id ?? `c-${randomUUID()}`);
+    const result = await this.insert({ id, kind, title: body.title ?? '', createdBy: caller.userId, ref: body.ref ?? null, members, owner });
+    if (!result.created) {
+      if (kind !== 'direct') throw ApiError.conflict(`conversation ${id} already exists`);
+      await this.requireDirectOf(result.id, members[0]!, members[1]!);
+    }
+    return result;
+  }
+
+  /**
+   * The conversation of a job, made on first use with `owner` as its owner.
+   * Its id is derived from the job, so whatever sits there must be that job's
+   * room: anything else is refused (an error), never reused.
+   */
+  async openJobConversation(jobId: string, owner: string, title: string): Promise<string> {
+    const id = jobConversationId(jobId);
+    const ref = { type: 'job', id: jobId };
+    const result = await this.insert({ id, kind: 'job', title, createdBy: JOB_CREATOR, ref, members: [owner], owner });
+    if (!result.created && !(await this.isJobConversation(jobId))) {
+      throw new Error(`conversation ${id} exists but is not the conversation of job ${jobId}; refusing to reuse it`);
+    }
+    return id;
+  }
+
+  /** True when the job's conversation exists and is that job's (kind `job`, `ref` the job). */
+  async isJobConversation(jobId: string): Promise<boolean> {
+    const record = await this.deps.storage.conversations.get(jobConversationId(jobId));
+    return record?.kind === 'job' && record.ref?.type === 'job' && record.ref.id === jobId;
+  }
+
+  /** Only a service chooses an id, and never one of the shapes the server derives. */
+  private checkChosenId(caller: Identity, id: string, kind: string): void {
+    if (!isService(caller)) throw ApiError.forbidden('only a service may choose a conversation id');
+    if (kind === 'direct') throw ApiError.badRequest("a direct conversation's id is derived from its two members; give no id");
+    if (isDerivedId(id)) {
+      throw ApiError.badRequest(`ids starting with ${Object.values(DerivedIdPrefix).join(' or ')} are derived by the server and cannot be chosen`);
+    }
+  }
+
+  /** A direct id found taken must hold the direct conversation of exactly that pair (or one of them, if the other left). */
+  private async requireDirectOf(id: string, a: string, b: string): Promise<void> {
+    const record = await this.deps.storage.conversations.get(id);
+    const members = await this.deps.storage.conversations.members(id);
+    const ok = record?.kind === 'direct' && members.every((m) => m.userId === a || m.userId === b);
+    if (!ok) throw ApiError.conflict(`conversation ${id} is not the direct conversation of ${a} and ${b}; it cannot be reused`);
+  }
+
+  private async insert(c: { id: string; kind: ConversationKind; title: string; createdBy: string; ref: EntityRef | null; members: string[]; owner: string }) {
+    const { storage } = this.deps;
+    const now = Date.now();
     const result = await storage.conversations.create({
-      id,
-      kind,
-      title: body.title ?? '',
-      createdBy: caller.userId,
+      id: c.id,
+      kind: c.kind,
+      title: c.title,
+      createdBy: c.createdBy,
       createdAt: now,
-      ref: body.ref ?? null,
-      directKey: kind === 'direct' ? id : null,
-      members: members.map((userId) => ({ userId, role: userId === owner ? 'owner' : 'member', joinedAt: now })),
+      ref: c.ref,
+      directKey: c.kind === 'direct' ? c.id : null,
+      members: c.members.map((userId) => ({ userId, role: userId === c.owner ? 'owner' : 'member', joinedAt: now })),
     });
-    if (!result.created && kind !== 'direct') throw ApiError.conflict(`conversation ${id} already exists`);
-    for (const userId of members) await storage.users.remember(userId);
-    if (result.created) await this.mirror(result.id);
+    if (!result.created) return result;
+    for (const userId of c.members) await storage.users.remember(userId);
+    await this.mirror(result.id);
     return result;
   }
 
@@ -83,6 +141,7 @@ export class Conversations {
 
   async addMember(caller: Identity, conversationId: string, userId: string, role: 'owner' | 'member' = 'member'): Promise<boolean> {
     await this.requireManager(caller, conversationId);
+    await this.requireNotStrangerToDirect(conversationId, userId);
     const added = await this.deps.storage.conversations.addMember(conversationId, { userId, role, joinedAt: Date.now() });
     await this.deps.storage.users.remember(userId);
     if (added) await this.mirror(conversationId);
@@ -120,7 +179,8 @@ export class Conversations {
     await this.requireMember(caller, conversationId);
     const id = body.id ?? randomUUID();
     return this.deps.writer.write(conversationDocName(conversationId), (doc) => {
-      const existing = findMessage(doc, id);
+      // The id index answers the common case (a new id) without scanning the history.
+      const existing = messageIds(doc).has(id) ? findMessage(doc, id) : null;
       if (existing) {
         const message = messageToJSON(existing.map);
         if (message.author !== caller.userId) throw ApiError.conflict(`message id ${id} is taken`);
@@ -129,6 +189,15 @@ export class Conversations {
       appendMessage(doc, { id, author: caller.userId, text: body.text, replyTo: body.replyTo, attachments: body.attachments });
       return { message: messageToJSON(findMessage(doc, id)!.map), created: true };
     });
+  }
+
+  /** A direct conversation only ever holds its two users: adding anyone else would turn a private chat into a room. */
+  private async requireNotStrangerToDirect(conversationId: string, userId: string): Promise<void> {
+    const { conversations } = this.deps.storage;
+    if ((await conversations.get(conversationId))?.kind !== 'direct') return;
+    const members = await conversations.members(conversationId);
+    const pair = members.some((m) => m.userId === userId || directConversationId(m.userId, userId) === conversationId);
+    if (!pair) throw ApiError.badRequest('a direct conversation has exactly two members; nobody else can be added');
   }
 
   private async mirror(conversationId: string): Promise<void> {

@@ -137,20 +137,31 @@ export interface StoredEvent {
   attempts: number;
 }
 
+/** Who is who about a business object, learned from an accepted event. */
+export interface EventFacts {
+  /** People tied to a business object (a job's owner, a quote's professional). */
+  parties: Array<{ subject: { type: string; id: string }; role: string; userId: string }>;
+  /** A quote or payment belongs to a job. */
+  links: Array<{ subject: { type: string; id: string }; jobId: string }>;
+}
+
 /** Business events: the idempotency record and the outbox of effects still to apply. */
 export interface EventStore {
-  /** Stores a new event; false when the id is known (a duplicate). */
-  insert(event: { id: string; type: string; body: string; recipients: string[]; receivedAt: number }): Promise<boolean>;
-  pending(limit: number): Promise<StoredEvent[]>;
+  /**
+   * Stores a new event and what it teaches, in one transaction; false when the
+   * id is known (a duplicate), and then nothing is written.
+   */
+  insert(event: { id: string; type: string; body: string; recipients: string[]; receivedAt: number }, facts: EventFacts): Promise<boolean>;
+  /** True when an event with this id is stored. */
+  has(id: string): Promise<boolean>;
+  /** Events not applied, due at `now` and tried fewer than `maxAttempts` times, oldest first. */
+  pending(limit: number, now: number, maxAttempts: number): Promise<StoredEvent[]>;
   markApplied(id: string, at: number): Promise<void>;
-  markFailed(id: string, error: string): Promise<void>;
+  /** Counts a failed attempt; the event is due again at `nextAttemptAt`. */
+  markFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
   /** Deletes applied events received before `before`; returns how many. */
   pruneApplied(before: number): Promise<number>;
-  /** People tied to a business object (a job's owner, a quote's professional). */
-  addParty(subject: { type: string; id: string }, role: string, userId: string): Promise<void>;
   parties(subject: { type: string; id: string }, role: string): Promise<string[]>;
-  /** A quote or payment belongs to a job. */
-  linkToJob(subject: { type: string; id: string }, jobId: string): Promise<void>;
   jobOf(subject: { type: string; id: string }): Promise<string | null>;
 }
 

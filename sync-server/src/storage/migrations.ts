@@ -94,6 +94,15 @@ export const migrations: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 3,
+    name: 'outbox: each event has its own next attempt time, so a failing one holds back no other',
+    sql: `
+      ALTER TABLE events ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+      DROP INDEX events_pending;
+      CREATE INDEX events_due ON events (attempts, next_attempt_at) WHERE applied_at IS NULL;
+    `,
+  },
+  {
+    version: 4,
     name: 'message index with full-text search, read receipts, index build state',
     sql: `
       CREATE TABLE messages (

@@ -5,9 +5,10 @@ import type { Metrics } from '../../metrics';
 import type { Storage, StoredEvent } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
 import type { Conversations } from '../Conversations';
-import { defaultRecipients, jobOf, learnHire, learnParties } from './eventRecipients';
+import { defaultRecipients, factsOf, jobOf } from './eventRecipients';
 import { addNotification } from './inboxWrites';
 import { render } from './templates';
+import { retryDelay } from './retryDelay';
 
 /** The identity the server uses when an event creates or changes a conversation. */
 const EVENTS_IDENTITY = { userId: 'parley-events', name: 'Parley', roles: ['service'] as const, expiresAt: Number.MAX_SAFE_INTEGER };
@@ -29,15 +30,16 @@ export class EventProcessor {
   async accept(event: EventEnvelope): Promise<{ duplicate: boolean }> {
     if (!isEventType(event.type)) throw new ApiError(400, 'unknown_event_type', `unknown event type ${event.type}`);
     const { storage } = this.deps;
+    // A duplicate changes nothing, whatever else it says (another actor, other recipients).
+    if (await storage.events.has(event.id)) return { duplicate: true };
     const recipients = event.recipients ?? (await defaultRecipients(event.type, event, { events: storage.events, users: storage.users }));
     const unique = [...new Set(recipients)].filter(isId);
-    // Only an accepted event teaches who is who, so a refused one leaves nothing behind.
-    await learnParties(event, storage.events);
-    await learnHire(event, unique, storage.events);
     if (unique.length === 0 && event.type !== 'system.announcement') {
       throw ApiError.badRequest(`no recipients: give "recipients", or post an earlier event that names who is involved in ${event.subject.type} ${event.subject.id}`);
     }
-    const inserted = await storage.events.insert({ id: event.id, type: event.type, body: JSON.stringify(event), recipients: unique, receivedAt: Date.now() });
+    // Only an accepted event teaches who is who: what it learned is stored with it, in one transaction.
+    const facts = factsOf(event, await jobOf(event, storage.events), unique);
+    const inserted = await storage.events.insert({ id: event.id, type: event.type, body: JSON.stringify(event), recipients: unique, receivedAt: Date.now() }, facts);
     if (inserted) {
       for (const userId of unique) await storage.users.remember(userId);
       this.kick();
@@ -75,23 +77,30 @@ export class EventProcessor {
     return this.draining;
   }
 
+  /** Applies every due event; one that fails is retried later on its own, holding back no other. */
   private async drainOnce(): Promise<void> {
-    const { storage, logger, metrics } = this.deps;
+    const { storage } = this.deps;
     for (;;) {
-      const batch = (await storage.events.pending(100)).filter((e) => e.attempts < DEFAULTS.outboxMaxAttempts);
+      const batch = await storage.events.pending(DEFAULTS.outboxBatchSize, Date.now(), DEFAULTS.outboxMaxAttempts);
       if (batch.length === 0) return;
       for (const stored of batch) {
         try {
           await this.apply(stored);
           await storage.events.markApplied(stored.id, Date.now());
         } catch (error) {
-          metrics.deliveryFailures.inc({ channel: 'inApp' });
-          logger.error({ err: error, eventId: stored.id }, 'applying an event failed; it will be retried');
-          await storage.events.markFailed(stored.id, error instanceof Error ? error.message : String(error));
-          return; // try again on the next tick
+          await this.failed(stored, error);
         }
       }
     }
+  }
+
+  private async failed(stored: StoredEvent, error: unknown): Promise<void> {
+    const { storage, logger, metrics } = this.deps;
+    const attempt = stored.attempts + 1;
+    const last = attempt >= DEFAULTS.outboxMaxAttempts;
+    metrics.deliveryFailures.inc({ channel: 'inApp' });
+    logger.error({ err: error, eventId: stored.id, attempt }, last ? 'applying an event failed for the last time; it is given up' : 'applying an event failed; it will be retried');
+    await storage.events.markFailed(stored.id, error instanceof Error ? error.message : String(error), Date.now() + retryDelay(attempt));
   }
 
   private async apply(stored: StoredEvent): Promise<void> {
@@ -100,11 +109,12 @@ export class EventProcessor {
     const jobId = await jobOf(event, this.deps.storage.events);
     const conversationId = jobId ? jobConversationId(jobId) : undefined;
     if (type === 'job.created') await this.createJobConversation(event);
-    if (type === 'quote.accepted' && conversationId) await this.addToJobConversation(conversationId, stored.recipients, event);
+    if (type === 'quote.accepted' && jobId) await this.addToJobConversation(jobId, stored.recipients, event);
     const kind = EventKinds[type];
     const actorName = event.actor ? await this.displayName(event.actor) : undefined;
     const { title, body } = render(kind, { actor: actorName, subject: event.subject, data: event.data });
-    const hasConversation = conversationId !== undefined && (await this.deps.storage.conversations.get(conversationId)) !== null;
+    // Only the job's own room is linked: a room of another kind at that id is no place to send anyone.
+    const hasConversation = jobId !== null && (await this.deps.conversations.isJobConversation(jobId));
     const data = {
       entity: event.subject,
       ...(event.actor && { actor: event.actor }),
@@ -127,21 +137,18 @@ export class EventProcessor {
 
   private async createJobConversation(event: EventEnvelope): Promise<void> {
     if (!event.actor) return;
-    const id = jobConversationId(event.subject.id);
-    if (!isId(id)) return;
-    if (await this.deps.storage.conversations.get(id)) return;
     const title = typeof event.data?.title === 'string' ? event.data.title.slice(0, DEFAULTS.titleMaxLength) : `Job ${event.subject.id}`;
-    await this.deps.conversations.create(EVENTS_IDENTITY, { id, members: [event.actor], kind: 'job', ref: event.subject, title });
+    await this.deps.conversations.openJobConversation(event.subject.id, event.actor, title);
   }
 
-  private async addToJobConversation(conversationId: string, professionals: string[], event: EventEnvelope): Promise<void> {
-    if (!(await this.deps.storage.conversations.get(conversationId))) {
-      const owners = await this.deps.storage.events.parties({ type: 'job', id: conversationId.slice(4) }, 'owner');
-      const owner = owners[0] ?? event.actor;
+  private async addToJobConversation(jobId: string, professionals: string[], event: EventEnvelope): Promise<void> {
+    const { conversations, storage } = this.deps;
+    if (!(await conversations.isJobConversation(jobId))) {
+      const owner = (await storage.events.parties({ type: 'job', id: jobId }, 'owner'))[0] ?? event.actor;
       if (!owner) return;
-      await this.deps.conversations.create(EVENTS_IDENTITY, { id: conversationId, members: [owner], kind: 'job', ref: { type: 'job', id: conversationId.slice(4) }, title: `Job ${conversationId.slice(4)}` });
+      await conversations.openJobConversation(jobId, owner, `Job ${jobId}`);
     }
-    for (const userId of professionals) await this.deps.conversations.addMember(EVENTS_IDENTITY, conversationId, userId);
+    for (const userId of professionals) await conversations.addMember(EVENTS_IDENTITY, jobConversationId(jobId), userId);
   }
 
   private async displayName(userId: string): Promise<string> {

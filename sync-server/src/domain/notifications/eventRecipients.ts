@@ -1,5 +1,5 @@
 import type { EventEnvelope, EventType } from '@parley/schema';
-import type { EventStore, UserStore } from '../../storage/Storage';
+import type { EventFacts, EventStore, UserStore } from '../../storage/Storage';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
 
@@ -10,27 +10,24 @@ export async function jobOf(event: EventEnvelope, events: EventStore): Promise<s
 }
 
 /**
- * Records who is who from an event before it is stored: a job's owner (the
- * actor of `job.created`), a quote's professional (the actor of
- * `quote.sent`), and which job a quote or payment belongs to. Later events of
- * the same subject find their recipients here.
+ * Who is who, learned from an event: a job's owner (the actor of
+ * `job.created`), a quote's professional (the actor of `quote.sent`), the
+ * professional a `quote.accepted` hires, and which job a quote or payment
+ * belongs to. Stored together with the event, only when it is accepted; later
+ * events of the same subject find their recipients here.
  */
-export async function learnParties(event: EventEnvelope, events: EventStore): Promise<void> {
-  const job = await jobOf(event, events);
-  if (job && event.subject.type !== 'job') await events.linkToJob(event.subject, job);
-  if (!event.actor) return;
-  if (event.type === 'job.created') await events.addParty({ type: 'job', id: event.subject.id }, 'owner', event.actor);
+export function factsOf(event: EventEnvelope, job: string | null, recipients: string[]): EventFacts {
+  const facts: EventFacts = { parties: [], links: [] };
+  if (job && event.subject.type !== 'job') facts.links.push({ subject: event.subject, jobId: job });
+  // Accepting a quote hires its professional for the job: later payments go to them.
+  if (event.type === 'quote.accepted' && job) for (const userId of recipients) facts.parties.push({ subject: { type: 'job', id: job }, role: 'hired', userId });
+  if (!event.actor) return facts;
+  if (event.type === 'job.created') facts.parties.push({ subject: { type: 'job', id: event.subject.id }, role: 'owner', userId: event.actor });
   if (event.type === 'quote.sent') {
-    await events.addParty(event.subject, 'professional', event.actor);
-    if (job) await events.addParty({ type: 'job', id: job }, 'professional', event.actor);
+    facts.parties.push({ subject: event.subject, role: 'professional', userId: event.actor });
+    if (job) facts.parties.push({ subject: { type: 'job', id: job }, role: 'professional', userId: event.actor });
   }
-}
-
-/** Accepting a quote hires its professional for the job: later payments go to them. */
-export async function learnHire(event: EventEnvelope, professionalIds: string[], events: EventStore): Promise<void> {
-  if (event.type !== 'quote.accepted') return;
-  const job = await jobOf(event, events);
-  if (job) for (const id of professionalIds) await events.addParty({ type: 'job', id: job }, 'hired', id);
+  return facts;
 }
 
 async function jobOwners(event: EventEnvelope, events: EventStore): Promise<string[]> {

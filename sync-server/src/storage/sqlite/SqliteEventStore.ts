@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { EventStore, StoredEvent } from '../Storage';
+import type { EventFacts, EventStore, StoredEvent } from '../Storage';
 import { statementCache } from './statementCache';
 
 type Subject = { type: string; id: string };
@@ -11,15 +11,31 @@ export class SqliteEventStore implements EventStore {
     this.sql = statementCache(db);
   }
 
-  async insert(e: { id: string; type: string; body: string; recipients: string[]; receivedAt: number }): Promise<boolean> {
-    const result = this.sql('INSERT INTO events (id, type, body, recipients, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING')
-      .run(e.id, e.type, e.body, JSON.stringify(e.recipients), e.receivedAt);
-    return result.changes > 0;
+  async insert(e: { id: string; type: string; body: string; recipients: string[]; receivedAt: number }, facts: EventFacts): Promise<boolean> {
+    return this.db.transaction(() => {
+      const result = this.sql('INSERT INTO events (id, type, body, recipients, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING')
+        .run(e.id, e.type, e.body, JSON.stringify(e.recipients), e.receivedAt);
+      if (result.changes === 0) return false;
+      for (const p of facts.parties) {
+        this.sql('INSERT INTO subject_parties (subject_type, subject_id, role, user_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+          .run(p.subject.type, p.subject.id, p.role, p.userId);
+      }
+      for (const l of facts.links) {
+        this.sql('INSERT INTO subject_links (subject_type, subject_id, job_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(l.subject.type, l.subject.id, l.jobId);
+      }
+      return true;
+    }).immediate();
   }
 
-  async pending(limit: number): Promise<StoredEvent[]> {
-    const rows = this.sql('SELECT id, type, body, recipients, received_at, attempts FROM events WHERE applied_at IS NULL ORDER BY received_at, id LIMIT ?')
-      .all(limit) as { id: string; type: string; body: string; recipients: string; received_at: number; attempts: number }[];
+  async has(id: string): Promise<boolean> {
+    return this.sql('SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
+  }
+
+  async pending(limit: number, now: number, maxAttempts: number): Promise<StoredEvent[]> {
+    const rows = this.sql(
+        'SELECT id, type, body, recipients, received_at, attempts FROM events WHERE applied_at IS NULL AND attempts < ? AND next_attempt_at <= ? ORDER BY received_at, id LIMIT ?',
+      )
+      .all(maxAttempts, now, limit) as { id: string; type: string; body: string; recipients: string; received_at: number; attempts: number }[];
     return rows.map((r) => ({ id: r.id, type: r.type, body: r.body, recipients: JSON.parse(r.recipients) as string[], receivedAt: r.received_at, attempts: r.attempts }));
   }
 
@@ -27,28 +43,18 @@ export class SqliteEventStore implements EventStore {
     this.sql('UPDATE events SET applied_at = ?, last_error = NULL WHERE id = ?').run(at, id);
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
-    this.sql('UPDATE events SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(error.slice(0, 1000), id);
+  async markFailed(id: string, error: string, nextAttemptAt: number): Promise<void> {
+    this.sql('UPDATE events SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 1000), nextAttemptAt, id);
   }
 
   async pruneApplied(before: number): Promise<number> {
     return this.sql('DELETE FROM events WHERE applied_at IS NOT NULL AND received_at < ?').run(before).changes;
   }
 
-  async addParty(subject: Subject, role: string, userId: string): Promise<void> {
-    this.sql('INSERT INTO subject_parties (subject_type, subject_id, role, user_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(subject.type, subject.id, role, userId);
-  }
-
   async parties(subject: Subject, role: string): Promise<string[]> {
     return this.sql('SELECT user_id FROM subject_parties WHERE subject_type = ? AND subject_id = ? AND role = ? ORDER BY user_id')
       .pluck()
       .all(subject.type, subject.id, role) as string[];
-  }
-
-  async linkToJob(subject: Subject, jobId: string): Promise<void> {
-    this.sql('INSERT INTO subject_links (subject_type, subject_id, job_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(subject.type, subject.id, jobId);
   }
 
   async jobOf(subject: Subject): Promise<string | null> {

@@ -26,7 +26,8 @@ export class PlaceResolver {
   private readonly memo = new Map<string, Place | Lookup>();
 
   constructor(
-    private readonly doc: Y.Doc,
+    /** The stored document the update is judged against. */
+    readonly doc: Y.Doc,
     updateItems: Y.Item[],
   ) {
     for (const item of updateItems) {

@@ -10,6 +10,7 @@ import {
   inboxParts,
   readMessages,
   setChannels,
+  setMuted,
   setNotificationField,
   setReaction,
   setRead,
@@ -307,6 +308,63 @@ describe('conversation rules', () => {
   });
 });
 
+describe('message ids and client times', () => {
+  it('refuses a new message under an id another message has, whoever wrote it', () => {
+    const { room, b } = withMessage();
+    appendMessage(b, { id: 'm1', author: 'bob', text: 'impostor' });
+    expect(room.send(b, bob)).toBe('duplicate-message-id');
+    // The author's own retry under a second map is no exception: the first one stands.
+    const a = room.replica();
+    appendMessage(a, { id: 'm1', author: 'alice', text: 'hello again' });
+    expect(room.send(a, alice)).toBe('duplicate-message-id');
+    // Nor two new messages with one id in the same update (offline duplicates).
+    const c = room.replica();
+    appendMessage(c, { id: 'm2', author: 'alice', text: 'one' });
+    appendMessage(c, { id: 'm2', author: 'alice', text: 'two' });
+    expect(room.send(c, alice)).toBe('duplicate-message-id');
+    expect(readMessages(room.doc).map((m) => m.id)).toEqual(['m1']);
+  });
+
+  it('knows the ids the server writes after the index was built, and of a document loaded whole', () => {
+    const { room, b } = withMessage();
+    appendMessage(room.doc, { id: 'srv-1', author: 'parley', text: 'from the REST API' });
+    appendMessage(b, { id: 'srv-1', author: 'bob', text: 'mine?' });
+    expect(room.send(b, bob)).toBe('duplicate-message-id');
+    const loaded = new Room(CONVERSATION, (doc) => Y.applyUpdate(doc, Y.encodeStateAsUpdate(room.doc)));
+    const c = loaded.replica();
+    appendMessage(c, { id: 'srv-1', author: 'bob', text: 'mine?' });
+    expect(loaded.send(c, bob)).toBe('duplicate-message-id');
+    const d = loaded.replica();
+    appendMessage(d, { id: 'fresh', author: 'bob', text: 'fine' });
+    expect(loaded.send(d, bob)).toBe('ok');
+  });
+
+  it('refuses client times before 2020, far ahead of the server clock, or not finite', () => {
+    const ahead = Date.now() + 10 * 60_000;
+    for (const createdAt of [1e300, -1, 0, Date.UTC(2019, 11, 31), ahead, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const room = conversationRoom();
+      const a = room.replica();
+      appendMessage(a, { id: 'm1', author: 'alice', text: 'x', createdAt });
+      expect(room.send(a, alice), String(createdAt)).toBe('invalid-message');
+    }
+    const { room } = withMessage();
+    const cases: Array<[Writer, (doc: Y.Doc) => void]> = [
+      [alice, (doc) => editMessage(doc, 'm1', 'edited', 1e300)],
+      [alice, (doc) => softDeleteMessage(doc, 'm1', ahead)],
+      [bob, (doc) => setReaction(doc, 'm1', 'bob', '👍', true, 1e300)],
+      [bob, (doc) => setRead(doc, 'bob', 'm1', -5)],
+    ];
+    for (const [writer, change] of cases) {
+      const copy = room.replica();
+      change(copy);
+      expect(room.send(copy, writer), String(change)).toBe('invalid-message');
+    }
+    const c = room.replica();
+    appendMessage(c, { id: 'm2', author: 'bob', text: 'clock a little fast', createdAt: Date.now() + 4 * 60_000 });
+    expect(room.send(c, bob)).toBe('ok');
+  });
+});
+
 describe('inbox rules', () => {
   function inboxRoom(): Room {
     return new Room(INBOX, (doc) => {
@@ -321,8 +379,8 @@ describe('inbox rules', () => {
   it('lets the owner mark read, seen and archived, and edit preferences', () => {
     const room = inboxRoom();
     const b = room.replica();
-    setNotificationField(b, 'n1', 'readAt', 5);
-    setNotificationField(b, 'n1', 'archivedAt', 6);
+    setNotificationField(b, 'n1', 'readAt', Date.now());
+    setNotificationField(b, 'n1', 'archivedAt', Date.now());
     setChannels(b, 'new_message', { inApp: true, push: false, email: false });
     expect(room.send(b, bob)).toBe('ok');
     setNotificationField(b, 'n1', 'readAt', null);
@@ -349,5 +407,20 @@ describe('inbox rules', () => {
     const b2 = room.replica();
     setChannels(b2, 'new_message', { inApp: 'yes' } as never);
     expect(room.send(b2, bob)).toBe('invalid-message');
+  });
+
+  it('bounds the times the owner writes: read, seen and archived up to now, a mute up to what a Date holds', () => {
+    const room = inboxRoom();
+    for (const value of [1e300, -1, Date.now() + 3600_000]) {
+      const b = room.replica();
+      setNotificationField(b, 'n1', 'readAt', value);
+      expect(room.send(b, bob), String(value)).toBe('invalid-message');
+    }
+    const m = room.replica();
+    setMuted(m, 'c1', 1e300);
+    expect(room.send(m, bob)).toBe('invalid-message');
+    const ok = room.replica();
+    setMuted(ok, 'c1', Date.now() + 365 * 24 * 3600_000);
+    expect(room.send(ok, bob)).toBe('ok');
   });
 });

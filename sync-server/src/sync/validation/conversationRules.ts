@@ -5,6 +5,7 @@ import type { Place, PlaceResolver } from './PlaceResolver';
 import type { Writer } from './Writer';
 import { entryValue, isAttachments, isDeletedContent, isMapContent, isPlainValue, isReadReceipt, isText, isTimestamp } from './values';
 import type { DocumentRules } from './DocumentRules';
+import { messageIds } from './MessageIds';
 
 /** Fields fixed once a message exists. */
 const IMMUTABLE: readonly MessageField[] = ['id', 'author', 'kind', 'createdAt', 'replyTo', 'reactions'];
@@ -49,7 +50,7 @@ function checkFieldValue(field: MessageField, item: Y.Item, writer: Writer): Ref
     case 'createdAt':
     case 'editedAt':
     case 'deletedAt':
-      return isTimestamp(value) ? null : refusal(UpdateRejection.invalidMessage, `${field} must be a ms epoch`);
+      return isTimestamp(value) ? null : refusal(UpdateRejection.invalidMessage, `${field} must be a ms epoch from 2020 to at most 5 minutes ahead`);
     case 'attachments':
       return isAttachments(value) ? null : refusal(UpdateRejection.invalidMessage, 'attachments are malformed');
   }
@@ -84,7 +85,7 @@ function checkReaction(sub: string | null, item: Y.Item | null, writer: Writer):
     return refusal(UpdateRejection.foreignKey, 'a user changes only their own reactions');
   }
   if (item && !isDeletedContent(item) && !(isPlainValue(item) && isTimestamp(entryValue(item)))) {
-    return refusal(UpdateRejection.invalidMessage, 'a reaction holds a ms epoch');
+    return refusal(UpdateRejection.invalidMessage, 'a reaction holds a ms epoch (2020 to now)');
   }
   return null;
 }
@@ -92,7 +93,7 @@ function checkReaction(sub: string | null, item: Y.Item | null, writer: Writer):
 function checkRead(place: Place, item: Y.Item | null, writer: Writer): Refusal | null {
   if (place.container || place.sub !== writer.userId) return refusal(UpdateRejection.foreignKey, 'a user writes only their own read receipt');
   if (item && !isDeletedContent(item) && !(isPlainValue(item) && isReadReceipt(entryValue(item)))) {
-    return refusal(UpdateRejection.invalidMessage, 'a read receipt is {messageId, at}');
+    return refusal(UpdateRejection.invalidMessage, 'a read receipt is {messageId, at} (at: 2020 to now)');
   }
   return null;
 }
@@ -147,8 +148,9 @@ export const conversationRules: DocumentRules = {
   },
 
   complete(newItems, _writer, resolver) {
-    // Every new message arrives whole, with the writer as author.
+    // Every new message arrives whole, with the writer as author, under an id no other message has.
     const fields = new Map<Y.Item, Set<string>>();
+    const newIds = new Map<unknown, Y.Item>();
     for (const item of newItems) {
       const place = resolver.placeOf(item);
       if (!('root' in place) || place.root !== ConversationKeys.messages) continue;
@@ -159,7 +161,17 @@ export const conversationRules: DocumentRules = {
         let set = fields.get(place.container);
         if (!set) fields.set(place.container, (set = new Set()));
         set.add(place.sub);
+        if (place.sub === 'id' && !isDeletedContent(item)) {
+          const id = entryValue(item);
+          const other = newIds.get(id);
+          if (other && other !== place.container) return refusal(UpdateRejection.duplicateId, `two new messages with id ${String(id)}`);
+          newIds.set(id, place.container);
+        }
       }
+    }
+    if (newIds.size > 0) {
+      const stored = messageIds(resolver.doc);
+      for (const id of newIds.keys()) if (stored.has(id as string)) return refusal(UpdateRejection.duplicateId, `message id ${String(id)} is taken in this conversation`);
     }
     for (const [message, present] of fields) {
       if (isDeletedContent(message)) continue;

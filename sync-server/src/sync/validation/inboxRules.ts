@@ -3,7 +3,7 @@ import type * as Y from 'yjs';
 import { refusal, type Refusal } from './Refusal';
 import type { Place, PlaceResolver } from './PlaceResolver';
 import type { DocumentRules } from './DocumentRules';
-import { entryValue, isChannels, isDeletedContent, isKindKey, isPlainValue, isTimestamp } from './values';
+import { entryValue, isChannels, isDeletedContent, isFutureTimestamp, isKindKey, isPlainValue, isTimestamp } from './values';
 
 const serverOnly = (what: string) => refusal(UpdateRejection.serverOnly, `${what} is written by the server only`);
 
@@ -15,7 +15,7 @@ function checkNotificationField(place: Place, item: Y.Item | null, resolver: Pla
   if (!(OwnerNotificationFields as readonly string[]).includes(place.sub ?? '')) return serverOnly(`notification field ${place.sub}`);
   if (item && !isDeletedContent(item)) {
     const value = entryValue(item);
-    if (!isPlainValue(item) || (value !== null && !isTimestamp(value))) return refusal(UpdateRejection.invalidMessage, `${place.sub} is a ms epoch or null`);
+    if (!isPlainValue(item) || (value !== null && !isTimestamp(value))) return refusal(UpdateRejection.invalidMessage, `${place.sub} is a ms epoch (2020 to now) or null`);
   }
   return null;
 }
@@ -34,7 +34,7 @@ function checkPrefs(place: Place, item: Y.Item | null, resolver: PlaceResolver):
   }
   if (outer.sub === PrefsKeys.muted) {
     if (!isId(sub)) return refusal(UpdateRejection.invalidMessage, 'muted is keyed by conversation id');
-    if (item && !isDeletedContent(item) && !(isPlainValue(item) && isTimestamp(value))) return refusal(UpdateRejection.invalidMessage, 'muted until a ms epoch');
+    if (item && !isDeletedContent(item) && !(isPlainValue(item) && isFutureTimestamp(value))) return refusal(UpdateRejection.invalidMessage, 'muted until a ms epoch');
     return null;
   }
   return refusal(UpdateRejection.unknownField, `unknown prefs key ${outer.sub}`);

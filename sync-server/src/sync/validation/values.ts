@@ -14,7 +14,11 @@ export const isDeletedContent = (item: Y.Item): boolean => item.content instance
 export const isMapContent = (item: Y.Item): boolean => item.content instanceof Y.ContentType && item.content.type instanceof Y.Map;
 export const isPlainValue = (item: Y.Item): boolean => item.content instanceof Y.ContentAny && item.content.arr.length === 1;
 
-export const isTimestamp = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+/** A time a client wrote about something that happened: from 2020 up to a few minutes ahead of this clock (see DEFAULTS). */
+export const isTimestamp = (v: unknown, now: number = Date.now()): boolean =>
+  typeof v === 'number' && Number.isFinite(v) && v >= DEFAULTS.clientTimestampMin && v <= now + DEFAULTS.clientClockSkewMaxMs;
+/** A time that may lie far ahead by design (muted until): any a JS Date can hold. */
+export const isFutureTimestamp = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= DEFAULTS.timestampMax;
 export const isText = (v: unknown): boolean => typeof v === 'string' && utf8Length(v) <= DEFAULTS.messageTextMaxBytes;
 export const isAttachments = (v: unknown): boolean => z.array(Attachment).max(20).safeParse(v).success;
 export const isChannels = (v: unknown): boolean => Channels.safeParse(v).success;
