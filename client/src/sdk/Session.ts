@@ -9,7 +9,7 @@ import { InboxHandle } from './InboxHandle';
 import { MetaStore } from './MetaStore';
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
-import { StorageRetry } from './StorageRetry';
+import { ReconnectBackoff } from './ReconnectBackoff';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
 import type { ConnectionState, ConnectionStatus, Identity, SdkError, SessionToken, TokenFetcher } from './types';
@@ -84,13 +84,18 @@ export class Session extends Emitter<SessionEvents> {
   private readonly forgotten = new Set<string>();
   private readonly link: ReplicaLink;
   private readonly cleanups: (() => void)[] = [];
-  private readonly storageRetry = new StorageRetry(() => this.reconnectSocket());
+  /** The server could not store an update: the replica is kept and the reconnect resends it. */
+  private readonly storageRetry = new ReconnectBackoff(() => this.reconnectSocket(), DEFAULTS.storageRetryMs, DEFAULTS.storageRetryMaxMs);
+  /** The socket was closed for its rate (4429): nothing was refused, so only wait, longer each time it recurs soon. */
+  private readonly rateLimitedRetry = new ReconnectBackoff(
+    () => {
+      if (!this.forcedOffline && !this.destroyed) this.connectSocket();
+    },
+    DEFAULTS.clientRateLimitedBackoffMs,
+    DEFAULTS.clientRateLimitedBackoffMaxMs,
+  );
   private readonly persistOptions: { persist: boolean; prefix: string };
   private disconnectedOnce = false;
-  /** Back-off after a socket closed for its rate (see backOffRateLimited). */
-  private rateLimitedBackoffMs = 0;
-  private lastRateLimitedAt = 0;
-  private rateLimitedTimer: ReturnType<typeof setTimeout> | null = null;
   private forcedOffline = false;
   private changeQueued = false;
   private started = false;
@@ -301,18 +306,9 @@ export class Session extends Emitter<SessionEvents> {
    * would go straight back over the rate).
    */
   private backOffRateLimited(): void {
-    const now = Date.now();
-    const again = now - this.lastRateLimitedAt < DEFAULTS.clientRateLimitedBackoffMaxMs * 2;
-    this.rateLimitedBackoffMs = again
-      ? Math.min(DEFAULTS.clientRateLimitedBackoffMaxMs, this.rateLimitedBackoffMs * 2 || DEFAULTS.clientRateLimitedBackoffMs)
-      : DEFAULTS.clientRateLimitedBackoffMs;
-    this.lastRateLimitedAt = now;
+    // Disconnect first: the provider's own quick retry would go straight back over the rate.
     this.socket.disconnect();
-    if (this.rateLimitedTimer) clearTimeout(this.rateLimitedTimer);
-    this.rateLimitedTimer = setTimeout(() => {
-      this.rateLimitedTimer = null;
-      if (!this.forcedOffline && !this.destroyed) this.connectSocket();
-    }, this.rateLimitedBackoffMs);
+    this.rateLimitedRetry.failed();
     this.changed();
   }
 
@@ -329,7 +325,7 @@ export class Session extends Emitter<SessionEvents> {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    if (this.rateLimitedTimer) clearTimeout(this.rateLimitedTimer);
+    this.rateLimitedRetry.stop();
     this.storageRetry.stop();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     for (const handle of this.conversations.values()) handle.dispose();

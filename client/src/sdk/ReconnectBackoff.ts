@@ -1,21 +1,19 @@
-import { DEFAULTS } from '@parley/schema';
-
 /**
- * The server closed a document because it could not store an update (its disk
- * is full): nothing is wrong with the replica, so it is kept, and the session
- * reconnects later, which resends everything the server lacks. One reconnect
- * covers every document closed meanwhile; while the failures go on the wait
- * doubles up to a cap, and a failure after a quiet spell starts short again.
+ * Reconnect later, not now: for closes after which the replicas are intact
+ * and a quick retry would only meet the same answer (the server could not
+ * store an update, or closed the socket for its rate). One reconnect covers
+ * every close meanwhile; while the closes go on the wait doubles up to a cap,
+ * and a close after a quiet spell starts short again.
  */
-export class StorageRetry {
+export class ReconnectBackoff {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private delayMs: number;
   private lastFailure = 0;
 
   constructor(
     private readonly reconnect: () => void,
-    private readonly baseMs: number = DEFAULTS.storageRetryMs,
-    private readonly maxMs: number = DEFAULTS.storageRetryMaxMs,
+    private readonly baseMs: number,
+    private readonly maxMs: number,
   ) {
     this.delayMs = baseMs;
   }
