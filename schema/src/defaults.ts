@@ -15,6 +15,13 @@ export const DEFAULTS = {
   wsMaxPayloadBytes: 1024 * 1024 + 4 * 1024,
   /** HTTP request bodies. */
   httpBodyMaxBytes: 1024 * 1024,
+  /**
+   * A body refused as too large is still read (and discarded) up to this many
+   * bytes and this long, so the client receives the 413 instead of a reset
+   * connection; past either bound the server answers and closes at once.
+   */
+  httpDrainMaxBytes: 8 * 1024 * 1024,
+  httpDrainMaxMs: 5_000,
   /** Display names and titles. */
   nameMaxLength: 200,
   titleMaxLength: 200,

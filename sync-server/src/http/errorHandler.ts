@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpErrorCode, type HttpErrorBody } from '@parley/schema';
 import { ApiError } from './ApiError';
+import { drainBody } from './drainBody';
 import type { Logger } from '../logger';
 
 /** Fastify's own errors (body parsing, limits) in our `{error: {code, message}}` shape. */
@@ -23,13 +24,15 @@ function fromFastify(error: FastifyError): ApiError | null {
 }
 
 export function errorHandler(logger: Logger) {
-  return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+  return async (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = error instanceof ApiError ? error : fromFastify(error as FastifyError);
     if (!apiError) {
       logger.error({ err: error, url: request.url }, 'request failed');
       const body: HttpErrorBody = { error: { code: HttpErrorCode.internal, message: 'something went wrong on our side' } };
       return reply.status(500).send(body);
     }
+    // A refused body may still be on its way: read the rest first, or the client gets a reset instead of the answer.
+    if (apiError.status === 413) await drainBody(request.raw);
     const body: HttpErrorBody = {
       error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined && { details: apiError.details }) },
     };
