@@ -103,6 +103,33 @@ export const DEFAULTS = {
 
   /** Graceful shutdown: how long SIGTERM waits for connections to drain. */
   shutdownGraceMs: 5_000,
+
+  // --- Hostile HTTP (issue 11): who may call how often, and where push may point ---
+  /**
+   * Push subscription endpoints must be `https:` on one of these hosts
+   * (`PUSH_ENDPOINT_HOSTS` overrides): the push services of Chrome, Firefox,
+   * Edge and Safari. `*.example.com` means any subdomain of example.com (not
+   * itself); `host:port` allows that port only. Anything else would let a
+   * client make the server call arbitrary addresses once push is sent.
+   */
+  pushEndpointHosts: ['fcm.googleapis.com', 'updates.push.services.mozilla.com', '*.notify.windows.com', 'web.push.apple.com'],
+  /**
+   * HTTP API requests per window (`/api/...`; health, metrics and the web app's
+   * files are not counted), keyed by the token's user, or by IP address without
+   * a valid token. A person's app makes a few a second; a service posts events
+   * for everyone, so it gets more. Env `HTTP_RATE_LIMIT_*` overrides (tests).
+   */
+  httpRateWindowMs: 10_000,
+  httpRequestsPerWindowPerUser: 300,
+  httpRequestsPerWindowPerService: 20_000,
+  httpRequestsPerWindowPerIp: 300,
+  /**
+   * Push subscriptions kept per user (one per browser and device); subscribing
+   * past it drops that user's oldest, which a re-subscribing browser left behind.
+   */
+  pushSubscriptionsMaxPerUser: 20,
+  /** Distinct callers whose request counts are kept at once (least recently seen are forgotten). */
+  httpRateTrackedCallers: 100_000,
 } as const;
 
 export type Defaults = typeof DEFAULTS;
