@@ -28,6 +28,17 @@ export const DEFAULTS = {
   emojiMaxLength: 32,
   /** Members in one conversation created over HTTP. */
   membersMaxPerCreate: 500,
+  /**
+   * Members of one conversation, however added (409 limit_reached past it):
+   * every message is a recompute over every member's inbox.
+   */
+  membersMaxPerConversation: 2_000,
+  /**
+   * Conversations a user (not a service or admin) may own, i.e. have created;
+   * past it, creating answers 409 limit_reached. Each one costs a document and
+   * a row in every member's list.
+   */
+  conversationsOwnedMaxPerUser: 2_000,
 
   historyPageDefault: 50,
   historyPageMax: 200,
@@ -82,6 +93,12 @@ export const DEFAULTS = {
    * the live messages arriving meanwhile.
    */
   chatNotifyInboxesPerTurn: 50,
+  /**
+   * Inboxes an event writes together (and known users it records together);
+   * the event loop is let go between groups, so an announcement to every known
+   * user does not stall everything else (10,000 inboxes held /healthz for 10 s).
+   */
+  eventInboxesPerTurn: 50,
   /** After each recompute the notifier rests this many times as long as it took: it takes at most 1/(1+f) of the CPU. */
   chatNotifyRestFactor: 1,
   /**

@@ -12,6 +12,8 @@ export const HttpErrorCode = {
   conflict: 'conflict',
   tooLarge: 'payload_too_large',
   rateLimited: 'rate_limited',
+  /** 409: a named limit of DEFAULTS is reached (members per conversation, conversations per user...). */
+  limitReached: 'limit_reached',
   unknownEventType: 'unknown_event_type',
   internal: 'internal_error',
 } as const;

@@ -50,6 +50,7 @@ export class Conversations {
     const owner = byService ? members[0]! : caller.userId;
     const now = Date.now();
     const id = kind === 'direct' ? directConversationId(members[0]!, members[1]!) : (body.id ?? `c-${randomUUID()}`);
+    if (!byService && !isAdmin(caller) && !(await storage.conversations.get(id))) await this.requireOwnedBelowLimit(caller.userId);
     const result = await storage.conversations.create({
       id,
       kind,
@@ -61,7 +62,7 @@ export class Conversations {
       members: members.map((userId) => ({ userId, role: userId === owner ? 'owner' : 'member', joinedAt: now })),
     });
     if (!result.created && kind !== 'direct') throw ApiError.conflict(`conversation ${id} already exists`);
-    for (const userId of members) await storage.users.remember(userId);
+    await this.rememberNamed(caller, members);
     if (result.created) await this.mirror(result.id);
     return result;
   }
@@ -83,8 +84,12 @@ export class Conversations {
 
   async addMember(caller: Identity, conversationId: string, userId: string, role: 'owner' | 'member' = 'member'): Promise<boolean> {
     await this.requireManager(caller, conversationId);
-    const added = await this.deps.storage.conversations.addMember(conversationId, { userId, role, joinedAt: Date.now() });
-    await this.deps.storage.users.remember(userId);
+    const { storage } = this.deps;
+    if (!(await storage.conversations.role(conversationId, userId)) && (await storage.conversations.memberCount(conversationId)) >= DEFAULTS.membersMaxPerConversation) {
+      throw ApiError.limitReached(`a conversation has at most ${DEFAULTS.membersMaxPerConversation} members`);
+    }
+    const added = await storage.conversations.addMember(conversationId, { userId, role, joinedAt: Date.now() });
+    await this.rememberNamed(caller, [userId]);
     if (added) await this.mirror(conversationId);
     return added;
   }
@@ -129,6 +134,23 @@ export class Conversations {
       appendMessage(doc, { id, author: caller.userId, text: body.text, replyTo: body.replyTo, attachments: body.attachments });
       return { message: messageToJSON(findMessage(doc, id)!.map), created: true };
     });
+  }
+
+  /**
+   * Users the server "knows" (announcements to everyone reach them): whoever
+   * authenticated, and whoever a service or an admin names. Ids a user types
+   * into a conversation are not known until that user signs in, so nobody can
+   * make one announcement cost tens of thousands of invented inboxes.
+   */
+  private async rememberNamed(caller: Identity, userIds: readonly string[]): Promise<void> {
+    const trusted = isService(caller) || isAdmin(caller);
+    for (const userId of userIds) if (trusted || userId === caller.userId) await this.deps.storage.users.remember(userId);
+  }
+
+  private async requireOwnedBelowLimit(userId: string): Promise<void> {
+    if ((await this.deps.storage.conversations.ownedCount(userId)) >= DEFAULTS.conversationsOwnedMaxPerUser) {
+      throw ApiError.limitReached(`a user creates at most ${DEFAULTS.conversationsOwnedMaxPerUser} conversations; leave or hand over some first`);
+    }
   }
 
   private async mirror(conversationId: string): Promise<void> {
