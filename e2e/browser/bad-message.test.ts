@@ -4,24 +4,14 @@
  * notification: the web app shows what it can and keeps working, for the
  * member whose replica already had the conversation and for a fresh one.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { conversationDocName, conversationParts, inboxDocName, inboxParts } from '@parley/schema';
-import type { TestServer } from '../fixtures/server';
-import { launchBrowser, messageTexts, send, signedIn, startAppServer, startDirect, until, userIdsForAttempt, waitConnection } from '../fixtures/browser';
+import { appServerAndBrowser, messageTexts, send, signedIn, startDirect, until, userIdsForAttempt, waitConnection } from '../fixtures/browser';
 import { writeBehindServer } from '../fixtures/tamper';
 
-let server: TestServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = appServerAndBrowser();
 
 /** A message map with exactly these fields, nothing checked. */
 function rawMessage(fields: Record<string, unknown>): Y.Map<unknown> {
@@ -34,6 +24,7 @@ const rootText = (page: Page) => page.evaluate(() => document.getElementById('ro
 
 describe('malformed documents', () => {
   it('one bad message (createdAt 1e300, wrong types, missing fields) never blanks the app', async () => {
+    const { server, browser } = env;
     const name = userIdsForAttempt();
     const [alice, bob] = [name('bad-alice'), name('bad-bob')];
     const errors: string[] = [];
