@@ -3,9 +3,11 @@
  * "know", members, and the work one announcement to everyone costs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, inboxDocName } from '@parley/schema';
+import * as Y from 'yjs';
+import { DEFAULTS, UpdateRejection, conversationDocName, inboxDocName, setMuted, setReaction, setRead } from '@parley/schema';
 import { startServer, type TestServer } from './fixtures/server';
-import { connectUser } from './fixtures/clients';
+import { connectUser, createConversation } from './fixtures/clients';
+import { RawClient } from './fixtures/rawClient';
 
 let server: TestServer;
 let service: string;
@@ -114,5 +116,67 @@ describe('members and conversations', () => {
     expect(over.status).toBe(409);
     expect(over.body.error.code).toBe('limit_reached');
     expect((await server.api('/api/conversations', { token: hoarder, body: { members: ['friend'] } })).status).toBeLessThan(300);
+  }, 120_000);
+});
+
+/** One update, written by `userId` on a fresh replica of `docName`; the server's verdict. */
+async function rawWrite(userId: string, docName: string, mutate: (doc: Y.Doc) => void): Promise<string> {
+  const client = await RawClient.connect(server.wsUrl);
+  try {
+    const doc = await client.open(docName, await server.token(userId));
+    const outcome = await doc.send(doc.change(mutate));
+    return 'refused' in outcome ? outcome.refused : 'applied';
+  } finally {
+    client.close();
+  }
+}
+
+describe('maps a client grows key by key', () => {
+  it(`a user puts at most ${DEFAULTS.reactionsMaxPerUserPerMessage} reactions on one message, in one update or in many`, async () => {
+    const id = await createConversation(server, 'rhea', ['rex']);
+    const sent = await server.api(`/api/conversations/${id}/messages`, { token: await server.token('rhea'), body: { id: 'm1', text: 'react to me' } });
+    expect(sent.status).toBe(201);
+    const emoji = (from: number, count: number) => Array.from({ length: count }, (_, i) => `e${from + i}`);
+    const react = (list: string[]) => (d: Y.Doc) => list.forEach((e) => setReaction(d, 'm1', 'rex', e, true));
+    const room = conversationDocName(id);
+    expect(await rawWrite('rex', room, react(emoji(0, DEFAULTS.reactionsMaxPerUserPerMessage + 1)))).toBe(UpdateRejection.tooManyEntries);
+    expect(await rawWrite('rex', room, react(emoji(0, DEFAULTS.reactionsMaxPerUserPerMessage - 1)))).toBe('applied');
+    expect(await rawWrite('rex', room, react(emoji(100, 1)))).toBe('applied');
+    expect(await rawWrite('rex', room, react(emoji(200, 1)))).toBe(UpdateRejection.tooManyEntries);
+    // Another member still reacts.
+    expect(await rawWrite('rhea', room, (d) => setReaction(d, 'm1', 'rhea', '👍', true))).toBe('applied');
+  });
+
+  it(`an inbox mutes at most ${DEFAULTS.mutedMaxEntries} conversations`, async () => {
+    const inbox = inboxDocName('muter');
+    const mute = (from: number, count: number) => (d: Y.Doc) => {
+      for (let i = 0; i < count; i++) setMuted(d, `c-${from + i}`, 4_000_000_000_000);
+    };
+    expect(await rawWrite('muter', inbox, mute(0, DEFAULTS.mutedMaxEntries + 1))).toBe(UpdateRejection.tooManyEntries);
+    expect(await rawWrite('muter', inbox, mute(0, DEFAULTS.mutedMaxEntries))).toBe('applied');
+    expect(await rawWrite('muter', inbox, mute(DEFAULTS.mutedMaxEntries, 1))).toBe(UpdateRejection.tooManyEntries);
+    // Changing or removing an existing entry is still fine.
+    expect(await rawWrite('muter', inbox, (d) => setMuted(d, 'c-0', null))).toBe('applied');
+  });
+
+  it(`a user writes under at most ${DEFAULTS.clientIdsMaxPerUserPerDocument} Yjs client ids in one document`, async () => {
+    const id = await createConversation(server, 'cleo', ['cyd']);
+    await server.api(`/api/conversations/${id}/messages`, { token: await server.token('cleo'), body: { id: 'm1', text: 'hi' } });
+    const room = conversationDocName(id);
+    const manyClients = (count: number, base: number) => (d: Y.Doc) => {
+      for (let i = 0; i < count; i++) {
+        d.clientID = base + i;
+        setRead(d, 'cyd', 'm1', 1_700_000_000_000 + i);
+      }
+    };
+    // In updates of 2,000 new client ids each (one update chaining 10,000 items overflows the validator's stack: a refusal too, but not this one).
+    const perUpdate = 2_000;
+    for (let done = 0; done < DEFAULTS.clientIdsMaxPerUserPerDocument; done += perUpdate) {
+      expect(await rawWrite('cyd', room, manyClients(perUpdate, 1_000_000 + done))).toBe('applied');
+    }
+    expect(await rawWrite('cyd', room, manyClients(1, 5_000_000))).toBe(UpdateRejection.tooManyEntries);
+    // Writing under an id already owned is still fine; so is another member's first write.
+    expect(await rawWrite('cyd', room, manyClients(1, 1_000_000))).toBe('applied');
+    expect(await rawWrite('cleo', room, (d) => setRead(d, 'cleo', 'm1'))).toBe('applied');
   }, 120_000);
 });

@@ -26,6 +26,15 @@ export const DEFAULTS = {
   nameMaxLength: 200,
   titleMaxLength: 200,
   emojiMaxLength: 32,
+  /**
+   * Reactions on one message: distinct emoji per user, and keys in all (every
+   * reaction is a key of the message's map, kept forever, read by every member).
+   */
+  reactionsMaxPerUserPerMessage: 20,
+  reactionsMaxPerMessage: 2_000,
+  /** Keys of an inbox's prefs.muted (conversation ids) and prefs.channels (notification kinds). */
+  mutedMaxEntries: 5_000,
+  channelsMaxEntries: 100,
   /** Members in one conversation created over HTTP. */
   membersMaxPerCreate: 500,
   /**
@@ -56,6 +65,12 @@ export const DEFAULTS = {
   throttleMaxMs: 10_000,
   /** A throttled socket with nothing over the rate for this long counts as calm again. */
   throttleCalmMs: 1_000,
+  /**
+   * Yjs client ids one user may own in one document (each is a binding kept
+   * for good; see ClientBindings). An app session that writes uses one, so an
+   * honest user stays far below; a client minting an id per update does not.
+   */
+  clientIdsMaxPerUserPerDocument: 10_000,
   /** New Yjs client ids one awareness message may claim (a provider sends one: its own); the rest are dropped. */
   awarenessNewClientsPerMessage: 4,
   /** Hocuspocus: documents waiting for authentication on one socket. */

@@ -53,6 +53,8 @@ export const UpdateRejection = {
   hardDelete: 'hard-delete-not-allowed',
   unknownField: 'unknown-field',
   missingDependency: 'missing-dependency',
+  /** A map (reactions, muted, channels) or the client ids of a user would grow past its limit in DEFAULTS. */
+  tooManyEntries: 'too-many-entries',
 } as const;
 export type UpdateRejection = (typeof UpdateRejection)[keyof typeof UpdateRejection];
 
