@@ -129,6 +129,8 @@ export const DEFAULTS = {
   /** Notifications clean-up. */
   cleanupMaxAgeMs: 30 * 24 * 3600_000,
   cleanupIntervalMs: 3600_000,
+  /** Recipients one business event may name (each is an inbox write and a known user). */
+  eventRecipientsMax: 10_000,
   /** Outbox: how often pending events are retried, and how many times. */
   outboxPollMs: 1_000,
   outboxMaxAttempts: 10,

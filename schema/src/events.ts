@@ -1,3 +1,4 @@
+import { DEFAULTS } from './defaults';
 import { z } from 'zod';
 import { EntityRef } from './conversation';
 import { Id } from './ids';
@@ -39,7 +40,7 @@ export const EventEnvelope = z.strictObject({
   occurredAt,
   actor: Id.optional(),
   subject: EntityRef,
-  recipients: z.array(Id).max(10_000).optional(),
+  recipients: z.array(Id).max(DEFAULTS.eventRecipientsMax).optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
