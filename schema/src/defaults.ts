@@ -150,11 +150,12 @@ export const DEFAULTS = {
   /**
    * HTTP API requests per window (`/api/...`; health, metrics and the web app's
    * files are not counted), keyed by the token's user, or by IP address without
-   * a valid token. A person's app makes a few a second; a service posts events
-   * for everyone, so it gets more. Env `HTTP_RATE_LIMIT_*` overrides (tests).
+   * a valid token. A person's app makes a few a second (60/s leaves room for
+   * scripts and the test suites' bursts, e.g. 500 creates in a row); a service
+   * posts events for everyone, so it gets more. Env `HTTP_RATE_LIMIT_*` overrides.
    */
   httpRateWindowMs: 10_000,
-  httpRequestsPerWindowPerUser: 300,
+  httpRequestsPerWindowPerUser: 600,
   httpRequestsPerWindowPerService: 20_000,
   httpRequestsPerWindowPerIp: 300,
   /**
