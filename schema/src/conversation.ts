@@ -112,7 +112,8 @@ export function messageToJSON(map: Y.Map<unknown>): Message {
     ...(json.attachments !== undefined && { attachments: json.attachments }),
     ...(json.editedAt !== undefined && { editedAt: json.editedAt }),
     ...(json.deletedAt !== undefined && { deletedAt: json.deletedAt }),
-    reactions: json.reactions ?? {},
+    // Any member's replica may hold anything here; readers get a map or nothing.
+    reactions: typeof json.reactions === 'object' && json.reactions !== null && !Array.isArray(json.reactions) ? json.reactions : {},
   };
 }
 

@@ -15,12 +15,39 @@ export const DEFAULTS = {
   wsMaxPayloadBytes: 1024 * 1024 + 4 * 1024,
   /** HTTP request bodies. */
   httpBodyMaxBytes: 1024 * 1024,
+  /**
+   * A body refused as too large is still read (and discarded) up to this many
+   * bytes and this long, so the client receives the 413 instead of a reset
+   * connection; past either bound the server answers and closes at once.
+   */
+  httpDrainMaxBytes: 8 * 1024 * 1024,
+  httpDrainMaxMs: 5_000,
   /** Display names and titles. */
   nameMaxLength: 200,
   titleMaxLength: 200,
   emojiMaxLength: 32,
+  /**
+   * Reactions on one message: distinct emoji per user, and keys in all (every
+   * reaction is a key of the message's map, kept forever, read by every member).
+   */
+  reactionsMaxPerUserPerMessage: 20,
+  reactionsMaxPerMessage: 2_000,
+  /** Keys of an inbox's prefs.muted (conversation ids) and prefs.channels (notification kinds). */
+  mutedMaxEntries: 5_000,
+  channelsMaxEntries: 100,
   /** Members in one conversation created over HTTP. */
   membersMaxPerCreate: 500,
+  /**
+   * Members of one conversation, however added (409 limit_reached past it):
+   * every message is a recompute over every member's inbox.
+   */
+  membersMaxPerConversation: 2_000,
+  /**
+   * Conversations a user (not a service or admin) may own, i.e. have created;
+   * past it, creating answers 409 limit_reached. Each one costs a document and
+   * a row in every member's list.
+   */
+  conversationsOwnedMaxPerUser: 2_000,
 
   historyPageDefault: 50,
   historyPageMax: 200,
@@ -38,6 +65,12 @@ export const DEFAULTS = {
   throttleMaxMs: 10_000,
   /** A throttled socket with nothing over the rate for this long counts as calm again. */
   throttleCalmMs: 1_000,
+  /**
+   * Yjs client ids one user may own in one document (each is a binding kept
+   * for good; see ClientBindings). An app session that writes uses one, so an
+   * honest user stays far below; a client minting an id per update does not.
+   */
+  clientIdsMaxPerUserPerDocument: 10_000,
   /** New Yjs client ids one awareness message may claim (a provider sends one: its own); the rest are dropped. */
   awarenessNewClientsPerMessage: 4,
   /** Hocuspocus: documents waiting for authentication on one socket. */
@@ -75,6 +108,12 @@ export const DEFAULTS = {
    * the live messages arriving meanwhile.
    */
   chatNotifyInboxesPerTurn: 50,
+  /**
+   * Inboxes an event writes together (and known users it records together);
+   * the event loop is let go between groups, so an announcement to every known
+   * user does not stall everything else (10,000 inboxes held /healthz for 10 s).
+   */
+  eventInboxesPerTurn: 50,
   /** After each recompute the notifier rests this many times as long as it took: it takes at most 1/(1+f) of the CPU. */
   chatNotifyRestFactor: 1,
   /**
@@ -90,6 +129,8 @@ export const DEFAULTS = {
   /** Notifications clean-up. */
   cleanupMaxAgeMs: 30 * 24 * 3600_000,
   cleanupIntervalMs: 3600_000,
+  /** Recipients one business event may name (each is an inbox write and a known user). */
+  eventRecipientsMax: 10_000,
   /** Outbox: how often pending events are retried, and how many times. */
   outboxPollMs: 1_000,
   outboxMaxAttempts: 10,
@@ -177,6 +218,33 @@ export const DEFAULTS = {
    * Check a big one offline with `sqlite3 parley.sqlite 'PRAGMA quick_check'`.
    */
   startupQuickCheckMaxBytes: 1024 * 1024 * 1024,
+  // --- Hostile HTTP (issue 11): who may call how often, and where push may point ---
+  /**
+   * Push subscription endpoints must be `https:` on one of these hosts
+   * (`PUSH_ENDPOINT_HOSTS` overrides): the push services of Chrome, Firefox,
+   * Edge and Safari. `*.example.com` means any subdomain of example.com (not
+   * itself); `host:port` allows that port only. Anything else would let a
+   * client make the server call arbitrary addresses once push is sent.
+   */
+  pushEndpointHosts: ['fcm.googleapis.com', 'updates.push.services.mozilla.com', '*.notify.windows.com', 'web.push.apple.com'],
+  /**
+   * HTTP API requests per window (`/api/...`; health, metrics and the web app's
+   * files are not counted), keyed by the token's user, or by IP address without
+   * a valid token. A person's app makes a few a second (60/s leaves room for
+   * scripts and the test suites' bursts, e.g. 500 creates in a row); a service
+   * posts events for everyone, so it gets more. Env `HTTP_RATE_LIMIT_*` overrides.
+   */
+  httpRateWindowMs: 10_000,
+  httpRequestsPerWindowPerUser: 600,
+  httpRequestsPerWindowPerService: 20_000,
+  httpRequestsPerWindowPerIp: 300,
+  /**
+   * Push subscriptions kept per user (one per browser and device); subscribing
+   * past it drops that user's oldest, which a re-subscribing browser left behind.
+   */
+  pushSubscriptionsMaxPerUser: 20,
+  /** Distinct callers whose request counts are kept at once (least recently seen are forgotten). */
+  httpRateTrackedCallers: 100_000,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

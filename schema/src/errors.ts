@@ -12,6 +12,8 @@ export const HttpErrorCode = {
   conflict: 'conflict',
   tooLarge: 'payload_too_large',
   rateLimited: 'rate_limited',
+  /** 409: a named limit of DEFAULTS is reached (members per conversation, conversations per user...). */
+  limitReached: 'limit_reached',
   unknownEventType: 'unknown_event_type',
   internal: 'internal_error',
   /** 507: the disk is full; nothing of the request was stored. Retry later. */
@@ -61,6 +63,8 @@ export const UpdateRejection = {
   missingDependency: 'missing-dependency',
   /** A new message reuses the id of another message of the conversation (CONTRACT: ids are unique in it). */
   duplicateId: 'duplicate-message-id',
+  /** A map (reactions, muted, channels) or the client ids of a user would grow past its limit in DEFAULTS. */
+  tooManyEntries: 'too-many-entries',
 } as const;
 export type UpdateRejection = (typeof UpdateRejection)[keyof typeof UpdateRejection];
 

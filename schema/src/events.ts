@@ -57,7 +57,7 @@ export const EventEnvelope = z
     occurredAt,
     actor: Id.optional(),
     subject: EntityRef,
-    recipients: z.array(Id).max(10_000).optional(),
+    recipients: z.array(Id).max(DEFAULTS.eventRecipientsMax).optional(),
     data: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((event, ctx) => {

@@ -1,12 +1,23 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults';
 
+/**
+ * Names no id may take: ids key plain objects (Yjs' `Y.Map#toJSON` builds
+ * `{}` keyed by user id, for members and read receipts), where `__proto__`
+ * sets the prototype instead of a key (the user silently got nothing) and
+ * `constructor`/`prototype` read inherited values when absent.
+ */
+export const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** User, conversation, message and notification ids share one grammar. */
-export const Id = z.string().regex(DEFAULTS.idPattern, 'must be 1-64 of [A-Za-z0-9_.-]');
+export const Id = z
+  .string()
+  .regex(DEFAULTS.idPattern, 'must be 1-64 of [A-Za-z0-9_.-]')
+  .refine((value) => !RESERVED_IDS.has(value), 'is a reserved name (__proto__, constructor, prototype)');
 export type Id = z.infer<typeof Id>;
 
 export function isId(value: unknown): value is string {
-  return typeof value === 'string' && DEFAULTS.idPattern.test(value);
+  return typeof value === 'string' && DEFAULTS.idPattern.test(value) && !RESERVED_IDS.has(value);
 }
 
 export type DocName =

@@ -23,7 +23,20 @@ export interface Config {
   compaction: { intervalMs: number; maxUpdates: number; maxBytes: number; maxAgeMs: number; majorRatio: number };
   /** Read or archived notifications older than this are removed by the clean-up. */
   cleanupMaxAgeMs: number;
+  /**
+   * The dev login (`POST /api/dev/login`): never in production; otherwise on
+   * only when the secret was generated here (no real key configured) or
+   * `DEV_LOGIN=on` opts in. It answers loopback Host headers only.
+   */
+  devLogin: boolean;
+  /** Hosts a push subscription endpoint may name (see DEFAULTS.pushEndpointHosts). */
+  pushEndpointHosts: readonly string[];
+  /** HTTP API rate limits: requests per window per user, service and IP (see DEFAULTS). */
+  httpRateLimit: { windowMs: number; perUser: number; perService: number; perIp: number };
 }
+
+/** `host`, `host:port` or `*.domain`, lower case. */
+const PUSH_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 
 const positiveInt = z
   .string()
@@ -56,6 +69,16 @@ const Env = z.object({
   COMPACTION_INTERVAL_MS: positiveInt.optional(),
   COMPACTION_MAX_LOG_UPDATES: positiveInt.optional(),
   CLEANUP_MAX_AGE_DAYS: z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of days').transform(Number).optional(),
+  DEV_LOGIN: z.enum(['on', 'off']).optional(),
+  PUSH_ENDPOINT_HOSTS: z
+    .string()
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(PUSH_HOST, 'must be comma-separated host names, host:port or *.domain')).min(1))
+    .optional(),
+  HTTP_RATE_LIMIT_WINDOW_MS: positiveInt.optional(),
+  HTTP_RATE_LIMIT_USER: positiveInt.optional(),
+  HTTP_RATE_LIMIT_SERVICE: positiveInt.optional(),
+  HTTP_RATE_LIMIT_IP: positiveInt.optional(),
 });
 
 export class ConfigError extends Error {}
@@ -84,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret = devSecret(dataDir);
     jwtSecretGenerated = true;
   }
+  if (mode === 'production' && e.DEV_LOGIN === 'on') throw new ConfigError('DEV_LOGIN: the dev login cannot be turned on in production');
   return {
     host: e.HOST,
     port: e.PORT,
@@ -104,6 +128,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       majorRatio: DEFAULTS.compactionMajorRatio,
     },
     cleanupMaxAgeMs: e.CLEANUP_MAX_AGE_DAYS !== undefined ? e.CLEANUP_MAX_AGE_DAYS * 86_400_000 : DEFAULTS.cleanupMaxAgeMs,
+    // A configured key means real users: minting tokens for anyone must then be asked for.
+    devLogin: mode !== 'production' && (e.DEV_LOGIN ?? (jwtSecretGenerated ? 'on' : 'off')) === 'on',
+    pushEndpointHosts: e.PUSH_ENDPOINT_HOSTS ?? DEFAULTS.pushEndpointHosts,
+    httpRateLimit: {
+      windowMs: e.HTTP_RATE_LIMIT_WINDOW_MS ?? DEFAULTS.httpRateWindowMs,
+      perUser: e.HTTP_RATE_LIMIT_USER ?? DEFAULTS.httpRequestsPerWindowPerUser,
+      perService: e.HTTP_RATE_LIMIT_SERVICE ?? DEFAULTS.httpRequestsPerWindowPerService,
+      perIp: e.HTTP_RATE_LIMIT_IP ?? DEFAULTS.httpRequestsPerWindowPerIp,
+    },
   };
 }
 

@@ -31,7 +31,8 @@ async function main(): Promise<void> {
   server.logger.info({ port, host, mode: config.mode, dataDir: config.dataDir }, 'listening');
   if (config.mode !== 'production') {
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/`;
-    const lines = [`Parley is running at ${url}`, `Dev login: open ${url} and pick a user, or POST ${url}api/dev/login {"userId":"alice"}`];
+    const lines = [`Parley is running at ${url}`];
+    lines.push(config.devLogin ? `Dev login: open ${url} and pick a user, or POST ${url}api/dev/login {"userId":"alice"}` : 'Dev login: off (a key is configured; DEV_LOGIN=on turns it on)');
     if (config.jwtSecretGenerated) lines.push(`Dev JWT secret (kept in ${config.dataDir}/dev-jwt-secret): ${config.jwtSecret}`);
     process.stdout.write(`\n${lines.join('\n')}\n\n`);
   }

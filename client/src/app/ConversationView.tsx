@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useParley, useSession } from '../react';
 import { Composer, type ComposerMode } from './Composer';
 import { MessageItem } from './MessageItem';
+import { ErrorBoundary } from './ErrorBoundary';
 
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
@@ -83,9 +84,10 @@ export function ConversationView({ id }: { id: string }) {
             </button>
           </li>
         )}
-        {shown.map((message) => (
+        {shown.map((message, index) => (
+          // One malformed message (any member can write one) must not take the timeline with it.
+          <ErrorBoundary key={`${index}:${message.id}`} fallback={<li className="message broken" data-testid="message-broken">This message cannot be shown.</li>}>
           <MessageItem
-            key={message.id}
             message={message}
             me={me}
             mine={message.author === me}
@@ -95,6 +97,7 @@ export function ConversationView({ id }: { id: string }) {
             onDelete={() => chat.remove(message.id)}
             onReact={(emoji) => chat.toggleReaction(message.id, emoji)}
           />
+          </ErrorBoundary>
         ))}
       </ol>
       <p className="typing" aria-live="polite" data-testid="typing">

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useParley, useSession } from '../react';
 import { go } from './useHashRoute';
 import type { Notification } from '@parley/schema';
+import { formatTime } from './formatTime';
 
 /** Notifications: read/unread, read all, archive, and click through to what they are about. */
 export function InboxPanel() {
@@ -45,7 +46,7 @@ export function InboxPanel() {
                 <strong>{n.title}</strong>
                 {n.count > 1 && <span className="count"> ({n.count})</span>}
                 <span className="body">{n.body}</span>
-                <time dateTime={new Date(n.updatedAt).toISOString()}>{new Date(n.updatedAt).toLocaleString()}</time>
+                <NotificationTime at={n.updatedAt} />
               </button>
               <div className="row" role="group" aria-label="Notification actions">
                 <button type="button" onClick={() => (isUnread ? inbox.markRead(n.id) : inbox.markUnread(n.id))}>
@@ -61,4 +62,9 @@ export function InboxPanel() {
       </ul>
     </section>
   );
+}
+
+function NotificationTime({ at }: { at: number }) {
+  const time = formatTime(at, 'dateTime');
+  return time && <time dateTime={time.iso}>{time.label}</time>;
 }

@@ -1,5 +1,6 @@
 import { groupReactions } from '@parley/schema';
 import type { MessageView } from '../sdk/types';
+import { formatTime } from './formatTime';
 
 const QUICK_REACTIONS = ['👍', '❤️', '😂'];
 
@@ -26,11 +27,11 @@ interface Props {
 export function MessageItem({ message, mine, me, repliedTo, onReply, onEdit, onDelete, onReact }: Props) {
   const deleted = message.deletedAt !== undefined;
   const reactions = groupReactions(message.reactions);
-  const time = new Date(message.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const time = formatTime(message.createdAt, 'time');
   return (
     <li className={mine ? 'message mine' : 'message'} data-testid="message" data-id={message.id} data-status={mine ? message.status : undefined}>
       <div className="message-head">
-        <span className="author">{message.author}</span> <time dateTime={new Date(message.createdAt).toISOString()}>{time}</time>
+        <span className="author">{message.author}</span> {time && <time dateTime={time.iso}>{time.label}</time>}
         {message.editedAt !== undefined && !deleted && <span className="edited"> (edited)</span>}
       </div>
       {repliedTo && <blockquote className="reply-quote">↪ {repliedTo.author}: {repliedTo.deletedAt ? 'deleted message' : repliedTo.text.slice(0, 80)}</blockquote>}

@@ -4,6 +4,7 @@ import { Bell } from './Bell';
 import { ConnectionBanner } from './ConnectionBanner';
 import { ConversationList } from './ConversationList';
 import { ConversationView } from './ConversationView';
+import { ErrorBoundary } from './ErrorBoundary';
 import { InboxPanel } from './InboxPanel';
 import { Preferences } from './Preferences';
 import { useHashRoute } from './useHashRoute';
@@ -52,10 +53,13 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
       <div className="columns">
         <ConversationList activeId={activeId} />
         <main className="main">
-          {route.page === 'conversation' && <ConversationView id={route.id} />}
-          {route.page === 'inbox' && <InboxPanel />}
-          {route.page === 'prefs' && <Preferences />}
-          {route.page === 'home' && <p className="empty">Pick a conversation, or message a user.</p>}
+          {/* What fails to render stays in this pane: the list, the banner and the other pages keep working. */}
+          <ErrorBoundary resetKey={activeId ?? route.page} fallback={<p className="empty" role="alert">This page cannot be shown. Pick another conversation or page.</p>}>
+            {route.page === 'conversation' && <ConversationView id={route.id} />}
+            {route.page === 'inbox' && <InboxPanel />}
+            {route.page === 'prefs' && <Preferences />}
+            {route.page === 'home' && <p className="empty">Pick a conversation, or message a user.</p>}
+          </ErrorBoundary>
         </main>
       </div>
     </div>

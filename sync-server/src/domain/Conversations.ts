@@ -30,6 +30,18 @@ import { messageIds } from '../sync/validation/MessageIds';
 import { setConversationSummary } from './notifications/inboxWrites';
 import { digestAll } from './notifications/conversationDigest';
 
+/**
+ * Of the users a caller names, those the server may "know" (announcements to
+ * everyone reach them): whoever authenticated, and whoever a service or an
+ * admin names. Ids a user types into a conversation are not known until that
+ * user signs in, so nobody can make one announcement cost tens of thousands
+ * of invented inboxes.
+ */
+function knownOf(caller: Identity, userIds: readonly string[]): string[] {
+  const trusted = isService(caller) || isAdmin(caller);
+  return userIds.filter((userId) => trusted || userId === caller.userId);
+}
+
 /** A direct conversation's id is a digest of its two members, so get-or-create needs no lookup race. */
 export function directConversationId(a: string, b: string): string {
   const [first, second] = [a, b].sort();
@@ -59,7 +71,8 @@ export class Conversations {
     if (chosen) this.checkChosenId(caller, body.id!, kind);
     const owner = byService ? members[0]! : caller.userId;
     const id = kind === 'direct' ? directConversationId(members[0]!, members[1]!) : (body.id ?? `c-${randomUUID()}`);
-    const result = await this.insert({ id, kind, title: body.title ?? '', createdBy: caller.userId, ref: body.ref ?? null, members, owner });
+    if (!byService && !isAdmin(caller) && !(await this.deps.storage.conversations.get(id))) await this.requireOwnedBelowLimit(caller.userId);
+    const result = await this.insert({ id, kind, title: body.title ?? '', createdBy: caller.userId, ref: body.ref ?? null, members, owner, known: knownOf(caller, members) });
     if (!result.created) {
       if (kind !== 'direct') throw ApiError.conflict(`conversation ${id} already exists`);
       await this.requireDirectOf(result.id, members[0]!, members[1]!);
@@ -75,7 +88,7 @@ export class Conversations {
   async openJobConversation(jobId: string, owner: string, title: string): Promise<string> {
     const id = jobConversationId(jobId);
     const ref = { type: 'job', id: jobId };
-    const result = await this.insert({ id, kind: 'job', title, createdBy: JOB_CREATOR, ref, members: [owner], owner });
+    const result = await this.insert({ id, kind: 'job', title, createdBy: JOB_CREATOR, ref, members: [owner], owner, known: [owner] });
     if (!result.created && !(await this.isJobConversation(jobId))) {
       throw new Error(`conversation ${id} exists but is not the conversation of job ${jobId}; refusing to reuse it`);
     }
@@ -105,7 +118,7 @@ export class Conversations {
     if (!ok) throw ApiError.conflict(`conversation ${id} is not the direct conversation of ${a} and ${b}; it cannot be reused`);
   }
 
-  private async insert(c: { id: string; kind: ConversationKind; title: string; createdBy: string; ref: EntityRef | null; members: string[]; owner: string }) {
+  private async insert(c: { id: string; kind: ConversationKind; title: string; createdBy: string; ref: EntityRef | null; members: string[]; owner: string; known: string[] }) {
     const { storage } = this.deps;
     const now = Date.now();
     const result = await storage.conversations.create({
@@ -119,7 +132,7 @@ export class Conversations {
       members: c.members.map((userId) => ({ userId, role: userId === c.owner ? 'owner' : 'member', joinedAt: now })),
     });
     if (!result.created) return result;
-    for (const userId of c.members) await storage.users.remember(userId);
+    for (const userId of c.known) await storage.users.remember(userId);
     await this.mirror(result.id);
     return result;
   }
@@ -142,8 +155,12 @@ export class Conversations {
   async addMember(caller: Identity, conversationId: string, userId: string, role: 'owner' | 'member' = 'member'): Promise<boolean> {
     await this.requireManager(caller, conversationId);
     await this.requireNotStrangerToDirect(conversationId, userId);
-    const added = await this.deps.storage.conversations.addMember(conversationId, { userId, role, joinedAt: Date.now() });
-    await this.deps.storage.users.remember(userId);
+    const { storage } = this.deps;
+    if (!(await storage.conversations.role(conversationId, userId)) && (await storage.conversations.memberCount(conversationId)) >= DEFAULTS.membersMaxPerConversation) {
+      throw ApiError.limitReached(`a conversation has at most ${DEFAULTS.membersMaxPerConversation} members`);
+    }
+    const added = await storage.conversations.addMember(conversationId, { userId, role, joinedAt: Date.now() });
+    for (const known of knownOf(caller, [userId])) await storage.users.remember(known);
     if (added) await this.mirror(conversationId);
     return added;
   }
@@ -198,6 +215,12 @@ export class Conversations {
     const members = await conversations.members(conversationId);
     const pair = members.some((m) => m.userId === userId || directConversationId(m.userId, userId) === conversationId);
     if (!pair) throw ApiError.badRequest('a direct conversation has exactly two members; nobody else can be added');
+  }
+
+  private async requireOwnedBelowLimit(userId: string): Promise<void> {
+    if ((await this.deps.storage.conversations.ownedCount(userId)) >= DEFAULTS.conversationsOwnedMaxPerUser) {
+      throw ApiError.limitReached(`a user creates at most ${DEFAULTS.conversationsOwnedMaxPerUser} conversations; leave or hand over some first`);
+    }
   }
 
   private async mirror(conversationId: string): Promise<void> {

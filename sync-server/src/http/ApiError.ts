@@ -16,4 +16,6 @@ export class ApiError extends Error {
   static forbidden = (message = 'you are not allowed to do this') => new ApiError(403, HttpErrorCode.forbidden, message);
   static notFound = (message = 'not found') => new ApiError(404, HttpErrorCode.notFound, message);
   static conflict = (message: string) => new ApiError(409, HttpErrorCode.conflict, message);
+  /** A named limit in DEFAULTS is reached (members, conversations...). */
+  static limitReached = (message: string) => new ApiError(409, HttpErrorCode.limitReached, message);
 }

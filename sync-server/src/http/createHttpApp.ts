@@ -16,6 +16,8 @@ import { presenceRoutes } from './routes/presenceRoutes';
 import { pushRoutes } from './routes/pushRoutes';
 import { adminRoutes } from './routes/adminRoutes';
 import { HttpErrorCode } from '@parley/schema';
+import { securityHeaders } from './securityHeaders';
+import { rateLimit } from './rateLimit';
 
 export type RouteRegistrar = (app: FastifyInstance, deps: RouteDeps) => void;
 
@@ -37,6 +39,8 @@ export async function createHttpApp(deps: RouteDeps, logger: Logger, extraRoutes
 
   app.setErrorHandler(errorHandler(logger));
   app.setNotFoundHandler(notFoundHandler);
+  securityHeaders(app);
+  await rateLimit(app, deps.verifier, deps.config.httpRateLimit);
 
   for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, ...extraRoutes]) register(app, deps);
   await serveWebApp(app, deps.config.webDistDir);

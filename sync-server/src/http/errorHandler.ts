@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULTS, HttpErrorCode, type HttpErrorBody } from '@parley/schema';
 import { asStorageFailure } from '../storage/StorageWriteError';
 import { ApiError } from './ApiError';
+import { drainBody } from './drainBody';
 import type { Logger } from '../logger';
 
 /** Fastify's own errors (body parsing, limits) in our `{error: {code, message}}` shape. */
@@ -34,7 +35,7 @@ function fromStorage(error: unknown, reply: FastifyReply): ApiError | null {
 }
 
 export function errorHandler(logger: Logger) {
-  return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+  return async (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const storageError = fromStorage(error, reply);
     if (storageError) logger.error({ err: error, url: request.url }, 'storage failed; request refused');
     const apiError = error instanceof ApiError ? error : (storageError ?? fromFastify(error as FastifyError));
@@ -43,6 +44,8 @@ export function errorHandler(logger: Logger) {
       const body: HttpErrorBody = { error: { code: HttpErrorCode.internal, message: 'something went wrong on our side' } };
       return reply.status(500).send(body);
     }
+    // A refused body may still be on its way: read the rest first, or the client gets a reset instead of the answer.
+    if (apiError.status === 413) await drainBody(request.raw);
     const body: HttpErrorBody = {
       error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined && { details: apiError.details }) },
     };

@@ -103,6 +103,10 @@ export interface ConversationStore {
   listFor(userId: string): Promise<ConversationRecord[]>;
   /** Whether two users are members of at least one common conversation. */
   shareAny(userA: string, userB: string): Promise<boolean>;
+  /** How many members a conversation has. */
+  memberCount(id: string): Promise<number>;
+  /** In how many conversations a user is an owner (those they created, as a user). */
+  ownedCount(userId: string): Promise<number>;
 }
 
 export interface UserRecord {

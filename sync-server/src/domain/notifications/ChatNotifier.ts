@@ -7,6 +7,7 @@ import { digestAll, type MemberDigest } from './conversationDigest';
 import { addNotification, chatNotifications, patchNotification, setConversationSummary } from './inboxWrites';
 import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
+import { inTurns } from '../inTurns';
 
 interface Snapshot {
   title: string;
@@ -87,12 +88,7 @@ export class ChatNotifier {
     // Display names of the authors people will be notified about, looked up once per recompute.
     const authors = [...new Set([...snapshot.digests.values()].flatMap((d) => (d.latestUnread ? [d.latestUnread.author] : [])))];
     const names = new Map((await storage.users.get(authors)).map((u) => [u.id, u.name ?? u.id]));
-    const perTurn = DEFAULTS.chatNotifyInboxesPerTurn;
-    for (let start = 0; start < snapshot.members.length; start += perTurn) {
-      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const group = snapshot.members.slice(start, start + perTurn);
-      await Promise.all(group.map((userId) => this.updateInbox(conversationId, userId, snapshot, names)));
-    }
+    await inTurns(snapshot.members, DEFAULTS.chatNotifyInboxesPerTurn, (userId) => this.updateInbox(conversationId, userId, snapshot, names));
     this.clearMark(conversationId, changesSeen);
   }
 

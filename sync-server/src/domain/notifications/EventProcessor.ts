@@ -7,6 +7,7 @@ import type { ServerWriter } from '../../sync/ServerWriter';
 import type { Conversations } from '../Conversations';
 import { defaultRecipients, factsOf, jobOf } from './eventRecipients';
 import { addNotification } from './inboxWrites';
+import { inTurns } from '../inTurns';
 import { render } from './templates';
 import { retryDelay } from './retryDelay';
 
@@ -41,7 +42,8 @@ export class EventProcessor {
     const facts = factsOf(event, await jobOf(event, storage.events), unique);
     const inserted = await storage.events.insert({ id: event.id, type: event.type, body: JSON.stringify(event), recipients: unique, receivedAt: Date.now() }, facts);
     if (inserted) {
-      for (const userId of unique) await storage.users.remember(userId);
+      // A service names real users: they count as known (announcements reach them). Everyone is known already when none were named.
+      if (event.recipients) await inTurns(unique, DEFAULTS.eventInboxesPerTurn, (userId) => storage.users.remember(userId));
       this.kick();
     }
     return { duplicate: !inserted };
@@ -122,7 +124,8 @@ export class EventProcessor {
       eventId: event.id,
       eventType: type,
     };
-    for (const userId of stored.recipients) {
+    // An announcement may go to every known user: in turns, so the server keeps answering meanwhile.
+    await inTurns(stored.recipients, DEFAULTS.eventInboxesPerTurn, async (userId) => {
       const now = Date.now();
       const added = await this.deps.writer.write(inboxDocName(userId), (inbox) => {
         if (!channelsFor(readPrefs(inbox), kind).inApp) return false;
@@ -132,7 +135,7 @@ export class EventProcessor {
         this.deps.metrics.notificationsCreated.inc({ kind });
         this.deps.metrics.notificationsDelivered.inc({ channel: 'inApp' });
       }
-    }
+    });
   }
 
   private async createJobConversation(event: EventEnvelope): Promise<void> {

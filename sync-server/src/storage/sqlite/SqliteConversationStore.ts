@@ -90,4 +90,12 @@ export class SqliteConversationStore implements ConversationStore {
       .get(userA, userB);
     return row !== undefined;
   }
+
+  async memberCount(id: string): Promise<number> {
+    return (this.sql('SELECT count(*) AS n FROM members WHERE conversation_id = ?').get(id) as { n: number }).n;
+  }
+
+  async ownedCount(userId: string): Promise<number> {
+    return (this.sql("SELECT count(*) AS n FROM members WHERE user_id = ? AND role = 'owner'").get(userId) as { n: number }).n;
+  }
 }

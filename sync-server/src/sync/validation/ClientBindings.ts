@@ -1,3 +1,4 @@
+import { DEFAULTS } from '@parley/schema';
 import type { ClientBindingStore } from '../../storage/Storage';
 
 /** The owner recorded for the server's own writes. No user id can take this form. */
@@ -11,15 +12,36 @@ export const SERVER_WRITER = '@server';
  */
 export class ClientBindings {
   private readonly open = new Map<string, Map<number, string>>();
+  /** Per open document: how many client ids each user owns there. */
+  private readonly counts = new Map<string, Map<string, number>>();
 
-  constructor(private readonly store: ClientBindingStore) {}
+  constructor(
+    private readonly store: ClientBindingStore,
+    private readonly maxPerUser: number = DEFAULTS.clientIdsMaxPerUserPerDocument,
+  ) {}
 
   async load(doc: string): Promise<void> {
-    if (!this.open.has(doc)) this.open.set(doc, await this.store.all(doc));
+    if (this.open.has(doc)) return;
+    const owners = await this.store.all(doc);
+    if (this.open.has(doc)) return;
+    const counts = new Map<string, number>();
+    for (const userId of owners.values()) counts.set(userId, (counts.get(userId) ?? 0) + 1);
+    this.open.set(doc, owners);
+    this.counts.set(doc, counts);
   }
 
   unload(doc: string): void {
     this.open.delete(doc);
+    this.counts.delete(doc);
+  }
+
+  /**
+   * Whether a user may own `more` client ids in the document: every one is a
+   * binding kept for good, and a client can mint a new id per update.
+   */
+  hasRoom(doc: string, userId: string, more: number): boolean {
+    if (userId === SERVER_WRITER) return true;
+    return (this.counts.get(doc)?.get(userId) ?? 0) + more <= this.maxPerUser;
   }
 
   ownerOf(doc: string, clientId: number): string | null {
@@ -34,11 +56,13 @@ export class ClientBindings {
       const owner = owners.get(id);
       if (owner !== undefined && owner !== userId) return false;
     }
+    const counts = this.counts.get(doc)!;
     for (const id of clientIds) {
       if (owners.has(id)) continue;
       // Stored first: a binding that failed to store (the disk full) must not be held as if it were.
       await this.store.bind(doc, id, userId);
       owners.set(id, userId);
+      counts.set(userId, (counts.get(userId) ?? 0) + 1);
     }
     return true;
   }

@@ -46,6 +46,9 @@ export class ValidationExtension implements Extension {
     const { bindings, metrics } = this.deps;
     const verdict = validateUpdate(document, documentName, payload, writer, (client) => bindings.ownerOf(documentName, client));
     if ('reason' in verdict) this.refuse(documentName, verdict, writer.userId);
+    if (!bindings.hasRoom(documentName, writer.userId, verdict.newClients.length)) {
+      this.refuse(documentName, refusal(UpdateRejection.tooManyEntries, `at most ${DEFAULTS.clientIdsMaxPerUserPerDocument} Yjs client ids per user in a document`), writer.userId);
+    }
     if (verdict.newClients.length && !(await bindings.bind(documentName, verdict.newClients, writer.userId).catch(closeOnStorageFailure))) {
       this.refuse(documentName, refusal(UpdateRejection.foreignClient, 'client id taken meanwhile'), writer.userId);
     }
@@ -71,7 +74,13 @@ export class ValidationExtension implements Extension {
       const owner = this.deps.bindings.ownerOf(documentName, clientId);
       if (
         owner !== identity.userId &&
-        !(owner === null && claimable && claims-- > 0 && (await this.deps.bindings.bind(documentName, [clientId], identity.userId)))
+        !(
+          owner === null &&
+          claimable &&
+          claims-- > 0 &&
+          this.deps.bindings.hasRoom(documentName, identity.userId, 1) &&
+          (await this.deps.bindings.bind(documentName, [clientId], identity.userId))
+        )
       ) {
         states.delete(clientId);
         continue;

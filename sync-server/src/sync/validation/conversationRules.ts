@@ -1,11 +1,12 @@
 import * as Y from 'yjs';
-import { ConversationKeys, MessageFields, ModeratorFields, UpdateRejection, isId, type MessageField } from '@parley/schema';
+import { ConversationKeys, DEFAULTS, MessageFields, ModeratorFields, UpdateRejection, isId, type MessageField } from '@parley/schema';
 import { refusal, type Refusal } from './Refusal';
 import type { Place, PlaceResolver } from './PlaceResolver';
 import type { Writer } from './Writer';
 import { entryValue, isAttachments, isDeletedContent, isMapContent, isPlainValue, isReadReceipt, isText, isTimestamp } from './values';
 import type { DocumentRules } from './DocumentRules';
 import { messageIds } from './MessageIds';
+import { keysAfter, newKeysPerMap, overLimit } from './entryLimits';
 
 /** Fields fixed once a message exists. */
 const IMMUTABLE: readonly MessageField[] = ['id', 'author', 'kind', 'createdAt', 'replyTo', 'reactions'];
@@ -90,6 +91,19 @@ function checkReaction(sub: string | null, item: Y.Item | null, writer: Writer):
   return null;
 }
 
+/** A message holds a bounded number of reactions, and of each user's (only own keys are written: see checkReaction). */
+function checkReactionCount(newItems: Y.Item[], writer: Writer, resolver: PlaceResolver): Refusal | null {
+  const own = `${writer.userId}:`;
+  for (const [map, added] of newKeysPerMap(newItems, resolver, (place) => containerKind(place, resolver) === 'reactions')) {
+    const keys = keysAfter(map, added);
+    const verdict =
+      overLimit(keys, DEFAULTS.reactionsMaxPerUserPerMessage, 'reactions per user on a message', (key) => key.startsWith(own)) ??
+      overLimit(keys, DEFAULTS.reactionsMaxPerMessage, 'reactions on a message');
+    if (verdict) return verdict;
+  }
+  return null;
+}
+
 function checkRead(place: Place, item: Y.Item | null, writer: Writer): Refusal | null {
   if (place.container || place.sub !== writer.userId) return refusal(UpdateRejection.foreignKey, 'a user writes only their own read receipt');
   if (item && !isDeletedContent(item) && !(isPlainValue(item) && isReadReceipt(entryValue(item)))) {
@@ -147,7 +161,9 @@ export const conversationRules: DocumentRules = {
     }
   },
 
-  complete(newItems, _writer, resolver) {
+  complete(newItems, writer, resolver) {
+    const reactions = checkReactionCount(newItems, writer, resolver);
+    if (reactions) return reactions;
     // Every new message arrives whole, with the writer as author, under an id no other message has.
     const fields = new Map<Y.Item, Set<string>>();
     const newIds = new Map<unknown, Y.Item>();

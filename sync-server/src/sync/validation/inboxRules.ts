@@ -1,5 +1,6 @@
-import { InboxKeys, OwnerNotificationFields, PrefsKeys, UpdateRejection, isId } from '@parley/schema';
+import { DEFAULTS, InboxKeys, OwnerNotificationFields, PrefsKeys, UpdateRejection, isId } from '@parley/schema';
 import type * as Y from 'yjs';
+import { keysAfter, newKeysPerMap, overLimit } from './entryLimits';
 import { refusal, type Refusal } from './Refusal';
 import type { Place, PlaceResolver } from './PlaceResolver';
 import type { DocumentRules } from './DocumentRules';
@@ -40,6 +41,26 @@ function checkPrefs(place: Place, item: Y.Item | null, resolver: PlaceResolver):
   return refusal(UpdateRejection.unknownField, `unknown prefs key ${outer.sub}`);
 }
 
+/** prefs.muted and prefs.channels hold a bounded number of keys. */
+function checkPrefsCount(newItems: Y.Item[], resolver: PlaceResolver): Refusal | null {
+  const prefsMap = (place: Place): string | null => {
+    if (place.root !== InboxKeys.prefs || !place.container) return null;
+    const outer = resolver.placeOf(place.container);
+    return 'root' in outer && !outer.container ? outer.sub : null;
+  };
+  const limits = new Map<string, [number, string]>([
+    [PrefsKeys.muted, [DEFAULTS.mutedMaxEntries, 'muted conversations']],
+    [PrefsKeys.channels, [DEFAULTS.channelsMaxEntries, 'channel preferences']],
+  ]);
+  for (const [map, added] of newKeysPerMap(newItems, resolver, (place) => prefsMap(place) !== null)) {
+    const outer = resolver.placeOf(map);
+    const limit = 'root' in outer && outer.sub !== null ? limits.get(outer.sub) : undefined;
+    const verdict = limit && overLimit(keysAfter(map, added), limit[0], limit[1]);
+    if (verdict) return verdict;
+  }
+  return null;
+}
+
 function check(place: Place, item: Y.Item | null, resolver: PlaceResolver): Refusal | null {
   switch (place.root) {
     case InboxKeys.notifications:
@@ -58,5 +79,5 @@ export const inboxRules: DocumentRules = {
   roots: new Set(Object.values(InboxKeys)),
   insert: (item, place, _writer, resolver) => check(place, item, resolver),
   delete: (_item, place, _writer, resolver) => check(place, null, resolver),
-  complete: () => null,
+  complete: (newItems, _writer, resolver) => checkPrefsCount(newItems, resolver),
 };
