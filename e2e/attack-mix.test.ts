@@ -12,7 +12,7 @@ import { startServer, type TestServer } from './fixtures/server';
 import { connectUser, createConversation, waitFor } from './fixtures/clients';
 import { STALL_MS, healthy, startHeartbeat } from './fixtures/hostile';
 import { testSeed, withSeed } from './fixtures/random';
-import { ATTACKS, type AttackContext } from './fixtures/attacks';
+import { ATTACKS, EXCLUSIVE, type AttackContext } from './fixtures/attacks';
 import { sleep } from './fixtures/probe';
 
 const FILE = 'e2e/attack-mix.test.ts';
@@ -69,10 +69,12 @@ it(`honest users see no refusal and no stall while ${ROUNDS} rounds of seeded at
     const schedule: string[] = [];
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        const pair = [names[Math.floor(random() * names.length)]!, names[Math.floor(random() * names.length)]!];
+        const first = names[Math.floor(random() * names.length)]!;
+        const second = names[Math.floor(random() * names.length)]!;
+        const pair = EXCLUSIVE.has(first) || EXCLUSIVE.has(second) ? [first] : [first, second];
         schedule.push(pair.join('+'));
         const delay = Math.floor(random() * 500);
-        await Promise.all([ATTACKS[pair[0]!]!(ctx), sleep(delay).then(() => ATTACKS[pair[1]!]!(ctx))]);
+        await Promise.all(pair.map((name, i) => sleep(i * delay).then(() => ATTACKS[name]!(ctx))));
       }
     } finally {
       const beat = await heartbeat.stop();
