@@ -35,6 +35,7 @@ import { Cleanup } from './domain/notifications/Cleanup';
 import { Presence } from './domain/Presence';
 import { NotificationExtension } from './sync/NotificationExtension';
 import { createHttpApp } from './http/createHttpApp';
+import { backfillIndex } from './domain/history/IndexBackfill';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -90,12 +91,12 @@ export class ParleyServer {
     this.storage = options.storage ?? SqliteStorage.inDataDir(config.dataDir);
     this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
     const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
-    const persistence = new PersistenceExtension({ ...deps, diverged: (documentName) => void this.reload(documentName) });
+    const persistence = new PersistenceExtension({ ...deps, diverged: (documentName) => void this.reload(documentName), mark: (id) => this.chat.mark(id) });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
       new ValidationExtension({ ...deps, bindings: new ClientBindings(this.storage.clients) }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
-      new NotificationExtension({ mark: (id) => this.chat.mark(id), schedule: (id) => this.chat.schedule(id) }),
+      new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
       persistence,
       new DocumentInitializer(this.storage),
     ];
@@ -124,6 +125,7 @@ export class ParleyServer {
   }
 
   async listen(): Promise<{ port: number; host: string }> {
+    await backfillIndex(this.storage, this.logger);
     this.http = await createHttpApp(
       {
         config: this.config,

@@ -132,6 +132,8 @@ export class Conversations {
       members: c.members.map((userId) => ({ userId, role: userId === c.owner ? 'owner' : 'member', joinedAt: now })),
     });
     if (!result.created) return result;
+    // Its index starts with it: nothing to build from a stored document later.
+    await storage.messages.markBuilt(result.id, now);
     for (const userId of c.known) await storage.users.remember(userId);
     await this.mirror(result.id);
     return result;

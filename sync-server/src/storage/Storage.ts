@@ -245,10 +245,13 @@ export interface SearchHit {
  * (`DocumentStore.append`), or alone when an index is (re)built.
  */
 export interface MessageIndex {
-  write(change: IndexChange): Promise<void>;
+  /** Writes a change alone; with `builtAt`, also marks its conversation built, in the same transaction. */
+  write(change: IndexChange, builtAt?: number): Promise<void>;
   /** Whether a conversation's index was built (from its document, or since it began). */
   isBuilt(conversationId: string): Promise<boolean>;
   markBuilt(conversationId: string, at: number): Promise<void>;
+  /** Conversations whose index was never built (stored before the index existed). */
+  unbuilt(): Promise<string[]>;
   get(conversationId: string, messageId: string): Promise<IndexedMessage | null>;
   /** Newest first, strictly before `beforeSeq` (null: from the newest). */
   page(conversationId: string, beforeSeq: number | null, limit: number): Promise<MessagePage>;

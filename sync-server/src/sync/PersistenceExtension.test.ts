@@ -23,7 +23,7 @@ function poisonedUpdate(client: number): Uint8Array {
 describe('PersistenceExtension load', () => {
   it('a stored update that throws fails one load, then the document loads without it', async () => {
     const storage = new SqliteStorage(':memory:');
-    const extension = new PersistenceExtension({ documents: storage.documents, metrics: createMetrics(), logger: createLogger('silent'), diverged: () => {} });
+    const extension = new PersistenceExtension({ documents: storage.documents, metrics: createMetrics(), logger: createLogger('silent'), diverged: () => {}, mark: async () => {} });
     const source = new Y.Doc();
     appendMessage(source, { id: 'm1', author: 'a', text: 'kept' });
     await storage.documents.append('conversation:c', Y.encodeStateAsUpdate(source));

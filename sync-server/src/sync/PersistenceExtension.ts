@@ -2,8 +2,9 @@ import type { Document, Extension, afterLoadDocumentPayload, afterUnloadDocument
 import * as Y from 'yjs';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { DocumentStore } from '../storage/Storage';
-import { isConnectionOrigin } from './context';
+import { parseDocName } from '@parley/schema';
+import type { DocumentStore, IndexChange } from '../storage/Storage';
+import { indexChangeOf } from '../domain/history/indexChange';
 import { carriesUpdate, isEmptyUpdate } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
 
@@ -17,20 +18,35 @@ export interface PersistenceDeps {
    * is stored.
    */
   diverged(documentName: string): void;
+  /** Marks a conversation for the chat notifier, durably (a write of the same group commit). */
+  mark(conversationId: string): Promise<void>;
 }
 
 /**
- * Makes "acknowledged" mean "durable". Hocuspocus awaits beforeSync before it
- * applies a client's update and sends the acknowledgement, so appending the
- * update to the log there puts it on disk first. The server's own writes are
- * appended from the document's update event, synchronously with the change.
- * Loading is snapshot + log tail; the Compactor folds the log later.
+ * The write pipeline, in one place. Every change of a document, a client's
+ * update or the server's own write, takes the same steps:
  *
- * When storage fails (disk full) a client's update is not applied and not
- * acknowledged; a server write was applied in memory (and broadcast) already.
- * Either way the document is unloaded (see `diverged`): its connections close
- * with `storage-unavailable`, clients resend later, it is loaded again from
- * what is stored, and none of its updates from before is stored on top of it.
+ *   1. validate  (ValidationExtension, in beforeSync, before this: nothing
+ *                 refused gets further)
+ *   2. apply     (here, in beforeSync, for a client's update; a server write
+ *                 is applied by its transaction)
+ *   3. store     (the document's update event, synchronously: the update as
+ *                 Yjs applied it, what it changes in the message index and
+ *                 the chat notifier's mark are queued together, so the group
+ *                 commit writes them in one transaction)
+ *   4. broadcast (Hocuspocus sends the update to the other connections on the
+ *                 next turn of the event loop, after the commit's microtask)
+ *   5. acknowledge (beforeSync returns only once step 3 is durable; only then
+ *                 does Hocuspocus answer the sender. A server write's caller
+ *                 awaits `persisted` the same way.)
+ *
+ * So an acknowledged update is on disk with its index rows and its mark, and
+ * a failed commit acknowledges nothing: the document is unloaded (see
+ * `diverged`), its connections close with `storage-unavailable`, clients
+ * resend later, and it is loaded again from what is stored, with nothing from
+ * before stored on top of it (storage fences it).
+ *
+ * Loading is snapshot + log tail; the Compactor folds the log later.
  */
 export class PersistenceExtension implements Extension {
   /** Below validation (which must refuse before anything is stored). */
@@ -41,14 +57,14 @@ export class PersistenceExtension implements Extension {
 
   /** The loaded document of each name whose memory matches disk. */
   private readonly live = new Map<string, Document>();
-  /** Per loaded document, the appends of the server's writes so far (rejected once one failed). */
-  private readonly serverAppends = new WeakMap<Document, Promise<void>>();
+  /** Per loaded document, its appends so far (rejected once one failed). */
+  private readonly appends = new WeakMap<Document, Promise<void>>();
 
   constructor(private readonly deps: PersistenceDeps) {}
 
-  /** Resolves once the server's writes to this document so far are stored; rejects if one was not. */
+  /** Resolves once every change of this document so far is stored; rejects if one was not. */
   persisted(document: Document): Promise<void> {
-    return this.serverAppends.get(document) ?? Promise.resolve();
+    return this.appends.get(document) ?? Promise.resolve();
   }
 
   async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
@@ -91,30 +107,41 @@ export class PersistenceExtension implements Extension {
 
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     this.live.set(documentName, document);
-    document.on('update', (update: Uint8Array, origin: unknown) => {
-      if (isConnectionOrigin(origin)) return; // stored in beforeSync, before it was applied
-      const stored = this.live.get(documentName) === document ? this.append(documentName, update) : Promise.reject(storageClosing());
-      stored.catch((error: unknown) => this.diverge(documentName, document, error));
-      const all = Promise.all([this.persisted(document), stored]).then(() => undefined);
-      all.catch(() => {}); // reported by diverge; whoever awaits `persisted` gets the rejection too
-      this.serverAppends.set(document, all);
-    });
+    const name = parseDocName(documentName);
+    const conversationId = name?.type === 'conversation' ? name.id : null;
+    document.on('update', (update: Uint8Array) => this.store(document, documentName, conversationId, update));
+  }
+
+  /** Step 3, for every change of the document, client or server, as Yjs applied it. */
+  private store(document: Document, documentName: string, conversationId: string | null, update: Uint8Array): void {
+    let stored: Promise<unknown>;
+    if (this.live.get(documentName) !== document) stored = Promise.reject(storageClosing());
+    else {
+      const index: IndexChange | undefined = conversationId ? indexChangeOf(document, conversationId, update) : undefined;
+      // Queued in the same stretch of code, so one group commit: no update durable without its mark or its index rows.
+      const marked = conversationId ? this.deps.mark(conversationId) : Promise.resolve();
+      stored = Promise.all([marked, this.append(documentName, update, index)]);
+    }
+    stored.catch((error: unknown) => this.diverge(documentName, document, error));
+    const all = Promise.all([this.persisted(document), stored]).then(() => undefined);
+    all.catch(() => {}); // reported by diverge; whoever awaits `persisted` gets the rejection too
+    this.appends.set(document, all);
   }
 
   async afterUnloadDocument({ documentName, instance }: afterUnloadDocumentPayload): Promise<void> {
     if (instance.documents.get(documentName) !== this.live.get(documentName)) this.live.delete(documentName);
   }
 
-  async beforeSync({ type, payload, document, documentName }: beforeSyncPayload): Promise<void> {
+  /** Steps 2 and 5 for a client's update that validation let through. */
+  async beforeSync({ type, payload, document, documentName, connection }: beforeSyncPayload): Promise<void> {
     if (!carriesUpdate(type)) return;
     if (isEmptyUpdate(payload)) return;
     // A diverged document is on its way out: nothing more is stored on top of it.
     if (this.live.get(documentName) !== document) throw storageClosing();
-    await this.append(documentName, payload).catch((error: unknown) => {
-      // Not applied, so memory is not ahead; but storage now fences the document until it is loaded again.
-      this.diverge(documentName, document, error);
-      closeOnStorageFailure(error);
-    });
+    // Applied here, with the origin Hocuspocus would give it, so it is stored before the
+    // acknowledgement; Hocuspocus applies it again right after, which changes nothing.
+    Y.applyUpdate(document, payload, { source: 'connection', connection });
+    await this.persisted(document).catch(closeOnStorageFailure);
   }
 
   private diverge(documentName: string, document: Document, error: unknown): void {
@@ -124,9 +151,9 @@ export class PersistenceExtension implements Extension {
     this.deps.diverged(documentName);
   }
 
-  private async append(documentName: string, update: Uint8Array): Promise<void> {
+  private async append(documentName: string, update: Uint8Array, index?: IndexChange): Promise<void> {
     const end = this.deps.metrics.storeLatency.startTimer({ op: 'append' });
-    await this.deps.documents.append(documentName, update);
+    await this.deps.documents.append(documentName, update, index);
     end();
   }
 }

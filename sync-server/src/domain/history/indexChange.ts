@@ -5,15 +5,15 @@ import type { IndexChange, IndexableMessage } from '../../storage/Storage';
 type Decoded = { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } };
 
 /**
- * What an update changes in the message index: every message map an item of
- * the update (or a deletion) sits in, whole, and every read receipt it sets.
- * Made in two steps around applying the update: deletions are looked up
- * before (an update carries its sender's whole delete set, and only items
- * still alive are changed by it), new items after, once they are in place.
- * Costs a lookup per item of the update and a walk up its parents, never a
- * scan of the history.
+ * What one change of a document means for the message index: every message
+ * map an item of the update (or a deletion) sits in, whole, and every read
+ * receipt it sets. Read from the document once it holds the change, with the
+ * update its `update` event gave: that update holds only what the transaction
+ * changed (a client's own update may also carry its whole delete set), so
+ * every item and deletion in it counts. Costs a lookup per item of the update
+ * and a walk up its parents, never a scan of the history.
  */
-export function beginIndexChange(doc: Y.Doc, conversationId: string, update: Uint8Array): { complete(): IndexChange } {
+export function indexChangeOf(doc: Y.Doc, conversationId: string, update: Uint8Array): IndexChange {
   const decoded = Y.decodeUpdate(update) as unknown as Decoded;
   const messageMaps = new Set<Y.Map<unknown>>();
   const readers = new Set<string>();
@@ -22,30 +22,20 @@ export function beginIndexChange(doc: Y.Doc, conversationId: string, update: Uin
     if (place?.message) messageMaps.add(place.message);
     if (place?.reader) readers.add(place.reader);
   };
-  for (const [client, ranges] of decoded.ds.clients) {
-    for (const range of ranges) forEachStored(doc, client, range, (item) => !item.deleted && visit(item));
-  }
-  const known = new Map<number, number>();
   for (const struct of decoded.structs) {
-    if (!known.has(struct.id.client)) known.set(struct.id.client, Y.getState(doc.store, struct.id.client));
+    const held = struct instanceof Y.Item ? storedItem(doc, struct.id) : null;
+    if (held) visit(held);
   }
-  return {
-    complete() {
-      for (const struct of decoded.structs) {
-        // Only what the update added: items the document held before changed nothing.
-        if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= known.get(struct.id.client)!) continue;
-        const held = storedItem(doc, struct.id);
-        if (held) visit(held);
-      }
-      const receipts = conversationParts(doc).reads;
-      const reads: IndexChange['reads'] = [];
-      for (const userId of readers) {
-        const receipt = receipts.get(userId) as ReadReceipt | undefined;
-        if (receipt && typeof receipt.messageId === 'string') reads.push({ userId, messageId: receipt.messageId, at: Number(receipt.at) || 0 });
-      }
-      return { conversationId, messages: [...messageMaps].filter(isIndexable).map(indexable), reads };
-    },
-  };
+  for (const [client, ranges] of decoded.ds.clients) {
+    for (const range of ranges) forEachStored(doc, client, range, visit);
+  }
+  const receipts = conversationParts(doc).reads;
+  const reads: IndexChange['reads'] = [];
+  for (const userId of readers) {
+    const receipt = receipts.get(userId) as ReadReceipt | undefined;
+    if (receipt && typeof receipt.messageId === 'string') reads.push({ userId, messageId: receipt.messageId, at: Number(receipt.at) || 0 });
+  }
+  return { conversationId, messages: [...messageMaps].filter(isIndexable).map(indexable), reads };
 }
 
 /** Every message of a document, for building the index of a conversation stored before it existed. */

@@ -50,8 +50,11 @@ export class SqliteMessageIndex implements MessageIndex {
     this.sql = statementCache(db);
   }
 
-  async write(change: IndexChange): Promise<void> {
-    this.db.transaction(() => this.writeNow(change))();
+  async write(change: IndexChange, builtAt?: number): Promise<void> {
+    this.db.transaction(() => {
+      this.writeNow(change);
+      if (builtAt !== undefined) this.markBuiltNow(change.conversationId, builtAt);
+    })();
   }
 
   /** Synchronous, for the caller's transaction (an append's group commit). */
@@ -65,7 +68,15 @@ export class SqliteMessageIndex implements MessageIndex {
   }
 
   async markBuilt(conversationId: string, at: number): Promise<void> {
+    this.markBuiltNow(conversationId, at);
+  }
+
+  private markBuiltNow(conversationId: string, at: number): void {
     this.sql('INSERT INTO message_index_state (conversation_id, built_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(conversationId, at);
+  }
+
+  async unbuilt(): Promise<string[]> {
+    return this.sql('SELECT id FROM conversations WHERE id NOT IN (SELECT conversation_id FROM message_index_state) ORDER BY created_at, id').pluck().all() as string[];
   }
 
   /** Inserts new messages at the end of their conversation and updates known ones in place. */
