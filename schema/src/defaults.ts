@@ -185,6 +185,8 @@ export const DEFAULTS = {
   wsStalledMaxMs: 5_000,
   /** Liveness: every socket is pinged this often; one that has not answered the last ping by the next is terminated. */
   wsPingIntervalMs: 15_000,
+  /** Pings in a row a socket may leave unanswered before it is terminated (a late pong from a busy peer is not death). */
+  wsPingMissesMax: 2,
   /** A socket that has no authenticated document this long after it opened is closed (`auth-timeout`). */
   authDeadlineMs: 5_000,
   /** Sockets not yet authenticated, at once: server-wide and per remote address (past them a new socket is closed at once). */
