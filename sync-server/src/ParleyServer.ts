@@ -107,6 +107,11 @@ export class ParleyServer {
       maxPendingDocuments: DEFAULTS.maxPendingDocuments,
       maxUnauthenticatedQueueSize: DEFAULTS.maxUnauthenticatedQueueBytes,
       maxUnauthenticatedQueueMessages: DEFAULTS.maxUnauthenticatedQueueMessages,
+      // Broadcasts go out on the next turn of the event loop (setImmediate), after the group
+      // commit's microtask: other members receive an update only once it is durable, and a
+      // failed commit unloads the document before anything of it is sent (see
+      // PersistenceExtension, step 4). `false` would broadcast synchronously, before the commit.
+      flushDelay: 0,
     });
     this.writer = new ServerWriter(this.hocuspocus, (document) => persistence.persisted(document));
     this.compactor = new Compactor(deps, config.compaction);
