@@ -133,6 +133,12 @@ export const DEFAULTS = {
   eventRecipientsMax: 10_000,
   /** Attempts to apply one business event (the `event.apply` queue) before its job is dead. */
   eventApplyMaxAttempts: 10,
+  /**
+   * Events applied at once: one, in the order they were accepted, as a
+   * service posts them (a quote.accepted builds on its job.created's room; a
+   * failing event still holds back no other: it goes back to wait).
+   */
+  eventApplyConcurrency: 1,
   /** Clean-up: inboxes loaded per run at most; the rest (those due longest) wait for the next run. */
   cleanupInboxesPerRun: 500,
 

@@ -39,6 +39,8 @@ export interface JobRunnerDeps {
   now?: () => number;
   pollMs?: number;
   batchSize?: number;
+  /** False for a runner joining others that are alive (tests of a cluster): it ends no lease at start. */
+  releaseAtStart?: boolean;
 }
 
 /**
@@ -97,7 +99,10 @@ export class JobRunner {
     return ids;
   }
 
-  start(): void {
+  /** Releases what this store's earlier processes held (see JobStore.releaseAbandoned), then polls. */
+  async start(): Promise<void> {
+    const released = this.deps.releaseAtStart === false ? 0 : await this.deps.jobs.releaseAbandoned(this.now());
+    if (released > 0) this.deps.logger.info({ released }, 'jobs left running by an earlier process run again');
     this.stopped = false;
     this.tick();
     this.timer = setInterval(() => this.tick(), this.pollMs);

@@ -1,4 +1,4 @@
-import type { ConversationKind, EntityRef, MemberRole, Message } from '@parley/schema';
+import type { ConversationKind, EntityRef, JobState, MemberRole, Message } from '@parley/schema';
 
 /**
  * Everything the server keeps on disk, behind one interface so that the
@@ -267,13 +267,13 @@ export interface MessageIndex {
   search(request: SearchRequest): Promise<SearchHit[]>;
 }
 
-export const JOB_STATES = ['queued', 'active', 'retry', 'done', 'dead'] as const;
 /**
- * queued: waiting for its run time; active: claimed by a worker, under a
- * lease; retry: failed, waiting for its next attempt; done: succeeded; dead:
- * failed its last attempt (kept until retried by hand).
+ * Job states (JOB_STATES, in the schema): queued: waiting for its run time;
+ * active: claimed by a worker, under a lease; retry: failed, waiting for its
+ * next attempt; done: succeeded; dead: failed its last attempt (kept until
+ * retried by hand).
  */
-export type JobState = (typeof JOB_STATES)[number];
+export type { JobState } from '@parley/schema';
 
 export interface NewJob {
   queue: string;
@@ -326,6 +326,13 @@ export interface JobStore {
    * until `now + leaseMs`. An expired job with no attempt left is dead instead.
    */
   claim(queue: string, limit: number, now: number, leaseMs: number, maxAttempts: number): Promise<Array<Job & { attempt: number }>>;
+  /**
+   * At a runner's start: leases held by this store's earlier processes end
+   * now, so their jobs run again at once instead of after the lease. A SQLite
+   * file has one server, so every active job is a dead process's; a shared
+   * store (PostgreSQL) ends none and relies on the leases running out.
+   */
+  releaseAbandoned(now: number): Promise<number>;
   /** Extends the lease of a job still held; false when it is not held by this claim any more. */
   renew(claim: Claim, until: number): Promise<boolean>;
   complete(claim: Claim, now: number): Promise<boolean>;

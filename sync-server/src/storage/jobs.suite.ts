@@ -88,7 +88,7 @@ export function jobSuite(name: string, create: () => Promise<Storage>, reopen?: 
         attempts.push(job.attempt);
         throw new Error(`failure ${job.attempt}`);
       }, { maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 60_000 });
-      runner.start();
+      await runner.start();
       const [id] = await runner.enqueue([{ queue: 'flaky', data: {} }]);
       await until(async () => (await storage.jobs.get(id!))?.state === 'retry');
       const first = (await storage.jobs.get(id!))!;
@@ -140,14 +140,15 @@ export function jobSuite(name: string, create: () => Promise<Storage>, reopen?: 
       let now = 0;
       const crashed = new JobRunner({ jobs: storage.jobs, logger, now: () => now, pollMs: 5 });
       crashed.define('q', () => new Promise<void>(() => {}), { leaseMs: LEASE }); // hangs forever: the process "died"
-      crashed.start();
+      await crashed.start();
       const [id] = await crashed.enqueue([{ queue: 'q', data: {} }]);
       await until(async () => (await storage.jobs.get(id!))?.state === 'active');
       void crashed.stop();
       const ran: ClaimedJob[] = [];
-      const next = new JobRunner({ jobs: storage.jobs, logger, now: () => now, pollMs: 5 });
+      // Another live process (a cluster): it ends no lease at start, so only the lease running out hands the job over.
+      const next = new JobRunner({ jobs: storage.jobs, logger, now: () => now, pollMs: 5, releaseAtStart: false });
       next.define('q', async (job) => void ran.push(job), { leaseMs: LEASE });
-      next.start();
+      await next.start();
       await new Promise((r) => setTimeout(r, 30));
       expect(ran).toEqual([]);
       now = LEASE;
@@ -157,6 +158,24 @@ export function jobSuite(name: string, create: () => Promise<Storage>, reopen?: 
       await next.stop();
       await storage.close();
     });
+
+    if (reopen) {
+      it('a restarted process runs the jobs its previous run left active at once, not after their lease', async () => {
+        let storage = await create();
+        await storage.jobs.enqueue([{ queue: 'q', data: {} }], 0);
+        const [held] = await storage.jobs.claim('q', 1, 0, 60_000, 3);
+        storage = await reopen(storage);
+        const runner = new JobRunner({ jobs: storage.jobs, logger, now: () => 1_000, pollMs: 5 });
+        const ran: number[] = [];
+        runner.define('q', async (job) => void ran.push(job.attempt));
+        await runner.start();
+        await until(() => ran.length === 1);
+        expect(ran).toEqual([2]);
+        await until(async () => (await storage.jobs.get(held!.id))?.state === 'done');
+        await runner.stop();
+        await storage.close();
+      });
+    }
 
     it('100 poison jobs do not stop the good ones', async () => {
       const storage = await create();
@@ -169,7 +188,7 @@ export function jobSuite(name: string, create: () => Promise<Storage>, reopen?: 
       }, { ...fast, concurrency: 2, maxAttempts: 3 });
       await runner.enqueue(Array.from({ length: 100 }, (_, n) => ({ queue: 'mixed', data: { poison: true, n } })));
       await runner.enqueue(Array.from({ length: 10 }, (_, n) => ({ queue: 'mixed', data: { poison: false, n } })));
-      runner.start();
+      await runner.start();
       await until(() => done.length === 10, 10_000);
       await until(async () => (await storage.jobs.counts()).some((c) => c.state === 'dead' && c.count === 100), 10_000);
       await runner.stop();
@@ -194,7 +213,7 @@ export function jobSuite(name: string, create: () => Promise<Storage>, reopen?: 
       };
       runner.define('slow', handler('slow'), { ...fast, concurrency: 3 });
       runner.define('quick', handler('quick'), { ...fast, concurrency: 1 });
-      runner.start();
+      await runner.start();
       await runner.enqueue(Array.from({ length: 10 }, () => ({ queue: 'slow', data: null })));
       await runner.enqueue(Array.from({ length: 5 }, () => ({ queue: 'quick', data: null })));
       await until(() => quickDone === 5);
@@ -233,7 +252,7 @@ export function jobSuite(name: string, create: () => Promise<Storage>, reopen?: 
       const runs: number[] = [];
       runner.define('tick', async () => void runs.push(now), fast);
       runner.every('tick', every(1_000), { queue: 'tick', data: {} });
-      runner.start();
+      await runner.start();
       await new Promise((r) => setTimeout(r, 30));
       expect(runs).toEqual([]);
       now = 11_000;

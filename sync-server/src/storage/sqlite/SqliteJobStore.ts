@@ -87,6 +87,10 @@ export class SqliteJobStore implements JobStore {
     }).immediate();
   }
 
+  async releaseAbandoned(now: number): Promise<number> {
+    return this.sql("UPDATE jobs SET lease_until = ? WHERE state = 'active' AND lease_until > ?").run(now, now).changes;
+  }
+
   async renew(claim: Claim, until: number): Promise<boolean> {
     return this.held('lease_until = ?', [until], claim);
   }
