@@ -26,15 +26,24 @@ async function poster(server: TestServer) {
 }
 
 /**
- * Rows an older build (or a bug) left in the outbox that can never apply: the
- * edge now refuses every body that would fail, so they are written by hand
- * into a stopped server's database, as the only realistic way to get one.
+ * Events that can never apply, with the event.apply jobs that would apply
+ * them: the edge now refuses every body that would fail, so they are written
+ * by hand into a stopped server's database, as the only realistic way to get
+ * one. `attempts` at the queue's limit makes them dead jobs (failed for good).
  */
 function brokenEvents(server: TestServer, count: number, attempts: number, prefix: string) {
   withDatabase(server, (db) => {
-    const insert = db.prepare("INSERT INTO events (id, type, body, recipients, received_at, attempts) VALUES (?, 'review.created', 'not json', '[\"gus\"]', ?, ?)");
+    const insert = db.prepare("INSERT INTO events (id, type, body, recipients, received_at) VALUES (?, 'review.created', 'not json', '[\"gus\"]', ?)");
+    const job = db.prepare(
+      "INSERT INTO jobs (queue, data, state, attempts, run_at, dedupe_key, last_error, created_at, updated_at) VALUES ('event.apply', json_object('eventId', ?), ?, ?, 0, ?, ?, ?, ?)",
+    );
+    const dead = attempts >= DEFAULTS.eventApplyMaxAttempts;
     db.transaction(() => {
-      for (let i = 0; i < count; i++) insert.run(`${prefix}-${i}`, i, attempts);
+      for (let i = 0; i < count; i++) {
+        const id = `${prefix}-${i}`;
+        insert.run(id, i);
+        job.run(id, dead ? 'dead' : 'queued', attempts, dead ? null : `event:${id}`, dead ? 'not json' : null, i, i);
+      }
     })();
   });
 }
@@ -88,7 +97,8 @@ describe('hostile business events', () => {
   it('events that failed for good do not stop the outbox, also after a restart', async () => {
     const server = await start();
     await server.stop();
-    brokenEvents(server, 101, DEFAULTS.outboxMaxAttempts, 'dead');
+    brokenEvents(server, 101, DEFAULTS.eventApplyMaxAttempts, 'dead');
+    brokenEvents(server, 101, 0, 'poison');
     await server.restart();
     const post = await poster(server);
     expect((await post(good('after-dead', 'gus'))).status).toBe(202);
@@ -110,15 +120,16 @@ describe('hostile business events', () => {
     const list = await notificationsOf(server, 'gus', 5, 8000);
     expect(list.length, `applied within ${Date.now() - started} ms`).toBe(5);
     await server.stop();
-    const row = withDatabase(server, (db) => db.prepare("SELECT attempts, last_error, next_attempt_at FROM events WHERE id = 'failing-2'").get(), { readonly: true }) as {
-      attempts: number;
-      last_error: string;
-      next_attempt_at: number;
-    };
-    // Tried too (not queued behind the others), and backed off (1 s, then 2 s, ...), not retried on every drain.
+    const row = withDatabase(
+      server,
+      (db) => db.prepare("SELECT state, attempts, last_error, run_at FROM jobs WHERE queue = 'event.apply' AND data = json_object('eventId', 'failing-2')").get(),
+      { readonly: true },
+    ) as { state: string; attempts: number; last_error: string; run_at: number };
+    // Tried too (not queued behind the others), and backed off (1 s, then 2 s, ...), not retried on every poll.
+    expect(row.state).toBe('retry');
     expect(row.attempts).toBeGreaterThanOrEqual(1);
-    expect(row.attempts).toBeLessThan(DEFAULTS.outboxMaxAttempts);
+    expect(row.attempts).toBeLessThan(DEFAULTS.eventApplyMaxAttempts);
     expect(row.last_error).toBeTruthy();
-    expect(row.next_attempt_at).toBeGreaterThan(started);
+    expect(row.run_at).toBeGreaterThan(started);
   });
 });

@@ -95,3 +95,30 @@ export interface PresenceEntry {
   online: boolean;
   lastSeenAt: number | null;
 }
+
+/** The durable job queue's states (sync-server/README.md, "Job queue"). */
+export const JOB_STATES = ['queued', 'active', 'retry', 'done', 'dead'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const AdminJobsQuery = z.strictObject({
+  state: z.enum(JOB_STATES).optional(),
+  queue: z.string().min(1).max(64).optional(),
+  limit: intParam(1, DEFAULTS.jobListMax).optional(),
+});
+
+export const JobIdParams = z.strictObject({ id: z.string().regex(/^\d{1,18}$/, 'must be a job id') });
+
+/** A job as GET /api/admin/jobs shows it. */
+export interface AdminJob {
+  id: string;
+  queue: string;
+  state: JobState;
+  attempts: number;
+  runAt: number;
+  leaseUntil: number | null;
+  key: string | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  data: unknown;
+}

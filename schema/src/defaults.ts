@@ -131,18 +131,49 @@ export const DEFAULTS = {
   cleanupIntervalMs: 3600_000,
   /** Recipients one business event may name (each is an inbox write and a known user). */
   eventRecipientsMax: 10_000,
-  /** Outbox: how often pending events are retried, and how many times. */
-  outboxPollMs: 1_000,
-  outboxMaxAttempts: 10,
+  /** Attempts to apply one business event (the `event.apply` queue) before its job is dead. */
+  eventApplyMaxAttempts: 10,
   /**
-   * Outbox: a failed event is due again after base * 2^(attempts - 1) ms, with
-   * jitter, at most the max; each event on its own clock, so one that keeps
-   * failing holds back no other. Ten attempts span about eight minutes.
+   * Events applied at once: one, in the order they were accepted, as a
+   * service posts them (a quote.accepted builds on its job.created's room; a
+   * failing event still holds back no other: it goes back to wait).
    */
-  outboxRetryBaseMs: 1_000,
-  outboxRetryMaxMs: 5 * 60_000,
-  /** Outbox: events read per query while draining. */
-  outboxBatchSize: 100,
+  eventApplyConcurrency: 1,
+  /** Clean-up: inboxes loaded per run at most; the rest (those due longest) wait for the next run. */
+  cleanupInboxesPerRun: 500,
+
+  /**
+   * Job queue (sync-server/src/jobs): how often each queue looks for due jobs
+   * when nothing woke it (an enqueue in this process wakes it at once; a job
+   * enqueued by another server, a retry coming due or a lease running out is
+   * found by this poll).
+   */
+  jobPollMs: 1_000,
+  /**
+   * How long a claimed job belongs to its worker. A running handler renews it
+   * every third of it; a worker that crashed stops renewing, and its job runs
+   * again once the lease has run out (at-least-once: handlers are idempotent).
+   */
+  jobLeaseMs: 60_000,
+  /** Jobs one queue claims per query, at most (and never more than its free concurrency). */
+  jobBatchSize: 50,
+  /** Jobs of one queue running at once in this process, unless the queue says otherwise. */
+  jobConcurrency: 4,
+  /** Attempts before a job is dead, unless its queue says otherwise. */
+  jobMaxAttempts: 10,
+  /**
+   * A failed job is due again after base * 2^(attempts - 1) ms, with jitter
+   * (half to all of it), at most the max; each job on its own clock, so one
+   * that keeps failing holds back no other. Ten attempts span about eight minutes.
+   */
+  jobRetryBaseMs: 1_000,
+  jobRetryMaxMs: 5 * 60_000,
+  /** Done jobs are kept this long (to look at in /api/admin/jobs), then deleted by the clean-up; dead ones are kept until retried. */
+  jobDoneKeepMs: 24 * 3600_000,
+  /** The last error kept per job, in characters (a handler's error can be anything a peer answered). */
+  jobErrorMaxLength: 1_000,
+  /** Jobs one GET /api/admin/jobs answers with, at most. */
+  jobListMax: 200,
   /**
    * Business events: `occurredAt` is accepted from 1970 (a ms epoch is never
    * negative) up to this far ahead of the server's clock (a service's skew),

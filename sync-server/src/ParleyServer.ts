@@ -36,6 +36,7 @@ import { Presence } from './domain/Presence';
 import { NotificationExtension } from './sync/NotificationExtension';
 import { createHttpApp } from './http/createHttpApp';
 import { backfillIndex } from './domain/history/IndexBackfill';
+import { JobRunner } from './jobs/JobRunner';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -72,6 +73,7 @@ export class ParleyServer {
   readonly notifications: Notifications;
   readonly presence: Presence;
   readonly cleanup: Cleanup;
+  readonly jobs: JobRunner;
   private readonly verifier: TokenVerifier;
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
@@ -87,8 +89,16 @@ export class ParleyServer {
     options: { logger?: Logger; storage?: Storage } = {},
   ) {
     this.logger = options.logger ?? createLogger(config.logLevel);
-    this.metrics = createMetrics(() => this.hocuspocus.getDocumentsCount());
     this.storage = options.storage ?? SqliteStorage.inDataDir(config.dataDir);
+    this.metrics = createMetrics(
+      () => this.hocuspocus.getDocumentsCount(),
+      () => this.storage.jobs.counts(),
+    );
+    this.jobs = new JobRunner({
+      jobs: this.storage.jobs,
+      logger: this.logger,
+      onOutcome: (queue, outcome) => this.metrics.jobsFinished.inc({ queue, outcome }),
+    });
     this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
     const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
     const persistence = new PersistenceExtension({ ...deps, diverged: (documentName) => void this.reload(documentName), mark: (id) => this.chat.mark(id) });
@@ -121,10 +131,10 @@ export class ParleyServer {
       disconnect: (documentName, userId) => this.disconnectUser(documentName, userId),
     });
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
-    this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations });
+    this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
     this.notifications = new Notifications(this.writer);
     this.presence = new Presence(this.storage, this.registry);
-    this.cleanup = new Cleanup({ ...deps, writer: this.writer }, config.cleanupMaxAgeMs);
+    this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs);
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes, allowSynchronousEvents: false });
   }
@@ -142,6 +152,7 @@ export class ParleyServer {
         events: this.events,
         presence: this.presence,
         cleanup: this.cleanup,
+        jobs: this.jobs,
         isReady: () => this.accepting,
       },
       this.logger,
@@ -150,8 +161,7 @@ export class ParleyServer {
     await this.http.listen({ port: this.config.port, host: this.config.host });
     this.compactor.start();
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
-    this.events.start();
-    this.cleanup.start();
+    await this.jobs.start();
     void this.chat.recover().catch((error: unknown) => this.logger.error({ err: error }, 'recovering chat notifications failed'));
     const address = this.http.server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
@@ -170,8 +180,7 @@ export class ParleyServer {
     try {
       for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.socketCloseGraceMs);
       await this.compactor.stop();
-      this.cleanup.stop();
-      await this.events.stop();
+      await this.jobs.stop();
       await this.chat.idle();
       await this.writer.closeAll();
       this.hocuspocus.closeConnections();

@@ -1,8 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { JOB_STATES, type JobState } from '@parley/schema';
+
+export type JobCounts = () => Promise<Array<{ queue: string; state: JobState; count: number }>>;
 
 /** Every Prometheus metric the server exports, created once per server. */
-/** `openDocuments` is read at scrape time. */
-export function createMetrics(openDocuments: () => number = () => 0) {
+/** `openDocuments` and `jobCounts` are read at scrape time. */
+export function createMetrics(openDocuments: () => number = () => 0, jobCounts: JobCounts = async () => []) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
   return {
@@ -47,6 +50,24 @@ export function createMetrics(openDocuments: () => number = () => 0) {
       help: 'Storage operation latency',
       labelNames: ['op'] as const,
       buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    jobs: new Gauge({
+      name: 'parley_jobs',
+      help: 'Jobs in the durable queue, by queue and state (every state of a queue with any job is given, zeros too)',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = await jobCounts();
+        this.reset();
+        for (const queue of new Set(counts.map((c) => c.queue))) for (const state of JOB_STATES) this.set({ queue, state }, 0);
+        for (const { queue, state, count } of counts) this.set({ queue, state }, count);
+      },
+    }),
+    jobsFinished: new Counter({
+      name: 'parley_job_attempts_total',
+      help: 'Finished job attempts, by queue and outcome (done, retry, dead)',
+      labelNames: ['queue', 'outcome'] as const,
       registers: [registry],
     }),
     compactions: new Counter({ name: 'parley_compactions_total', help: 'Update logs folded into snapshots', registers: [registry] }),

@@ -12,6 +12,8 @@ import { SqliteConversationWorkStore } from './sqlite/SqliteConversationWorkStor
 import { SqlitePushSubscriptionStore } from './sqlite/SqlitePushSubscriptionStore';
 import { GroupCommit } from './sqlite/GroupCommit';
 import { SqliteMessageIndex } from './sqlite/SqliteMessageIndex';
+import { SqliteJobStore } from './sqlite/SqliteJobStore';
+import { SqliteSweepStore } from './sqlite/SqliteSweepStore';
 import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
@@ -29,6 +31,8 @@ export class SqliteStorage implements Storage {
   readonly work: SqliteConversationWorkStore;
   readonly push: SqlitePushSubscriptionStore;
   readonly messages: SqliteMessageIndex;
+  readonly jobs: SqliteJobStore;
+  readonly sweeps: SqliteSweepStore;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -36,11 +40,13 @@ export class SqliteStorage implements Storage {
     migrate(this.db);
     this.commits = new GroupCommit(this.db);
     this.messages = new SqliteMessageIndex(this.db);
-    this.documents = new SqliteDocumentStore(this.db, this.commits, this.messages);
+    this.jobs = new SqliteJobStore(this.db, this.commits);
+    this.sweeps = new SqliteSweepStore(this.db);
+    this.documents = new SqliteDocumentStore(this.db, this.commits, this.messages, this.jobs);
     this.conversations = new SqliteConversationStore(this.db);
     this.users = new SqliteUserStore(this.db);
     this.clients = new SqliteClientBindingStore(this.db);
-    this.events = new SqliteEventStore(this.db);
+    this.events = new SqliteEventStore(this.db, this.jobs);
     this.work = new SqliteConversationWorkStore(this.db, this.commits);
     this.push = new SqlitePushSubscriptionStore(this.db);
   }

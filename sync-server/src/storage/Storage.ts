@@ -1,4 +1,4 @@
-import type { ConversationKind, EntityRef, MemberRole, Message } from '@parley/schema';
+import type { ConversationKind, EntityRef, JobState, MemberRole, Message } from '@parley/schema';
 
 /**
  * Everything the server keeps on disk, behind one interface so that the
@@ -15,6 +15,8 @@ export interface Storage {
   readonly work: ConversationWorkStore;
   readonly push: PushSubscriptionStore;
   readonly messages: MessageIndex;
+  readonly jobs: JobStore;
+  readonly sweeps: SweepStore;
   close(): Promise<void>;
 }
 
@@ -27,8 +29,9 @@ export interface DocumentStore {
    * when the disk is full or failing), every later append to that document
    * fails too until it is loaded again: later updates may build on the lost
    * one, and a stored update whose dependency is missing would never apply.
+   * `jobs` are enqueued in the same transaction (see JobStore.enqueue).
    */
-  append(doc: string, update: Uint8Array, index?: IndexChange): Promise<void>;
+  append(doc: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void>;
   /** Resolves once every append started before it has survived a crash. */
   settled(): Promise<void>;
   /** Also lifts the fence of a failed append (see append): what is loaded is what is stored. */
@@ -138,7 +141,7 @@ export interface StoredEvent {
   body: string;
   recipients: string[];
   receivedAt: number;
-  attempts: number;
+  appliedAt: number | null;
 }
 
 /** Who is who about a business object, learned from an accepted event. */
@@ -149,20 +152,22 @@ export interface EventFacts {
   links: Array<{ subject: { type: string; id: string }; jobId: string }>;
 }
 
-/** Business events: the idempotency record and the outbox of effects still to apply. */
+/** Business events: the idempotency record; their effects are applied by jobs (see JobStore). */
 export interface EventStore {
   /**
-   * Stores a new event and what it teaches, in one transaction; false when the
-   * id is known (a duplicate), and then nothing is written.
+   * Stores a new event, what it teaches, and the jobs that will apply it, in
+   * one transaction; false when the id is known (a duplicate), and then
+   * nothing is written.
    */
-  insert(event: { id: string; type: string; body: string; recipients: string[]; receivedAt: number }, facts: EventFacts): Promise<boolean>;
+  insert(
+    event: { id: string; type: string; body: string; recipients: string[]; receivedAt: number },
+    facts: EventFacts,
+    jobs?: NewJob[],
+  ): Promise<boolean>;
   /** True when an event with this id is stored. */
   has(id: string): Promise<boolean>;
-  /** Events not applied, due at `now` and tried fewer than `maxAttempts` times, oldest first. */
-  pending(limit: number, now: number, maxAttempts: number): Promise<StoredEvent[]>;
+  get(id: string): Promise<StoredEvent | null>;
   markApplied(id: string, at: number): Promise<void>;
-  /** Counts a failed attempt; the event is due again at `nextAttemptAt`. */
-  markFailed(id: string, error: string, nextAttemptAt: number): Promise<void>;
   /** Deletes applied events received before `before`; returns how many. */
   pruneApplied(before: number): Promise<number>;
   parties(subject: { type: string; id: string }, role: string): Promise<string[]>;
@@ -260,4 +265,108 @@ export interface MessageIndex {
   unread(conversationId: string, userId: string): Promise<number>;
   /** Best match first, among the conversations the user is a member of now; deleted messages never match. */
   search(request: SearchRequest): Promise<SearchHit[]>;
+}
+
+/**
+ * Job states (JOB_STATES, in the schema): queued: waiting for its run time;
+ * active: claimed by a worker, under a lease; retry: failed, waiting for its
+ * next attempt; done: succeeded; dead: failed its last attempt (kept until
+ * retried by hand).
+ */
+export type { JobState } from '@parley/schema';
+
+export interface NewJob {
+  queue: string;
+  /** JSON-serialisable; what the handler needs to find its work (ids, not copies). */
+  data: unknown;
+  /** Not before this (ms epoch); default now. */
+  runAt?: number;
+  /** While a job of this queue with the same key is queued or waiting to retry, another is not added. */
+  key?: string;
+}
+
+export interface Job {
+  id: string;
+  queue: string;
+  data: unknown;
+  state: JobState;
+  /** Attempts started (claims), including the running one. */
+  attempts: number;
+  runAt: number;
+  /** Until when an active job's lease holds. */
+  leaseUntil: number | null;
+  key: string | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Who holds a claimed job: a finish by anyone else (a worker whose lease ran out) changes nothing. */
+export interface Claim {
+  id: string;
+  attempt: number;
+}
+
+/**
+ * The durable job queue's storage, with pg-boss's semantics, so the SQLite
+ * store and a PostgreSQL one pass the same suite (jobs.suite.ts). Times are
+ * passed in, so tests move the clock instead of waiting.
+ */
+export interface JobStore {
+  /**
+   * Adds jobs in one transaction, ordered with document appends (the group
+   * commit): durable once this resolves. Returns each job's id, or null when
+   * its key was pending already.
+   */
+  enqueue(jobs: NewJob[], now?: number): Promise<Array<string | null>>;
+  /**
+   * Claims up to `limit` due jobs of a queue, oldest run time first: queued
+   * or retry jobs whose run time has come, and active ones whose lease ran
+   * out (a crashed worker's). Each claim counts an attempt and takes a lease
+   * until `now + leaseMs`. An expired job with no attempt left is dead instead.
+   */
+  claim(queue: string, limit: number, now: number, leaseMs: number, maxAttempts: number): Promise<Array<Job & { attempt: number }>>;
+  /**
+   * At a runner's start: leases held by this store's earlier processes end
+   * now, so their jobs run again at once instead of after the lease. A SQLite
+   * file has one server, so every active job is a dead process's; a shared
+   * store (PostgreSQL) ends none and relies on the leases running out.
+   */
+  releaseAbandoned(now: number): Promise<number>;
+  /** Extends the lease of a job still held; false when it is not held by this claim any more. */
+  renew(claim: Claim, until: number): Promise<boolean>;
+  complete(claim: Claim, now: number): Promise<boolean>;
+  /** Records the error; due again at `retryAt`, or dead when that is null. */
+  fail(claim: Claim, error: string, retryAt: number | null, now: number): Promise<boolean>;
+  get(id: string): Promise<Job | null>;
+  /** Newest change first. */
+  list(filter: { state?: JobState; queue?: string; limit: number }): Promise<Job[]>;
+  /** A dead job is queued again, attempts from zero; false when it is not dead. */
+  retry(id: string, now: number): Promise<boolean>;
+  counts(): Promise<Array<{ queue: string; state: JobState; count: number }>>;
+  /** Deletes done jobs last changed before `before`; returns how many. */
+  pruneDone(before: number): Promise<number>;
+  /**
+   * A recurring schedule's slot: when the schedule's next run time has come,
+   * moves it to `nextAt` and enqueues `job` in the same transaction, so each
+   * slot runs once across restarts and servers. A schedule seen for the first
+   * time is only recorded, due at `nextAt`. Returns the job's id when it fired.
+   */
+  fireSchedule(name: string, now: number, nextAt: number, job: NewJob): Promise<string | null>;
+}
+
+/**
+ * Documents swept by a periodic job (the clean-up), so a run loads only those
+ * that changed since their last sweep or that said when they would be due
+ * again, instead of every document.
+ */
+export interface SweepStore {
+  /**
+   * Documents whose name starts with `prefix` that were never swept, changed
+   * since their last sweep, or are due at `now`; never swept or due longest
+   * first, at most `limit`. Each comes with a mark to give back to `record`.
+   */
+  due(prefix: string, now: number, limit: number): Promise<Array<{ doc: string; mark: number }>>;
+  /** After a sweep at `now`: the document is due again when it changes after `mark`, or at `dueAt`. */
+  record(doc: string, mark: number, dueAt: number | null, now: number): Promise<void>;
 }

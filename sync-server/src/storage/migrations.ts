@@ -146,6 +146,45 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'durable job queue, recurring schedules, sweep marks; pending events become event.apply jobs',
+    // The old outbox gave an event up after 10 attempts (its outboxMaxAttempts then): those become dead jobs, retryable by hand.
+    sql: `
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue TEXT NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'active', 'retry', 'done', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        run_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        dedupe_key TEXT,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX jobs_waiting ON jobs (queue, run_at) WHERE state IN ('queued', 'retry');
+      CREATE INDEX jobs_leased ON jobs (queue, lease_until) WHERE state = 'active';
+      CREATE INDEX jobs_by_state ON jobs (state, queue, updated_at);
+      CREATE UNIQUE INDEX jobs_pending_key ON jobs (queue, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued', 'retry');
+      CREATE TABLE job_schedules (
+        name TEXT PRIMARY KEY,
+        next_at INTEGER NOT NULL
+      );
+      CREATE TABLE doc_sweeps (
+        doc TEXT PRIMARY KEY,
+        mark INTEGER NOT NULL,
+        due_at INTEGER,
+        swept_at INTEGER NOT NULL
+      );
+      INSERT INTO jobs (queue, data, state, attempts, run_at, dedupe_key, last_error, created_at, updated_at)
+        SELECT 'event.apply', json_object('eventId', id), CASE WHEN attempts >= 10 THEN 'dead' ELSE 'queued' END, attempts,
+               0, 'event:' || id, last_error, received_at, received_at
+        FROM events WHERE applied_at IS NULL ORDER BY received_at, id;
+      DROP INDEX events_due;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -3,30 +3,36 @@ import { ApiError } from '../../http/ApiError';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { Storage, StoredEvent } from '../../storage/Storage';
+import type { ClaimedJob, JobRunner } from '../../jobs/JobRunner';
+import { PermanentFailure } from '../../jobs/jobOutcomes';
 import type { ServerWriter } from '../../sync/ServerWriter';
 import type { Conversations } from '../Conversations';
 import { defaultRecipients, factsOf, jobOf } from './eventRecipients';
 import { addNotification } from './inboxWrites';
 import { inTurns } from '../inTurns';
 import { render } from './templates';
-import { retryDelay } from './retryDelay';
 
 /** The identity the server uses when an event creates or changes a conversation. */
 const EVENTS_IDENTITY = { userId: 'parley-events', name: 'Parley', roles: ['service'] as const, expiresAt: Number.MAX_SAFE_INTEGER };
 
+/** The job queue that applies accepted events. */
+export const EVENT_APPLY_QUEUE = 'event.apply';
+
 /**
  * Business events in two steps. `accept` checks the envelope, works out the
- * recipients, and stores the event before the HTTP answer. `drain` applies
- * stored events (conversations, members, notifications) and marks them
- * applied; it runs right after accepting, on a timer and at start, and every
- * effect is idempotent, so a crash anywhere means "apply again", never twice.
+ * recipients, and stores the event with an `event.apply` job in one
+ * transaction before the HTTP answer. The job applies it (conversations,
+ * members, notifications) and marks it applied; the queue retries it on its
+ * own clock and keeps it as a dead job when it never applies. Every effect is
+ * idempotent, so a crash anywhere means "apply again", never twice.
  */
 export class EventProcessor {
-  private timer: NodeJS.Timeout | null = null;
-  private draining: Promise<void> | null = null;
-  private again = false;
-
-  constructor(private readonly deps: { storage: Storage; writer: ServerWriter; conversations: Conversations; metrics: Metrics; logger: Logger }) {}
+  constructor(private readonly deps: { storage: Storage; writer: ServerWriter; conversations: Conversations; metrics: Metrics; logger: Logger; jobs: JobRunner }) {
+    deps.jobs.define(EVENT_APPLY_QUEUE, (job) => this.applyJob(job), {
+      maxAttempts: DEFAULTS.eventApplyMaxAttempts,
+      concurrency: DEFAULTS.eventApplyConcurrency,
+    });
+  }
 
   async accept(event: EventEnvelope): Promise<{ duplicate: boolean }> {
     if (!isEventType(event.type)) throw new ApiError(400, 'unknown_event_type', `unknown event type ${event.type}`);
@@ -40,69 +46,29 @@ export class EventProcessor {
     }
     // Only an accepted event teaches who is who: what it learned is stored with it, in one transaction.
     const facts = factsOf(event, await jobOf(event, storage.events), unique);
-    const inserted = await storage.events.insert({ id: event.id, type: event.type, body: JSON.stringify(event), recipients: unique, receivedAt: Date.now() }, facts);
+    const job = { queue: EVENT_APPLY_QUEUE, data: { eventId: event.id }, key: `event:${event.id}` };
+    const inserted = await storage.events.insert({ id: event.id, type: event.type, body: JSON.stringify(event), recipients: unique, receivedAt: Date.now() }, facts, [job]);
     if (inserted) {
       // A service names real users: they count as known (announcements reach them). Everyone is known already when none were named.
       if (event.recipients) await inTurns(unique, DEFAULTS.eventInboxesPerTurn, (userId) => storage.users.remember(userId));
-      this.kick();
+      this.deps.jobs.kick(EVENT_APPLY_QUEUE);
     }
     return { duplicate: !inserted };
   }
 
-  start(): void {
-    this.kick();
-    this.timer = setInterval(() => this.kick(), DEFAULTS.outboxPollMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.draining;
-  }
-
-  /** Applies everything pending now (and again if more arrived meanwhile). */
-  kick(): Promise<void> {
-    if (this.draining) {
-      this.again = true;
-      return this.draining;
+  private async applyJob(job: ClaimedJob): Promise<void> {
+    const eventId = (job.data as { eventId?: unknown } | null)?.eventId;
+    if (typeof eventId !== 'string') throw new PermanentFailure('an event.apply job without an eventId');
+    const stored = await this.deps.storage.events.get(eventId);
+    // Pruned (applied long ago) or applied by an earlier attempt that died before recording it done.
+    if (!stored || stored.appliedAt !== null) return;
+    try {
+      await this.apply(stored);
+    } catch (error) {
+      this.deps.metrics.deliveryFailures.inc({ channel: 'inApp' });
+      throw error;
     }
-    this.draining = (async () => {
-      do {
-        this.again = false;
-        // Nobody awaits the timer's kicks: a failure (the disk full, say) is logged, and the next tick retries.
-        await this.drainOnce().catch((error: unknown) => this.deps.logger.error({ err: error }, 'draining the event outbox failed'));
-      } while (this.again);
-    })().finally(() => {
-      this.draining = null;
-    });
-    return this.draining;
-  }
-
-  /** Applies every due event; one that fails is retried later on its own, holding back no other. */
-  private async drainOnce(): Promise<void> {
-    const { storage } = this.deps;
-    for (;;) {
-      const batch = await storage.events.pending(DEFAULTS.outboxBatchSize, Date.now(), DEFAULTS.outboxMaxAttempts);
-      if (batch.length === 0) return;
-      for (const stored of batch) {
-        try {
-          await this.apply(stored);
-          await storage.events.markApplied(stored.id, Date.now());
-        } catch (error) {
-          await this.failed(stored, error);
-        }
-      }
-    }
-  }
-
-  private async failed(stored: StoredEvent, error: unknown): Promise<void> {
-    const { storage, logger, metrics } = this.deps;
-    const attempt = stored.attempts + 1;
-    const last = attempt >= DEFAULTS.outboxMaxAttempts;
-    metrics.deliveryFailures.inc({ channel: 'inApp' });
-    logger.error({ err: error, eventId: stored.id, attempt }, last ? 'applying an event failed for the last time; it is given up' : 'applying an event failed; it will be retried');
-    await storage.events.markFailed(stored.id, error instanceof Error ? error.message : String(error), Date.now() + retryDelay(attempt));
+    await this.deps.storage.events.markApplied(stored.id, Date.now());
   }
 
   private async apply(stored: StoredEvent): Promise<void> {

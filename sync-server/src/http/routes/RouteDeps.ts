@@ -5,6 +5,7 @@ import type { Notifications } from '../../domain/notifications/Notifications';
 import type { EventProcessor } from '../../domain/notifications/EventProcessor';
 import type { Cleanup } from '../../domain/notifications/Cleanup';
 import type { Presence } from '../../domain/Presence';
+import type { JobRunner } from '../../jobs/JobRunner';
 import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
 
@@ -19,6 +20,7 @@ export interface RouteDeps {
   events: EventProcessor;
   presence: Presence;
   cleanup: Cleanup;
+  jobs: JobRunner;
   /** False while shutting down, so load balancers stop sending. */
   isReady(): boolean;
 }

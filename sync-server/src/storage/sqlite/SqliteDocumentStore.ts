@@ -1,7 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { DEFAULTS } from '@parley/schema';
-import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, StoredDocument } from '../Storage';
+import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, NewJob, StoredDocument } from '../Storage';
 import type { SqliteMessageIndex } from './SqliteMessageIndex';
+import type { SqliteJobStore } from './SqliteJobStore';
 import type { GroupCommit } from './GroupCommit';
 import { StorageWriteError } from '../StorageWriteError';
 
@@ -30,6 +31,7 @@ export class SqliteDocumentStore implements DocumentStore {
     private readonly db: Database,
     private readonly commits: GroupCommit,
     private readonly index: SqliteMessageIndex,
+    private readonly jobs: SqliteJobStore,
   ) {
     this.insert = db.prepare('INSERT INTO doc_updates (doc, data, created_at) VALUES (?, ?, ?)');
     this.snapshot = db.prepare('SELECT data, last_seq FROM doc_snapshots WHERE doc = ?');
@@ -47,7 +49,7 @@ export class SqliteDocumentStore implements DocumentStore {
     );
   }
 
-  async append(doc: string, update: Uint8Array, index?: IndexChange): Promise<void> {
+  async append(doc: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {
     const data = toBuffer(update);
     const createdAt = Date.now();
     const fence = () => this.fenced.add(doc);
@@ -57,6 +59,7 @@ export class SqliteDocumentStore implements DocumentStore {
       if (this.fenced.has(doc)) return FENCED;
       this.insert.run(doc, data, createdAt);
       if (index) this.index.writeNow(index);
+      if (jobs?.length) this.jobs.enqueueNow(jobs, createdAt);
       return undefined;
     }, fence);
     if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);

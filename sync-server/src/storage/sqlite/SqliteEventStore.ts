@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import type { EventFacts, EventStore, StoredEvent } from '../Storage';
+import type { EventFacts, EventStore, NewJob, StoredEvent } from '../Storage';
+import type { SqliteJobStore } from './SqliteJobStore';
 import { statementCache } from './statementCache';
 
 type Subject = { type: string; id: string };
@@ -7,11 +8,14 @@ type Subject = { type: string; id: string };
 export class SqliteEventStore implements EventStore {
   private readonly sql: ReturnType<typeof statementCache>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly jobs: SqliteJobStore,
+  ) {
     this.sql = statementCache(db);
   }
 
-  async insert(e: { id: string; type: string; body: string; recipients: string[]; receivedAt: number }, facts: EventFacts): Promise<boolean> {
+  async insert(e: { id: string; type: string; body: string; recipients: string[]; receivedAt: number }, facts: EventFacts, jobs: NewJob[] = []): Promise<boolean> {
     return this.db.transaction(() => {
       const result = this.sql('INSERT INTO events (id, type, body, recipients, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING')
         .run(e.id, e.type, e.body, JSON.stringify(e.recipients), e.receivedAt);
@@ -23,6 +27,7 @@ export class SqliteEventStore implements EventStore {
       for (const l of facts.links) {
         this.sql('INSERT INTO subject_links (subject_type, subject_id, job_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(l.subject.type, l.subject.id, l.jobId);
       }
+      if (jobs.length) this.jobs.enqueueNow(jobs, e.receivedAt);
       return true;
     }).immediate();
   }
@@ -31,20 +36,15 @@ export class SqliteEventStore implements EventStore {
     return this.sql('SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
   }
 
-  async pending(limit: number, now: number, maxAttempts: number): Promise<StoredEvent[]> {
-    const rows = this.sql(
-        'SELECT id, type, body, recipients, received_at, attempts FROM events WHERE applied_at IS NULL AND attempts < ? AND next_attempt_at <= ? ORDER BY received_at, id LIMIT ?',
-      )
-      .all(maxAttempts, now, limit) as { id: string; type: string; body: string; recipients: string; received_at: number; attempts: number }[];
-    return rows.map((r) => ({ id: r.id, type: r.type, body: r.body, recipients: JSON.parse(r.recipients) as string[], receivedAt: r.received_at, attempts: r.attempts }));
+  async get(id: string): Promise<StoredEvent | null> {
+    const r = this.sql('SELECT id, type, body, recipients, received_at, applied_at FROM events WHERE id = ?').get(id) as
+      | { id: string; type: string; body: string; recipients: string; received_at: number; applied_at: number | null }
+      | undefined;
+    return r ? { id: r.id, type: r.type, body: r.body, recipients: JSON.parse(r.recipients) as string[], receivedAt: r.received_at, appliedAt: r.applied_at } : null;
   }
 
   async markApplied(id: string, at: number): Promise<void> {
     this.sql('UPDATE events SET applied_at = ?, last_error = NULL WHERE id = ?').run(at, id);
-  }
-
-  async markFailed(id: string, error: string, nextAttemptAt: number): Promise<void> {
-    this.sql('UPDATE events SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 1000), nextAttemptAt, id);
   }
 
   async pruneApplied(before: number): Promise<number> {
