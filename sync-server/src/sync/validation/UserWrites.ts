@@ -13,7 +13,7 @@ const CLIENT_ID_TRIES = 8;
 
 /**
  * A user's change made over HTTP, judged exactly like their WebSocket update:
- * the change is made on a scratch copy of the server's replica under a Yjs
+ * the change is made on a copy of the server's replica under a Yjs
  * client id of the user's, the update it produces goes through the same
  * `validateUpdate` as a socket's, with the user as writer, and only an
  * accepted update is applied to the live document, through the ServerWriter,
@@ -22,10 +22,12 @@ const CLIENT_ID_TRIES = 8;
  * other change slips in between; a refusal (thrown as a Refusal) changes
  * nothing.
  *
- * The copy costs O(live document); the live document is bounded (issue 9,
- * item 2), so that is O(window), not O(history).
+ * The copy is kept (see shadowOf): a change costs O(change) once it exists,
+ * and making it costs O(live document), which is bounded (issue 9, item 2).
  */
 export class UserWrites {
+  private readonly shadows = new WeakMap<Y.Doc, { doc: Y.Doc; stop(): void }>();
+
   constructor(private readonly deps: { writer: ServerWriter; bindings: ClientBindings; metrics: Metrics }) {}
 
   async as<T>(documentName: string, writer: Writer, change: (doc: Y.Doc) => T): Promise<T> {
@@ -33,17 +35,27 @@ export class UserWrites {
     await this.deps.writer.read(documentName, () => undefined);
     const clientId = await this.clientIdOf(documentName, writer.userId);
     return this.deps.writer.write(documentName, (live) => {
-      const scratch = new Y.Doc({ gc: live.gc });
-      Y.applyUpdate(scratch, Y.encodeStateAsUpdate(live));
-      // Set after loading: Yjs gives a loaded doc a new id when the update already uses its own.
+      const scratch = this.shadowOf(live);
       scratch.clientID = clientId;
       const updates: Uint8Array[] = [];
-      scratch.on('update', (update: Uint8Array) => updates.push(update));
-      const result = change(scratch);
+      const collect = (update: Uint8Array) => updates.push(update);
+      scratch.on('update', collect);
+      let result: T;
+      try {
+        result = change(scratch);
+      } catch (error) {
+        // Thrown half-way: whatever it changed is in the shadow only.
+        if (updates.length > 0) this.forget(live);
+        throw error;
+      } finally {
+        scratch.off('update', collect);
+      }
       if (updates.length === 0) return result;
       const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
       const verdict = validateUpdate(live, documentName, update, writer, (client) => this.deps.bindings.ownerOf(documentName, client));
       if ('reason' in verdict) {
+        // The shadow holds the refused change: it no longer mirrors the live document.
+        this.forget(live);
         this.deps.metrics.updatesRejected.inc({ reason: verdict.reason });
         throw verdict;
       }
@@ -53,6 +65,29 @@ export class UserWrites {
       }
       return result;
     });
+  }
+
+  /**
+   * A copy of the live document that follows it while it is open, so a REST
+   * change costs O(change), not a copy of the document each time: made on
+   * the first REST change (O(live document), which is bounded), and dropped
+   * whenever it may differ from the live document (a refused or failed change;
+   * a live document that failed to store is replaced, and so its shadow).
+   */
+  private shadowOf(live: Y.Doc): Y.Doc {
+    const held = this.shadows.get(live);
+    if (held) return held.doc;
+    const doc = new Y.Doc({ gc: live.gc });
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(live));
+    const follow = (update: Uint8Array) => Y.applyUpdate(doc, update);
+    live.on('update', follow);
+    this.shadows.set(live, { doc, stop: () => live.off('update', follow) });
+    return doc;
+  }
+
+  private forget(live: Y.Doc): void {
+    this.shadows.get(live)?.stop();
+    this.shadows.delete(live);
   }
 
   /**
