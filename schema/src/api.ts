@@ -33,9 +33,25 @@ const intParam = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max));
 
 export const HistoryQuery = z.strictObject({
-  before: Id.optional(),
+  /** A `nextCursor` (`h:<seq>`) or a message id; which one it is, and whether it is known, the server decides. */
+  before: z.string().min(1).max(DEFAULTS.idMaxLength + 8).optional(),
   limit: intParam(1, DEFAULTS.historyPageMax).optional(),
 });
+
+export const SearchQuery = z.strictObject({
+  q: z.string().max(DEFAULTS.searchQueryMaxLength),
+  conversationId: Id.optional(),
+  limit: intParam(1, DEFAULTS.searchPageMax).optional(),
+  cursor: z.string().min(1).max(200).optional(),
+});
+export type SearchQuery = z.infer<typeof SearchQuery>;
+
+/** PATCH of a message: its new text (the REST twin of an edit in the document). */
+export const EditMessageBody = z.strictObject({ text: MessageText });
+/** A read receipt over REST. */
+export const ReadReceiptBody = z.strictObject({ messageId: Id });
+/** A reaction in a URL: 1 to `emojiMaxLength` characters (the server's rule for reaction keys). */
+export const ReactionEmoji = z.string().min(1).max(DEFAULTS.emojiMaxLength);
 
 export const SendMessageBody = z.strictObject({
   id: Id.optional(),
@@ -84,6 +100,19 @@ export interface ConversationListItem {
 }
 export interface HistoryPage {
   messages: Message[];
+  nextCursor: string | null;
+}
+export interface SearchResult {
+  conversationId: string;
+  message: Message;
+  /**
+   * HTML: the text around the match, HTML-escaped, each matched word wrapped
+   * in `<mark>`...`</mark>` and nothing else (safe to set as innerHTML).
+   */
+  snippet: string;
+}
+export interface SearchPage {
+  results: SearchResult[];
   nextCursor: string | null;
 }
 export interface NotificationsPage {

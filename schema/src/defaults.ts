@@ -278,6 +278,17 @@ export const DEFAULTS = {
   pushSubscriptionsMaxPerUser: 20,
   /** Distinct callers whose request counts are kept at once (least recently seen are forgotten). */
   httpRateTrackedCallers: 100_000,
+  // --- History and search from the message index (issue 9, items 3 and 4) ---
+  /**
+   * `GET /api/search`: results per page (default and most), the longest query
+   * accepted (characters) and the words of it that count (the rest are
+   * ignored). Every word is a prefix scan of the full-text index and every
+   * result a snippet to build: a query's work stays bounded.
+   */
+  searchPageDefault: 20,
+  searchPageMax: 50,
+  searchQueryMaxLength: 256,
+  searchTermsMax: 8,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

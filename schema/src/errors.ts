@@ -121,3 +121,28 @@ export function closeCodeOf(event: { code?: number; reason?: string }): number {
 
 /** A document refused for an update it sent (4403 rules, 4413 size): its replica must be rebuilt. A 4429 socket only waits. */
 export const isReplicaRefusal = (code: number): boolean => code === CloseCode.rejectedUpdate || code === CloseCode.tooLarge;
+
+// --- REST parity (issue 9, item 4): a refused change answers over HTTP as it would close a socket ---
+/**
+ * The HTTP status and code for an update the server refused, when the update
+ * was built from a REST call (edit, soft delete, reaction, receipt): the same
+ * rules judge both ways in, and this says how a refusal reads over HTTP.
+ */
+export function rejectionHttpError(reason: UpdateRejection): { status: number; code: HttpErrorCode } {
+  switch (reason) {
+    case UpdateRejection.notAuthor:
+    case UpdateRejection.forgedAuthor:
+    case UpdateRejection.foreignKey:
+    case UpdateRejection.foreignClient:
+    case UpdateRejection.serverOnly:
+      return { status: 403, code: HttpErrorCode.forbidden };
+    case UpdateRejection.tooManyEntries:
+      return { status: 409, code: HttpErrorCode.limitReached };
+    case UpdateRejection.duplicateId:
+      return { status: 409, code: HttpErrorCode.conflict };
+    case UpdateRejection.tooLarge:
+      return { status: 413, code: HttpErrorCode.tooLarge };
+    default:
+      return { status: 400, code: HttpErrorCode.validation };
+  }
+}

@@ -28,6 +28,9 @@ import { ClientBindings } from './sync/validation/ClientBindings';
 import { ValidationExtension } from './sync/validation/ValidationExtension';
 import type { ConnectionContext } from './sync/context';
 import { Conversations } from './domain/Conversations';
+import { MessageActions } from './domain/MessageActions';
+import { MessageSearch } from './domain/history/MessageSearch';
+import { UserWrites } from './sync/validation/UserWrites';
 import { ChatNotifier } from './domain/notifications/ChatNotifier';
 import { EventProcessor } from './domain/notifications/EventProcessor';
 import { Notifications } from './domain/notifications/Notifications';
@@ -68,6 +71,8 @@ export class ParleyServer {
   readonly hocuspocus: Hocuspocus;
   readonly writer: ServerWriter;
   readonly conversations: Conversations;
+  readonly messageActions: MessageActions;
+  readonly search: MessageSearch;
   readonly chat: ChatNotifier;
   readonly events: EventProcessor;
   readonly notifications: Notifications;
@@ -101,10 +106,11 @@ export class ParleyServer {
     });
     this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
     const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
+    const bindings = new ClientBindings(this.storage.clients);
     const persistence = new PersistenceExtension({ ...deps, diverged: (documentName) => void this.reload(documentName), mark: (id) => this.chat.mark(id) });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
-      new ValidationExtension({ ...deps, bindings: new ClientBindings(this.storage.clients) }),
+      new ValidationExtension({ ...deps, bindings }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
       persistence,
@@ -130,6 +136,9 @@ export class ParleyServer {
       writer: this.writer,
       disconnect: (documentName, userId) => this.disconnectUser(documentName, userId),
     });
+    // A REST edit, deletion, reaction or receipt is judged as the user's own update, like a socket's.
+    this.messageActions = new MessageActions({ storage: this.storage, writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics }) });
+    this.search = new MessageSearch(this.storage);
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
     this.notifications = new Notifications(this.writer);
@@ -148,6 +157,8 @@ export class ParleyServer {
         metrics: this.metrics,
         storage: this.storage,
         conversations: this.conversations,
+        messageActions: this.messageActions,
+        search: this.search,
         notifications: this.notifications,
         events: this.events,
         presence: this.presence,

@@ -37,7 +37,12 @@ export interface SessionOptions {
   tabRelay?: boolean;
   /** Documents authenticating at once on the socket (Hocuspocus refuses more than 100). */
   attachBatch?: number;
-  /** How often the conversation list and presence are refreshed over HTTP. */
+  /**
+   * How often presence is refreshed over HTTP. The conversation list is not
+   * polled: the inbox document's `conversations` map is live and opens new
+   * conversations (the list is fetched once per connection, for titles and
+   * members of conversations whose replica has not synced yet).
+   */
   pollMs?: number;
   /** Follow the browser's online/offline events. Default true in a browser. */
   watchNetwork?: boolean;
@@ -153,7 +158,7 @@ export class Session extends Emitter<SessionEvents> {
     if (this.destroyed) return;
     globalThis.performance?.mark?.('parley:replicas-loaded', { detail: { documents: this.replicas.size } });
     this.watchNetwork();
-    const poll = setInterval(() => void this.refreshFromServer(), this.options.pollMs ?? 5_000);
+    const poll = setInterval(() => void this.refreshPresence(), this.options.pollMs ?? 5_000);
     this.cleanups.push(() => clearInterval(poll));
     if (!this.forcedOffline) this.connectSocket();
     this.changed();
@@ -409,15 +414,27 @@ export class Session extends Emitter<SessionEvents> {
         this.listInfo.set(item.id, item);
         if (!this.forgotten.has(item.id)) this.conversation(item.id);
       }
-      const others = new Set<string>();
-      for (const item of list) for (const member of item.members) if (member !== this.identity.userId) others.add(member);
-      if (others.size > 0) {
-        const presence = await this.api.presence([...others].slice(0, 64));
-        for (const [user, entry] of Object.entries(presence)) this.presence.set(user, entry);
-      }
+      this.changed();
+      await this.refreshPresence();
+    } catch {
+      // Offline or server busy: the next reconnect tries again (the inbox document keeps the list live meanwhile).
+    }
+  }
+
+  /** Presence of the people the user shares conversations with (who is online beyond the open documents). */
+  private async refreshPresence(): Promise<void> {
+    if (this.destroyed || this.socket.status !== WebSocketStatus.Connected) return;
+    const others = new Set<string>();
+    for (const handle of this.conversations.values()) for (const member of Object.keys(handle.snapshot().members)) others.add(member);
+    for (const item of this.listInfo.values()) for (const member of item.members) others.add(member);
+    others.delete(this.identity.userId);
+    if (others.size === 0) return;
+    try {
+      const presence = await this.api.presence([...others].slice(0, 64));
+      for (const [user, entry] of Object.entries(presence)) this.presence.set(user, entry);
       this.changed();
     } catch {
-      // Offline or server busy: the next poll or reconnect tries again.
+      // Offline or server busy: the next tick tries again.
     }
   }
 

@@ -4,15 +4,14 @@ import {
   appendMessage,
   conversationDocName,
   inboxDocName,
-  conversationParts,
   findMessage,
   DerivedIdPrefix,
   isDerivedId,
   jobConversationId,
   isAdmin,
   isService,
+  isId,
   messageToJSON,
-  readReceipts,
   type ConversationKind,
   type ConversationListItem,
   type EntityRef,
@@ -28,7 +27,8 @@ import type { ServerWriter } from '../sync/ServerWriter';
 import { conversationMirror } from '../sync/DocumentInitializer';
 import { messageIds } from '../sync/validation/MessageIds';
 import { setConversationSummary } from './notifications/inboxWrites';
-import { digestAll } from './notifications/conversationDigest';
+import { historyCursor, parseHistoryBefore } from './history/historyCursor';
+import { publicMessage } from './history/publicMessage';
 
 /**
  * Of the users a caller names, those the server may "know" (announcements to
@@ -139,17 +139,20 @@ export class Conversations {
     return result;
   }
 
+  /**
+   * The caller's conversations with last message and unread count, from the
+   * message index: no document is opened, and the count is exact.
+   */
   async list(caller: Identity): Promise<ConversationListItem[]> {
-    const records = await this.deps.storage.conversations.listFor(caller.userId);
+    const { conversations, messages } = this.deps.storage;
+    const records = await conversations.listFor(caller.userId);
     const items: ConversationListItem[] = [];
     for (const record of records) {
-      const members = await this.deps.storage.conversations.members(record.id);
-      // The same digest the inbox summaries use: the newest messages only, not the whole history.
-      const summary = await this.deps.writer.read(conversationDocName(record.id), (doc) => {
-        const { lastMessage, unread } = digestAll(doc, [caller.userId], readReceipts(doc)).get(caller.userId)!;
-        return { lastMessage, unread };
-      });
-      items.push({ id: record.id, title: record.title, kind: record.kind, members: members.map((m) => m.userId), ...summary });
+      const members = await conversations.members(record.id);
+      const last = await messages.last(record.id);
+      const lastMessage = last ? { author: last.author, text: last.text, at: last.createdAt } : null;
+      const unread = await messages.unread(record.id, caller.userId);
+      items.push({ id: record.id, title: record.title, kind: record.kind, members: members.map((m) => m.userId), lastMessage, unread });
     }
     return items.sort((a, b) => (b.lastMessage?.at ?? 0) - (a.lastMessage?.at ?? 0));
   }
@@ -177,21 +180,31 @@ export class Conversations {
     await this.deps.writer.write(inboxDocName(userId), (inbox) => setConversationSummary(inbox, conversationId, null));
   }
 
+  /**
+   * A history page from the message index, newest first: O(page) at any
+   * depth, edits and deletions folded in (the row is current). `before` is a
+   * `nextCursor` or a message id; either must be known here (else 400).
+   */
   async history(caller: Identity, conversationId: string, before: string | undefined, limit: number = DEFAULTS.historyPageDefault): Promise<HistoryPage> {
     await this.requireReader(caller, conversationId);
-    return this.deps.writer.read(conversationDocName(conversationId), (doc) => {
-      const array = conversationParts(doc).messages;
-      let end = array.length;
-      if (before !== undefined) {
-        const found = findMessage(doc, before);
-        if (!found) throw ApiError.badRequest(`before: no message ${before} in this conversation`);
-        end = found.index;
-      }
-      const start = Math.max(0, end - limit);
-      const messages: Message[] = [];
-      for (let i = end - 1; i >= start; i--) messages.push(messageToJSON(array.get(i)));
-      return { messages, nextCursor: start > 0 ? messages[messages.length - 1]!.id : null };
-    });
+    const beforeSeq = before === undefined ? null : await this.seqOf(conversationId, before);
+    const page = await this.deps.storage.messages.page(conversationId, beforeSeq, limit);
+    const oldest = page.messages.at(-1);
+    return { messages: page.messages.map(publicMessage), nextCursor: page.more && oldest ? historyCursor(oldest.seq) : null };
+  }
+
+  /** The seq a page starts before: a cursor's own (the message must exist), or that of the message named. */
+  private async seqOf(conversationId: string, before: string): Promise<number> {
+    const parsed = parseHistoryBefore(before, isId);
+    if (!parsed) throw ApiError.badRequest('before: neither a cursor from this API nor a message id');
+    if ('messageId' in parsed) {
+      const message = await this.deps.storage.messages.get(conversationId, parsed.messageId);
+      if (!message) throw ApiError.badRequest(`before: no message ${parsed.messageId} in this conversation`);
+      return message.seq;
+    }
+    const at = (await this.deps.storage.messages.page(conversationId, parsed.seq + 1, 1)).messages[0];
+    if (at?.seq !== parsed.seq) throw ApiError.badRequest('before: unknown cursor for this conversation');
+    return parsed.seq;
   }
 
   async send(caller: Identity, conversationId: string, body: SendMessageBody): Promise<{ message: Message; created: boolean }> {

@@ -1,4 +1,4 @@
-import { HttpErrorCode } from '@parley/schema';
+import { HttpErrorCode, rejectionHttpError, type UpdateRejection } from '@parley/schema';
 
 /** An error the HTTP API answers with `{error: {code, message}}` and its status. */
 export class ApiError extends Error {
@@ -18,4 +18,9 @@ export class ApiError extends Error {
   static conflict = (message: string) => new ApiError(409, HttpErrorCode.conflict, message);
   /** A named limit in DEFAULTS is reached (members, conversations...). */
   static limitReached = (message: string) => new ApiError(409, HttpErrorCode.limitReached, message);
+  /** A change built from a REST call that the update validator refused (see rejectionHttpError). */
+  static refused = (reason: UpdateRejection, detail: string) => {
+    const { status, code } = rejectionHttpError(reason);
+    return new ApiError(status, code, detail, { reason });
+  };
 }

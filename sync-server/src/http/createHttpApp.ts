@@ -15,6 +15,8 @@ import { eventRoutes } from './routes/eventRoutes';
 import { presenceRoutes } from './routes/presenceRoutes';
 import { pushRoutes } from './routes/pushRoutes';
 import { adminRoutes } from './routes/adminRoutes';
+import { messageRoutes } from './routes/messageRoutes';
+import { searchRoutes } from './routes/searchRoutes';
 import { HttpErrorCode } from '@parley/schema';
 import { securityHeaders } from './securityHeaders';
 import { rateLimit } from './rateLimit';
@@ -42,7 +44,7 @@ export async function createHttpApp(deps: RouteDeps, logger: Logger, extraRoutes
   securityHeaders(app);
   await rateLimit(app, deps.verifier, deps.config.httpRateLimit);
 
-  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, ...extraRoutes]) register(app, deps);
+  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, messageRoutes, searchRoutes, ...extraRoutes]) register(app, deps);
   await serveWebApp(app, deps.config.webDistDir);
   return app;
 }

@@ -1,6 +1,8 @@
 import type { Config } from '../../config';
 import type { TokenVerifier } from '../../auth/TokenVerifier';
 import type { Conversations } from '../../domain/Conversations';
+import type { MessageActions } from '../../domain/MessageActions';
+import type { MessageSearch } from '../../domain/history/MessageSearch';
 import type { Notifications } from '../../domain/notifications/Notifications';
 import type { EventProcessor } from '../../domain/notifications/EventProcessor';
 import type { Cleanup } from '../../domain/notifications/Cleanup';
@@ -16,6 +18,8 @@ export interface RouteDeps {
   metrics: Metrics;
   storage: Storage;
   conversations: Conversations;
+  messageActions: MessageActions;
+  search: MessageSearch;
   notifications: Notifications;
   events: EventProcessor;
   presence: Presence;

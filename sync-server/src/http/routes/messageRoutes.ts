@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { EditMessageBody, Id, ReactionEmoji, ReadReceiptBody } from '@parley/schema';
+import { authenticate } from '../authenticate';
+import { validate } from '../validate';
+import type { RouteDeps } from './RouteDeps';
+
+const MessageParams = z.strictObject({ id: Id, messageId: Id });
+const ReactionParams = z.strictObject({ id: Id, messageId: Id, emoji: ReactionEmoji });
+const ConversationParams = z.strictObject({ id: Id });
+
+/** REST parity with the WebSocket (CONTRACT section 4): edit, soft delete, own reactions, read receipt. */
+export function messageRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { verifier, messageActions } = deps;
+
+  app.patch('/api/conversations/:id/messages/:messageId', async (request) => {
+    const caller = await authenticate(verifier, request);
+    const { id, messageId } = validate(MessageParams, request.params, 'params');
+    const { text } = validate(EditMessageBody, request.body);
+    return { message: await messageActions.edit(caller, id, messageId, text) };
+  });
+
+  app.delete('/api/conversations/:id/messages/:messageId', async (request) => {
+    const caller = await authenticate(verifier, request);
+    const { id, messageId } = validate(MessageParams, request.params, 'params');
+    return { message: await messageActions.softDelete(caller, id, messageId) };
+  });
+
+  for (const [method, on] of [['put', true], ['delete', false]] as const) {
+    app[method]('/api/conversations/:id/messages/:messageId/reactions/:emoji', async (request) => {
+      const caller = await authenticate(verifier, request);
+      const { id, messageId, emoji } = validate(ReactionParams, request.params, 'params');
+      return { message: await messageActions.react(caller, id, messageId, emoji, on) };
+    });
+  }
+
+  app.post('/api/conversations/:id/read', async (request) => {
+    const caller = await authenticate(verifier, request);
+    const { id } = validate(ConversationParams, request.params, 'params');
+    const { messageId } = validate(ReadReceiptBody, request.body);
+    return { read: await messageActions.read(caller, id, messageId) };
+  });
+}
