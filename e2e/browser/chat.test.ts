@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { TestServer } from '../fixtures/server';
-import { launchBrowser, messageTexts, openConversation, send, signedIn, startAppServer, startDirect, statusOf, until } from '../fixtures/browser';
+import { launchBrowser, messageAction, messageTexts, openConversation, send, signedIn, startAppServer, startDirect, statusOf, until } from '../fixtures/browser';
 
 let server: TestServer;
 let browser: Browser;
@@ -45,8 +45,7 @@ describe('two users chat in real time', () => {
     // The README's screenshot: alice's view, mid-conversation.
     await send(bob.page, 'yes, here. Reading the quote now.');
     const first = alice.page.getByTestId('message').first();
-    await first.hover();
-    await first.getByRole('button', { name: 'React 👍' }).click();
+    await messageAction(first, 'React 👍');
     await until(() => bob.page.getByTestId('message').first().getByRole('button', { name: /^👍 1/ }).count(), 1);
     await until(async () => (await messageTexts(alice.page)).length, 3);
     await alice.page.mouse.move(0, 0);

@@ -8,13 +8,15 @@ import { Shell } from './Shell';
 
 export function App() {
   const [login, setLogin] = useState<SessionToken | null>(storedLogin);
-  if (!login) return <Login onLogin={setLogin} />;
+  const [signedOut, setSignedOut] = useState<string | null>(null);
+  if (!login) return <Login onLogin={setLogin} notice={signedOut} />;
   return (
     <SignedIn
       key={login.userId}
       login={login}
       onSignOut={() => {
         forgetLogin();
+        setSignedOut(`Signed out. ${login.userId}'s messages and notifications were erased from this device.`);
         setLogin(null);
       }}
     />
@@ -41,7 +43,13 @@ function SignedIn({ login, onSignOut }: { login: SessionToken; onSignOut: () => 
   const { session, store } = value;
   return (
     <ParleyProvider session={session} store={store}>
-      <Shell onSignOut={onSignOut} />
+      <Shell
+        onSignOut={async () => {
+          // Erased before the login shows: the next person at this device finds nothing of this user.
+          await session.signOut();
+          onSignOut();
+        }}
+      />
     </ParleyProvider>
   );
 }
