@@ -24,7 +24,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                   {c.unread}
                 </span>
               )}
-              <span className="last">{c.lastMessage ? `${c.lastMessage.author}: ${c.lastMessage.text}` : 'No messages yet'}</span>
+              <span className="last" dir="auto">{c.lastMessage ? `${c.lastMessage.author}: ${c.lastMessage.text}` : 'No messages yet'}</span>
             </a>
           </li>
         ))}
