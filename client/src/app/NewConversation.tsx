@@ -41,7 +41,7 @@ export function NewConversation() {
           id="new-direct-user"
           value={typed}
           onChange={(e) => setTyped(e.target.value)}
-          placeholder="user id, or several: bob, carol"
+          placeholder="bob, or bob, carol"
           aria-describedby="new-direct-hint"
           autoCapitalize="none"
           dir="auto"
