@@ -188,9 +188,17 @@ describe('sign-out (item 7)', () => {
     await until(() => messageByText(page, 'secret on this device').getAttribute('data-status'), 'sent');
     const mine = (names: string[]) => names.filter((n) => n.startsWith(`parley:${user('leaver')}:`));
     expect(mine(await databases(page)).length).toBeGreaterThanOrEqual(3); // meta, inbox, the conversation
+    // A second tab of the same user signs out with the first (else it would keep, and rewrite, the data).
+    const secondTab = await context.newPage();
+    await secondTab.goto(server.httpUrl);
+    await secondTab.getByTestId('me').filter({ hasText: user('leaver') }).waitFor();
+    await until(async () => (await secondTab.locator('.conversation .last').allTextContents()).some((t) => t.includes('secret on this device')), true);
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await until(async () => ((await page.getByTestId('signed-out').textContent()) ?? '').includes(`${user('leaver')}'s messages and notifications were erased from this device`), true);
+    const erased = `${user('leaver')}'s messages and notifications were erased from this device`;
+    await until(async () => ((await page.getByTestId('signed-out').textContent()) ?? '').includes(erased), true);
+    await until(async () => ((await secondTab.getByTestId('signed-out').textContent()) ?? '').includes(erased), true);
     await until(async () => mine(await databases(page)), []);
+    await secondTab.close();
     // The other user did not sign out here: what they have not sent yet must survive.
     expect((await databases(page)).some((n) => n.startsWith(`parley:${user('other')}:`))).toBe(true);
     // Signing back in works and loads from the server again.

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { ParleyProvider, createParleyStore, type ParleyStore } from '../react';
 import type { Session } from '../sdk/Session';
 import type { SessionToken } from '../sdk/types';
-import { forgetLogin, sessionFor, storedLogin } from './auth';
+import { announceSignOut, forgetLogin, onSignOutElsewhere, sessionFor, storedLogin } from './auth';
 import { Login } from './Login';
 import { Shell } from './Shell';
 
@@ -39,6 +39,10 @@ function SignedIn({ login, onSignOut }: { login: SessionToken; onSignOut: () => 
       setValue(null);
     };
   }, [login]);
+  useEffect(() => {
+    if (!value) return;
+    return onSignOutElsewhere(login.userId, () => void value.session.signOut().then(onSignOut));
+  }, [value, login.userId, onSignOut]);
   if (!value) return null;
   const { session, store } = value;
   return (
@@ -46,6 +50,7 @@ function SignedIn({ login, onSignOut }: { login: SessionToken; onSignOut: () => 
       <Shell
         onSignOut={async () => {
           // Erased before the login shows: the next person at this device finds nothing of this user.
+          announceSignOut(login.userId);
           await session.signOut();
           onSignOut();
         }}
