@@ -116,6 +116,34 @@ describe('conversations', () => {
   });
 });
 
+describe('rename (PATCH /api/conversations/:id)', () => {
+  it('the owner, an admin or a service renames a group; the title reaches the document and the list; bad titles and others are refused', async () => {
+    const { body } = await server.api('/api/conversations', { token: alice, body: { members: ['bob', 'carol'], title: 'Before' } });
+    const id = body.id as string;
+    const client = await connectUser(server, 'bob');
+    try {
+      const open = client.open(conversationDocName(id));
+      await open.synced;
+      expect(open.doc.getMap('meta').get('title')).toBe('Before');
+      expect(await server.api(`/api/conversations/${id}`, { token: alice, method: 'PATCH', body: { title: '  Trip planning ' } })).toEqual({ status: 200, body: { id, title: 'Trip planning' } });
+      await waitFor(() => open.doc.getMap('meta').get('title') === 'Trip planning', 5000, 'renamed title mirrored into meta');
+    } finally {
+      client.destroy();
+    }
+    const listed = (await server.api('/api/conversations', { token: carol })).body.conversations.find((c: { id: string }) => c.id === id);
+    expect(listed.title).toBe('Trip planning');
+    expectError(await server.api(`/api/conversations/${id}`, { token: bob, method: 'PATCH', body: { title: 'Mine now' } }), 403, 'forbidden');
+    expectError(await server.api(`/api/conversations/${id}`, { token: alice, method: 'PATCH', body: { title: '   ' } }), 400, 'validation_failed');
+    expectError(await server.api(`/api/conversations/${id}`, { token: alice, method: 'PATCH', body: { title: 'x'.repeat(201) } }), 400, 'validation_failed');
+    expectError(await server.api(`/api/conversations/${id}`, { token: alice, method: 'PATCH', body: { title: 'ok', kind: 'direct' } }), 400, 'validation_failed');
+    expectError(await server.api(`/api/conversations/c-nope`, { token: alice, method: 'PATCH', body: { title: 'ok' } }), 404);
+    const service = await server.token('backend', { roles: ['service'] });
+    expect((await server.api(`/api/conversations/${id}`, { token: service, method: 'PATCH', body: { title: 'By service' } })).status).toBe(200);
+    const direct = (await server.api('/api/conversations', { token: alice, body: { members: ['bob'], kind: 'direct' } })).body.id as string;
+    expectError(await server.api(`/api/conversations/${direct}`, { token: alice, method: 'PATCH', body: { title: 'Ours' } }), 400);
+  });
+});
+
 describe('errors and refusals leave nothing behind', () => {
   it('answers missing and bad tokens with 401', async () => {
     expectError(await server.api('/api/conversations'), 401, 'unauthorized');

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { TestServer } from '../fixtures/server';
-import { launchBrowser, messageTexts, openConversation, send, signedIn, startAppServer, startDirect, statusOf, until } from '../fixtures/browser';
+import { launchBrowser, messageAction, messageTexts, openConversation, send, signedIn, startAppServer, startDirect, statusOf, until } from '../fixtures/browser';
 
 let server: TestServer;
 let browser: Browser;
@@ -43,16 +43,19 @@ describe('two users chat in real time', () => {
     await until(() => messageTexts(alice.page), ['hello bob', 'hi alice 👋']);
 
     // The README's screenshot: alice's view, mid-conversation.
-    await send(bob.page, 'yes, here. Reading the quote now.');
+    await send(bob.page, 'yes, here. Reading **the quote** now: https://example.com/quotes/42');
     const first = alice.page.getByTestId('message').first();
-    await first.hover();
-    await first.getByRole('button', { name: 'React 👍' }).click();
+    await messageAction(first, 'React 👍');
     await until(() => bob.page.getByTestId('message').first().getByRole('button', { name: /^👍 1/ }).count(), 1);
     await until(async () => (await messageTexts(alice.page)).length, 3);
     await alice.page.mouse.move(0, 0);
     await alice.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     mkdirSync(resolve(import.meta.dirname, '../../docs'), { recursive: true });
     await alice.page.screenshot({ path: resolve(import.meta.dirname, '../../docs/screenshot.png') });
+    // And at phone size (the README's second screenshot): one actions button per message.
+    await alice.page.setViewportSize({ width: 390, height: 760 });
+    await alice.page.screenshot({ path: resolve(import.meta.dirname, '../../docs/screenshot-phone.png') });
+    await alice.page.setViewportSize({ width: 1100, height: 720 });
 
   }, 120_000);
 

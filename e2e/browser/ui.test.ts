@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { TestServer } from '../fixtures/server';
-import { launchBrowser, messageByText, messageTexts, send, signedIn, startAppServer, startDirect, statusOf, until, userIdsForAttempt } from '../fixtures/browser';
+import { launchBrowser, messageAction, messageByText, messageTexts, send, signedIn, startAppServer, startDirect, statusOf, until, userIdsForAttempt } from '../fixtures/browser';
 
 let server: TestServer;
 let browser: Browser;
@@ -93,14 +93,12 @@ describe('web app', () => {
     await send(ann.page, 'to be deleted');
 
     const first = messageByText(ann.page, 'tpyo here');
-    await first.hover();
-    await first.getByRole('button', { name: 'Edit' }).click();
+    await messageAction(first, 'Edit');
     await until(() => ann.page.getByLabel('Message', { exact: true }).inputValue(), 'tpyo here');
     await ann.page.getByLabel('Message', { exact: true }).fill('typo fixed');
     await ann.page.getByRole('button', { name: 'Save' }).click();
     const second = messageByText(ann.page, 'to be deleted');
-    await second.hover();
-    await second.getByRole('button', { name: 'Delete' }).click();
+    await messageAction(second, 'Delete…');
 
     // Ben got notified of ann's messages while away: badge, inbox actions.
     await until(async () => Number((await ben.page.getByTestId('badge').textContent()) ?? 0) > 0, true, { timeout: 15_000 });
@@ -122,12 +120,10 @@ describe('web app', () => {
 
     // Ben replies and reacts; ann sees both.
     const fixed = messageByText(ben.page, 'typo fixed');
-    await fixed.hover();
-    await fixed.getByRole('button', { name: 'Reply' }).click();
+    await messageAction(fixed, 'Reply');
     await ben.page.getByLabel('Message', { exact: true }).fill('thanks');
     await ben.page.getByLabel('Message', { exact: true }).press('Enter');
-    await fixed.hover();
-    await fixed.getByRole('button', { name: 'React ❤️' }).click();
+    await messageAction(fixed, 'React ❤️');
     await until(() => ann.page.locator('.reply-quote').first().textContent(), `↪ ${user('ann')}: typo fixed`);
     await until(() => messageByText(ann.page, 'typo fixed').getByRole('button', { name: /^❤️ 1/ }).count(), 1);
 

@@ -23,6 +23,12 @@ export const CreateConversationBody = z.strictObject({
 });
 export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
 
+/** A rename (PATCH /api/conversations/:id): a title, trimmed, not blank. */
+export const RenameConversationBody = z.strictObject({
+  title: z.string().trim().min(1, 'a title is not blank').max(DEFAULTS.titleMaxLength),
+});
+export type RenameConversationBody = z.infer<typeof RenameConversationBody>;
+
 export const AddMemberBody = z.strictObject({ userId: Id, role: z.enum(['owner', 'member']).optional() });
 
 const intParam = (min: number, max: number) =>

@@ -2,19 +2,21 @@ import { useEffect, useState } from 'react';
 import { ParleyProvider, createParleyStore, type ParleyStore } from '../react';
 import type { Session } from '../sdk/Session';
 import type { SessionToken } from '../sdk/types';
-import { forgetLogin, sessionFor, storedLogin } from './auth';
+import { announceSignOut, forgetLogin, onSignOutElsewhere, sessionFor, storedLogin } from './auth';
 import { Login } from './Login';
 import { Shell } from './Shell';
 
 export function App() {
   const [login, setLogin] = useState<SessionToken | null>(storedLogin);
-  if (!login) return <Login onLogin={setLogin} />;
+  const [signedOut, setSignedOut] = useState<string | null>(null);
+  if (!login) return <Login onLogin={setLogin} notice={signedOut} />;
   return (
     <SignedIn
       key={login.userId}
       login={login}
       onSignOut={() => {
         forgetLogin();
+        setSignedOut(`Signed out. ${login.userId}'s messages and notifications were erased from this device.`);
         setLogin(null);
       }}
     />
@@ -37,11 +39,22 @@ function SignedIn({ login, onSignOut }: { login: SessionToken; onSignOut: () => 
       setValue(null);
     };
   }, [login]);
+  useEffect(() => {
+    if (!value) return;
+    return onSignOutElsewhere(login.userId, () => void value.session.signOut().then(onSignOut));
+  }, [value, login.userId, onSignOut]);
   if (!value) return null;
   const { session, store } = value;
   return (
     <ParleyProvider session={session} store={store}>
-      <Shell onSignOut={onSignOut} />
+      <Shell
+        onSignOut={async () => {
+          // Erased before the login shows: the next person at this device finds nothing of this user.
+          announceSignOut(login.userId);
+          await session.signOut();
+          onSignOut();
+        }}
+      />
     </ParleyProvider>
   );
 }

@@ -1,8 +1,11 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useParley, useSession } from '../react';
 import { Composer, type ComposerMode } from './Composer';
 import { MessageItem } from './MessageItem';
 import { ErrorBoundary } from './ErrorBoundary';
+import { ConversationDetails } from './ConversationDetails';
+import { dayLabel, firstUnreadId } from './timeline';
+import { useUnreadJump } from './useUnreadJump';
 
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
@@ -20,12 +23,21 @@ export function ConversationView({ id }: { id: string }) {
   const list = useRef<HTMLOListElement>(null);
   const keepFromBottom = useRef<number | null>(null);
   const stickToBottom = useRef(true);
+  const [details, setDetails] = useState(false);
+  // Where the unread divider goes: fixed when the conversation opens, so reading it does not move it.
+  const [dividerAt, setDividerAt] = useState<{ id: string; messageId: string | null } | null>(null);
 
   useEffect(() => {
     setVisible(PAGE);
     setMode({ kind: 'new' });
+    setDetails(false);
     stickToBottom.current = true;
   }, [id]);
+  useEffect(() => {
+    if (snapshot && snapshot.id === id && dividerAt?.id !== id) setDividerAt({ id, messageId: firstUnreadId(snapshot.messages, me, snapshot.reads[me]) });
+  }, [snapshot, id, me, dividerAt]);
+  const divider = dividerAt?.id === id ? dividerAt.messageId : null;
+  const jump = useUnreadJump(list, divider, snapshot?.messages.length ?? 0, stickToBottom);
 
   const messages = useMemo(() => snapshot?.messages ?? [], [snapshot]);
   const shown = messages.slice(Math.max(0, messages.length - visible));
@@ -58,6 +70,7 @@ export function ConversationView({ id }: { id: string }) {
   const onScroll = () => {
     const element = list.current;
     if (!element) return;
+    jump.onScroll();
     stickToBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
     if (element.scrollTop < 40 && visible < messages.length) {
       keepFromBottom.current = element.scrollHeight - element.scrollTop;
@@ -73,9 +86,15 @@ export function ConversationView({ id }: { id: string }) {
         <a href="#/" className="back" aria-label="Back to conversations">
           ←
         </a>
-        <h2 id="conversation-title">{title}</h2>
+        <h2 id="conversation-title" dir="auto">
+          {title}
+        </h2>
         {snapshot.here.length > 0 && <span className="here">here: {snapshot.here.join(', ')}</span>}
+        <button type="button" className="details-toggle" aria-expanded={details} aria-controls="conversation-details" onClick={() => setDetails((v) => !v)}>
+          Details
+        </button>
       </header>
+      {details && <ConversationDetails id={id} onClose={() => setDetails(false)} />}
       <ol className="messages" ref={list} onScroll={onScroll} aria-label="Messages" data-testid="messages" tabIndex={0}>
         {visible < messages.length && (
           <li className="older">
@@ -85,8 +104,19 @@ export function ConversationView({ id }: { id: string }) {
           </li>
         )}
         {shown.map((message, index) => (
-          // One malformed message (any member can write one) must not take the timeline with it.
-          <ErrorBoundary key={`${index}:${message.id}`} fallback={<li className="message broken" data-testid="message-broken">This message cannot be shown.</li>}>
+          <Fragment key={`${index}:${message.id}`}>
+          {dayLabel(message.createdAt)?.key !== dayLabel(shown[index - 1]?.createdAt)?.key && dayLabel(message.createdAt) && (
+            <li className="day-separator" data-testid="day-separator">
+              <span>{dayLabel(message.createdAt)!.label}</span>
+            </li>
+          )}
+          {message.id === divider && (
+            <li className="unread-divider" data-testid="unread-divider" ref={jump.dividerRef}>
+              <span>New messages</span>
+            </li>
+          )}
+          {/* One malformed message (any member can write one) must not take the timeline with it. */}
+          <ErrorBoundary fallback={<li className="message broken" data-testid="message-broken">This message cannot be shown.</li>}>
           <MessageItem
             message={message}
             me={me}
@@ -98,8 +128,14 @@ export function ConversationView({ id }: { id: string }) {
             onReact={(emoji) => chat.toggleReaction(message.id, emoji)}
           />
           </ErrorBoundary>
+          </Fragment>
         ))}
       </ol>
+      {jump.show && (
+        <button type="button" className="jump" onClick={jump.go} data-testid="jump-new">
+          ↓ New messages
+        </button>
+      )}
       <p className="typing" aria-live="polite" data-testid="typing">
         {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
       </p>

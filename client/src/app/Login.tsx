@@ -1,11 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { login } from './auth';
+import { normalizeUserId, USER_ID_HINT, USER_ID_PATTERN } from './userIds';
 import type { SessionToken } from '../sdk/types';
 
 const DEMO_USERS = ['alice', 'bob', 'carol'];
 
-/** Dev login: pick a demo user or type any id. */
-export function Login({ onLogin }: { onLogin: (login: SessionToken) => void }) {
+/**
+ * Dev login: pick a demo user or type any id. Ids are not case-sensitive for
+ * people: what is typed is lowercased, so "Alice" and "alice" are one account.
+ */
+export function Login({ onLogin, notice = null }: { onLogin: (login: SessionToken) => void; notice?: string | null }) {
   const [userId, setUserId] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -23,13 +27,19 @@ export function Login({ onLogin }: { onLogin: (login: SessionToken) => void }) {
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (userId.trim()) void signIn(userId.trim());
+    const id = normalizeUserId(userId);
+    if (id) void signIn(id);
   };
 
   return (
     <main className="login">
       <h1>Parley</h1>
       <p>Development sign-in</p>
+      {notice && (
+        <p role="status" className="notice" data-testid="signed-out">
+          {notice}
+        </p>
+      )}
       <ul className="login-users" aria-label="Demo users">
         {DEMO_USERS.map((id) => (
           <li key={id}>
@@ -41,7 +51,19 @@ export function Login({ onLogin }: { onLogin: (login: SessionToken) => void }) {
       </ul>
       <form onSubmit={submit}>
         <label htmlFor="login-user">User id</label>
-        <input id="login-user" value={userId} pattern="[A-Za-z0-9_.\-]{1,64}" onChange={(e) => setUserId(e.target.value)} autoComplete="username" />
+        <input
+          id="login-user"
+          value={userId}
+          pattern={USER_ID_PATTERN}
+          onChange={(e) => setUserId(e.target.value)}
+          autoComplete="username"
+          autoCapitalize="none"
+          aria-describedby="login-user-hint"
+          dir="auto"
+        />
+        <p id="login-user-hint" className="hint">
+          {USER_ID_HINT}
+        </p>
         <button type="submit" disabled={busy}>
           Sign in
         </button>

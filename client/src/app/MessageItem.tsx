@@ -1,8 +1,9 @@
 import { groupReactions } from '@parley/schema';
 import type { MessageView } from '../sdk/types';
+import { Avatar } from './Avatar';
+import { formatMessage } from './formatMessage';
 import { formatTime } from './formatTime';
-
-const QUICK_REACTIONS = ['👍', '❤️', '😂'];
+import { MessageActions } from './MessageActions';
 
 /** `saving` (not yet in IndexedDB) is an ellipsis before the clock of `pending` (safe on this device, waiting for the server). */
 const TICKS = {
@@ -31,12 +32,17 @@ export function MessageItem({ message, mine, me, repliedTo, onReply, onEdit, onD
   return (
     <li className={mine ? 'message mine' : 'message'} data-testid="message" data-id={message.id} data-status={mine ? message.status : undefined}>
       <div className="message-head">
+        <Avatar name={message.author} />
         <span className="author">{message.author}</span> {time && <time dateTime={time.iso}>{time.label}</time>}
         {message.editedAt !== undefined && !deleted && <span className="edited"> (edited)</span>}
       </div>
-      {repliedTo && <blockquote className="reply-quote">↪ {repliedTo.author}: {repliedTo.deletedAt ? 'deleted message' : repliedTo.text.slice(0, 80)}</blockquote>}
-      <p className={deleted ? 'text deleted' : 'text'} data-testid="message-text">
-        {deleted ? 'Message deleted' : message.text}
+      {repliedTo && (
+        <blockquote className="reply-quote" dir="auto">
+          ↪ {repliedTo.author}: {repliedTo.deletedAt ? 'deleted message' : repliedTo.text.slice(0, 80)}
+        </blockquote>
+      )}
+      <p className={deleted ? 'text deleted' : 'text'} data-testid="message-text" dir="auto">
+        {deleted ? 'Message deleted' : formatMessage(message.text)}
       </p>
       <div className="message-foot">
         {Object.entries(reactions).map(([emoji, users]) => (
@@ -58,26 +64,14 @@ export function MessageItem({ message, mine, me, repliedTo, onReply, onEdit, onD
         )}
       </div>
       {!deleted && (
-        <div className="actions" role="group" aria-label="Message actions">
-          {QUICK_REACTIONS.map((emoji) => (
-            <button key={emoji} type="button" onClick={() => onReact(emoji)} aria-label={`React ${emoji}`}>
-              {emoji}
-            </button>
-          ))}
-          <button type="button" onClick={onReply}>
-            Reply
-          </button>
-          {mine && (
-            <>
-              <button type="button" onClick={onEdit}>
-                Edit
-              </button>
-              <button type="button" onClick={onDelete}>
-                Delete
-              </button>
-            </>
-          )}
-        </div>
+        <MessageActions
+          mine={mine}
+          label={`Actions for ${mine ? 'your' : `${message.author}'s`} message${time ? ` at ${time.label}` : ''}`}
+          onReply={onReply}
+          onEdit={onEdit}
+          onDelete={onDelete}
+          onReact={onReact}
+        />
       )}
     </li>
   );

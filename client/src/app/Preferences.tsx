@@ -6,6 +6,8 @@ const KINDS = ['new_message', 'new_job', 'new_quote', 'quote_accepted', 'quote_r
 const CHANNELS: (keyof Channels)[] = ['inApp', 'push', 'email'];
 const CHANNEL_NAMES: Record<keyof Channels, string> = { inApp: 'In app', push: 'Push', email: 'Email' };
 const MUTE_FOR_MS = 365 * 24 * 3600_000;
+/** Channels this build does not deliver yet: the switch keeps the choice, the note says nothing is sent. */
+const NOT_SENT_YET: (keyof Channels)[] = ['push', 'email'];
 
 /** Kinds x channels, and muted conversations. */
 export function Preferences() {
@@ -23,7 +25,10 @@ export function Preferences() {
     <section className="prefs" aria-labelledby="prefs-title">
       <h2 id="prefs-title">Preferences</h2>
       {!ready && <p role="status">Preferences load on first connection.</p>}
-      <table>
+      <p className="hint" id="delivery-note" data-testid="delivery-note">
+        Push and email are not sent yet: this version delivers notifications in the app only. Your choices are kept for when they are.
+      </p>
+      <table aria-describedby="delivery-note">
         <caption>Notification channels</caption>
         <thead>
           <tr>
@@ -31,6 +36,7 @@ export function Preferences() {
             {CHANNELS.map((c) => (
               <th scope="col" key={c}>
                 {CHANNEL_NAMES[c]}
+                {NOT_SENT_YET.includes(c) && <span className="not-sent"> (not sent yet)</span>}
               </th>
             ))}
           </tr>
@@ -45,7 +51,7 @@ export function Preferences() {
                   <td key={channel}>
                     <input
                       type="checkbox"
-                      aria-label={`${kind.replace(/_/g, ' ')}: ${CHANNEL_NAMES[channel]}`}
+                      aria-label={`${kind.replace(/_/g, ' ')}: ${CHANNEL_NAMES[channel]}${NOT_SENT_YET.includes(channel) ? ' (not sent yet)' : ''}`}
                       checked={channels[channel]}
                       disabled={!ready}
                       onChange={() => toggle(kind, channel)}

@@ -35,3 +35,25 @@ export function sessionFor(login: SessionToken): Session {
     onToken: saveLogin,
   });
 }
+
+/**
+ * Sign-out reaches every tab of this device: a tab still signed in as that
+ * user would otherwise keep (and rewrite) the data the sign-out erased.
+ */
+const SIGN_OUT_CHANNEL = 'parley:sign-out';
+
+export function announceSignOut(userId: string): void {
+  if (typeof BroadcastChannel === 'undefined') return;
+  const channel = new BroadcastChannel(SIGN_OUT_CHANNEL);
+  channel.postMessage({ userId });
+  channel.close();
+}
+
+export function onSignOutElsewhere(userId: string, signOut: () => void): () => void {
+  if (typeof BroadcastChannel === 'undefined') return () => undefined;
+  const channel = new BroadcastChannel(SIGN_OUT_CHANNEL);
+  channel.onmessage = (event: MessageEvent<{ userId?: unknown }>) => {
+    if (event.data?.userId === userId) signOut();
+  };
+  return () => channel.close();
+}

@@ -51,6 +51,18 @@ export class ApiClient {
     return this.request('POST', '/conversations', body);
   }
 
+  addMember(conversationId: string, userId: string): Promise<{ added: boolean }> {
+    return this.request('POST', `/conversations/${encodeURIComponent(conversationId)}/members`, { userId });
+  }
+
+  removeMember(conversationId: string, userId: string): Promise<unknown> {
+    return this.request('DELETE', `/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}`);
+  }
+
+  rename(conversationId: string, title: string): Promise<{ id: string; title: string }> {
+    return this.request('PATCH', `/conversations/${encodeURIComponent(conversationId)}`, { title });
+  }
+
   history(conversationId: string, before?: string, limit?: number): Promise<HistoryPage> {
     const query = new URLSearchParams();
     if (before) query.set('before', before);

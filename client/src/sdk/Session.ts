@@ -7,6 +7,7 @@ import { DocReplica, type ReplicaLink, type ReplicaOptions } from './DocReplica'
 import { Emitter } from './Emitter';
 import { InboxHandle } from './InboxHandle';
 import { MetaStore } from './MetaStore';
+import { eraseLocalData } from './eraseLocalData';
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
 import { ReconnectBackoff } from './ReconnectBackoff';
@@ -271,6 +272,53 @@ export class Session extends Emitter<SessionEvents> {
     this.conversation(id);
     void this.refreshFromServer();
     return id;
+  }
+
+  /** Starts a group with `others` (the caller is added by the server) and a title. */
+  async createGroup(others: string[], title: string): Promise<string> {
+    const { id } = await this.api.createConversation({ members: others, title, kind: 'group' });
+    this.conversation(id);
+    void this.refreshFromServer();
+    return id;
+  }
+
+  async addMember(conversationId: string, userId: string): Promise<void> {
+    await this.api.addMember(conversationId, userId);
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    await this.api.removeMember(conversationId, userId);
+  }
+
+  async rename(conversationId: string, title: string): Promise<void> {
+    await this.api.rename(conversationId, title);
+  }
+
+  /** Leaves a conversation: the server drops the membership, this device drops its replica. */
+  async leave(conversationId: string): Promise<void> {
+    await this.api.removeMember(conversationId, this.identity.userId);
+    this.forgotten.add(conversationId);
+    const handle = this.conversations.get(conversationId);
+    if (!handle) return;
+    this.conversations.delete(conversationId);
+    this.listInfo.delete(conversationId);
+    this.replicas.delete(handle.replica.name);
+    handle.dispose();
+    void this.meta?.writeConversationIds([...this.conversations.keys()]);
+    await handle.replica.discard();
+    this.changed();
+  }
+
+  /**
+   * Signing out: stops everything, then erases this user's data on this
+   * device (every IndexedDB database under the session's prefix: replicas and
+   * the meta store). Resolves with how many databases were erased.
+   */
+  async signOut(): Promise<number> {
+    const names = [...this.replicas.keys()].map((name) => `${this.persistOptions.prefix}:${name}`);
+    await this.destroy();
+    if (!this.persistOptions.persist) return 0;
+    return eraseLocalData(this.persistOptions.prefix, [...names, `${this.persistOptions.prefix}:meta`]);
   }
 
   /** Drops the connection on purpose (and keeps it down until `goOnline`). */

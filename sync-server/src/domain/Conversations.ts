@@ -170,6 +170,14 @@ export class Conversations {
     return added;
   }
 
+  /** Owners, admins and services rename a group (a direct chat is named after its two members). */
+  async rename(caller: Identity, conversationId: string, title: string): Promise<void> {
+    await this.requireManager(caller, conversationId);
+    if ((await this.deps.storage.conversations.get(conversationId))?.kind === 'direct') throw ApiError.badRequest('a direct conversation has no title of its own');
+    await this.deps.storage.conversations.setTitle(conversationId, title);
+    await this.mirror(conversationId);
+  }
+
   async removeMember(caller: Identity, conversationId: string, userId: string): Promise<void> {
     if (caller.userId !== userId) await this.requireManager(caller, conversationId);
     else await this.requireMember(caller, conversationId);
@@ -263,6 +271,6 @@ export class Conversations {
     await this.exists(conversationId);
     if (isAdmin(caller) || isService(caller)) return;
     const role = await this.deps.storage.conversations.role(conversationId, caller.userId);
-    if (role !== 'owner') throw ApiError.forbidden('only an owner, an admin or a service may manage members');
+    if (role !== 'owner') throw ApiError.forbidden('only an owner, an admin or a service may manage this conversation');
   }
 }

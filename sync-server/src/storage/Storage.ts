@@ -103,6 +103,8 @@ export interface ConversationStore {
   addMember(id: string, member: MemberRecord): Promise<boolean>;
   /** False when they were not a member. */
   removeMember(id: string, userId: string): Promise<boolean>;
+  /** False when there is no such conversation. */
+  setTitle(id: string, title: string): Promise<boolean>;
   listFor(userId: string): Promise<ConversationRecord[]>;
   /** Whether two users are members of at least one common conversation. */
   shareAny(userA: string, userB: string): Promise<boolean>;

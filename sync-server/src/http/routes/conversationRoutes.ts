@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AddMemberBody, CreateConversationBody, HistoryQuery, Id, SendMessageBody } from '@parley/schema';
+import { AddMemberBody, CreateConversationBody, HistoryQuery, Id, RenameConversationBody, SendMessageBody } from '@parley/schema';
 import { authenticate } from '../authenticate';
 import { validate } from '../validate';
 import type { RouteDeps } from './RouteDeps';
@@ -21,6 +21,14 @@ export function conversationRoutes(app: FastifyInstance, deps: RouteDeps): void 
   app.get('/api/conversations', async (request) => {
     const caller = await authenticate(verifier, request);
     return { conversations: await conversations.list(caller) };
+  });
+
+  app.patch('/api/conversations/:id', async (request) => {
+    const caller = await authenticate(verifier, request);
+    const { id } = validate(ConversationParams, request.params, 'params');
+    const body = validate(RenameConversationBody, request.body);
+    await conversations.rename(caller, id, body.title);
+    return { id, title: body.title };
   });
 
   app.post('/api/conversations/:id/members', async (request, reply) => {

@@ -75,6 +75,10 @@ export class SqliteConversationStore implements ConversationStore {
     return this.sql('DELETE FROM members WHERE conversation_id = ? AND user_id = ?').run(id, userId).changes > 0;
   }
 
+  async setTitle(id: string, title: string): Promise<boolean> {
+    return this.sql('UPDATE conversations SET title = ? WHERE id = ?').run(title, id).changes > 0;
+  }
+
   async listFor(userId: string): Promise<ConversationRecord[]> {
     const rows = this.sql(
         'SELECT c.* FROM conversations c JOIN members m ON m.conversation_id = c.id WHERE m.user_id = ? ORDER BY c.created_at DESC, c.id',
