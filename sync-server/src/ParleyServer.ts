@@ -34,6 +34,7 @@ import { Notifications } from './domain/notifications/Notifications';
 import { Cleanup } from './domain/notifications/Cleanup';
 import { Presence } from './domain/Presence';
 import { NotificationExtension } from './sync/NotificationExtension';
+import { InboxReadExtension } from './sync/InboxReadExtension';
 import { createHttpApp } from './http/createHttpApp';
 import { backfillIndex } from './domain/history/IndexBackfill';
 
@@ -97,6 +98,7 @@ export class ParleyServer {
       new ValidationExtension({ ...deps, bindings: new ClientBindings(this.storage.clients) }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
+      new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
       persistence,
       new DocumentInitializer(this.storage),
     ];

@@ -1,18 +1,22 @@
-import { DEFAULTS, channelsFor, conversationDocName, conversationParts, inboxDocName, isMuted, readPrefs, type Member, type ReadReceipt } from '@parley/schema';
+import { DEFAULTS, channelsFor, conversationDocName, conversationParts, inboxDocName, isMuted, readPrefs, type ConversationKind, type Member, type ReadReceipt } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
-import { digestAll, type MemberDigest } from './conversationDigest';
-import { addNotification, chatNotifications, patchNotification, setConversationSummary } from './inboxWrites';
+import { digestAll, quoteOf, windowQuotes, type MemberDigest } from './conversationDigest';
+import { addNotification, chatNotifications, patchNotification, removeNotification, setConversationSummary } from './inboxWrites';
+import { moveReceiptForward } from './readThrough';
 import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
 import { inTurns } from '../inTurns';
 
 interface Snapshot {
   title: string;
+  kind: ConversationKind;
   members: string[];
   digests: Map<string, MemberDigest>;
+  /** What the inbox may quote of each of the newest messages now. */
+  quotes: Map<string, string>;
 }
 
 /**
@@ -83,7 +87,7 @@ export class ChatNotifier {
       const parts = conversationParts(doc);
       const members = Object.keys(parts.members.toJSON() as Record<string, Member>);
       const reads = parts.reads.toJSON() as Record<string, ReadReceipt>;
-      return { title: record.title, members, digests: digestAll(doc, members, reads) };
+      return { title: record.title, kind: record.kind, members, digests: digestAll(doc, members, reads), quotes: windowQuotes(doc) };
     });
     // Display names of the authors people will be notified about, looked up once per recompute.
     const authors = [...new Set([...snapshot.digests.values()].flatMap((d) => (d.latestUnread ? [d.latestUnread.author] : [])))];
@@ -123,19 +127,58 @@ export class ChatNotifier {
     await Promise.all(clears);
   }
 
+  /**
+   * The user marked a chat notification read (in the inbox document or
+   * through the API): that reads the conversation up to the message it is
+   * about, so the conversation's unread badge agrees with the inbox. Never
+   * moves a receipt backward.
+   */
+  async readThrough(userId: string, conversationId: string, messageId: string): Promise<void> {
+    // Only a member has a receipt to move (a notification can outlive the membership).
+    if ((await this.deps.storage.conversations.role(conversationId, userId)) === null) return;
+    await this.deps.writer.write(conversationDocName(conversationId), (doc) => moveReceiptForward(doc, userId, messageId));
+  }
+
+  /**
+   * What the inbox may quote now of the messages its chat notifications are
+   * about: the newest messages from the document, older ones from the
+   * message index (which knows each message's current text and deletion).
+   */
+  private async quotesFor(conversationId: string, userId: string, snapshot: Snapshot): Promise<Map<string, string>> {
+    const ids = await this.deps.writer.read(inboxDocName(userId), (inbox) => chatNotifications(inbox, conversationId, null).all.map((n) => n.data.messageId));
+    const outside = [...new Set(ids.filter((id): id is string => typeof id === 'string' && !snapshot.quotes.has(id)))];
+    if (outside.length === 0) return snapshot.quotes;
+    const quotes = new Map(snapshot.quotes);
+    for (const id of outside) {
+      const indexed = await this.deps.storage.messages.get(conversationId, id);
+      // A message the index does not know (yet) keeps its quote: nothing says it changed.
+      if (indexed) quotes.set(id, quoteOf({ text: indexed.text, deleted: indexed.deletedAt !== undefined && indexed.deletedAt !== null }));
+    }
+    return quotes;
+  }
+
   private async updateInbox(conversationId: string, userId: string, snapshot: Snapshot, names: Map<string, string>): Promise<void> {
     const digest = snapshot.digests.get(userId)!;
     const actorName = digest.latestUnread ? (names.get(digest.latestUnread.author) ?? digest.latestUnread.author) : '';
+    const quotes = await this.quotesFor(conversationId, userId, snapshot);
     const now = Date.now();
     const created = await this.deps.writer.write(inboxDocName(userId), (inbox) => {
       setConversationSummary(inbox, conversationId, { title: snapshot.title, lastMessage: digest.lastMessage, unread: digest.unread });
       const latest = digest.latestUnread;
-      const { open, toldAbout } = chatNotifications(inbox, conversationId, latest?.id ?? null);
+      const { open, toldAbout, all } = chatNotifications(inbox, conversationId, latest?.id ?? null);
+      // Every notification quotes its message as it is now, read or not: an edit shows, a deletion hides the text.
+      for (const n of all) {
+        const quote = typeof n.data.messageId === 'string' ? quotes.get(n.data.messageId) : undefined;
+        if (quote !== undefined && n.body !== render('new_message', { text: quote }).body) patchNotification(inbox, n.id, { body: render('new_message', { text: quote }).body });
+      }
       if (!latest) {
-        if (open) patchNotification(inbox, open.id, { readAt: now });
+        // Read in the conversation before the inbox was even looked at (a chat read live): nothing is left to tell.
+        if (open && open.seenAt === null) removeNotification(inbox, open.id);
+        else if (open) patchNotification(inbox, open.id, { readAt: now });
         return false;
       }
-      const { title, body } = render('new_message', { actor: actorName, conversation: snapshot.title, text: latest.text });
+      const template = snapshot.kind === 'direct' ? 'new_message.direct' : 'new_message';
+      const { title, body } = render(template, { actor: actorName, conversation: snapshot.title, text: latest.text });
       const data = { conversationId, actor: latest.author, messageId: latest.id, url: `/c/${conversationId}` };
       if (open) {
         patchNotification(inbox, open.id, { title, body, count: digest.unread, data, ...(open.count !== digest.unread || open.body !== body ? { updatedAt: now } : {}) });
