@@ -169,7 +169,7 @@ export class ParleyServer {
       await this.compactor.stop();
       this.cleanup.stop();
       await this.events.stop();
-      await this.chat.idle();
+      await this.chat.stop();
       await this.writer.closeAll();
       this.hocuspocus.closeConnections();
       this.wss.close();

@@ -46,6 +46,19 @@ export interface ConversationSnapshot {
   synced: boolean;
 }
 
+/**
+ * The display order, the same on every device that holds the same messages:
+ * by `createdAt` (the author's clock when the message was written, which the
+ * server holds to at most 5 minutes ahead of its own), ties broken by id. The
+ * document's array order is not it: messages two replicas appended while
+ * apart merge grouped by replica. A pending own message sorts like any other.
+ */
+export function displayOrder(maps: Y.Map<unknown>[]): Y.Map<unknown>[] {
+  const keyed = maps.map((map) => ({ map, at: Number(map.get('createdAt') ?? 0), id: String(map.get('id') ?? '') }));
+  keyed.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return keyed.map((k) => k.map);
+}
+
 /** How long a typing signal lasts without another keystroke. */
 const TYPING_IDLE_MS = 4_000;
 
@@ -119,17 +132,16 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     return this.replica.write((doc) => this.moveReadReceipt(doc, messageId)) ?? true;
   }
 
+  /** "Forward" and "last" are in display order (see displayOrder), the order the reader saw. */
   private moveReadReceipt(doc: Y.Doc, messageId: string | undefined): boolean {
-    const messages = conversationParts(doc).messages;
-    const target = messageId ?? (messages.length > 0 ? (messages.get(messages.length - 1).get('id') as string) : undefined);
-    if (!target) return false;
-    const at = findMessage(doc, target);
-    if (!at) return false;
+    const ordered = this.snapshot().messages;
+    const target = messageId ?? ordered.at(-1)?.id;
+    if (!target || !findMessage(doc, target)) return false;
+    const position = (id: string) => ordered.findIndex((m) => m.id === id);
     const current = readReceipts(doc)[this.me];
     if (current) {
       if (current.messageId === target) return false;
-      const currentAt = findMessage(doc, current.messageId);
-      if (currentAt && currentAt.index >= at.index) return false;
+      if (position(current.messageId) >= position(target)) return false;
     }
     setRead(doc, this.me, target);
     return true;
@@ -161,7 +173,7 @@ export class ConversationHandle extends Emitter<{ change: void }> {
   private computeContent(): Pick<ConversationSnapshot, 'meta' | 'members' | 'messages' | 'reads' | 'unread' | 'pending' | 'saving' | 'lastMessage'> {
     const doc = this.doc;
     const reads = readReceipts(doc);
-    const maps = conversationParts(doc).messages.toArray();
+    const maps = displayOrder(conversationParts(doc).messages.toArray());
     const indexOf = new Map<string, number>();
     maps.forEach((map, index) => indexOf.set(map.get('id') as string, index));
     const receipts: [string, number][] = [];

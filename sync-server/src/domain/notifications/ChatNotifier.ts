@@ -4,7 +4,7 @@ import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
 import { digestAll, quoteOf, windowQuotes, type MemberDigest } from './conversationDigest';
-import { addNotification, chatNotifications, patchNotification, removeNotification, setConversationSummary } from './inboxWrites';
+import { addNotification, chatNotifications, patchNotification, setConversationSummary } from './inboxWrites';
 import { moveReceiptForward } from './readThrough';
 import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
@@ -33,6 +33,12 @@ export class ChatNotifier {
   /** Recomputed conversations whose marks the next sweep clears, with the changes each recompute covered. */
   private readonly clearable = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  /**
+   * `<conversation>\n<message>` of messages waiting out DEFAULTS.chatNotifyGraceMs before
+   * they may be notified, with when the server first saw them unread (the
+   * author's clock may run ahead). Each entry goes when its grace is over.
+   */
+  private readonly graceFrom = new Map<string, { from: number; timer: NodeJS.Timeout }>();
   private readonly queue = new RecomputeQueue((conversationId) =>
     this.recompute(conversationId).catch((error: unknown) => {
       this.deps.logger.error({ err: error, conversationId }, 'chat notifications failed');
@@ -92,8 +98,41 @@ export class ChatNotifier {
     // Display names of the authors people will be notified about, looked up once per recompute.
     const authors = [...new Set([...snapshot.digests.values()].flatMap((d) => (d.latestUnread ? [d.latestUnread.author] : [])))];
     const names = new Map((await storage.users.get(authors)).map((u) => [u.id, u.name ?? u.id]));
-    await inTurns(snapshot.members, DEFAULTS.chatNotifyInboxesPerTurn, (userId) => this.updateInbox(conversationId, userId, snapshot, names));
-    this.clearMark(conversationId, changesSeen);
+    let deferred = false;
+    await inTurns(snapshot.members, DEFAULTS.chatNotifyInboxesPerTurn, async (userId) => {
+      if ((await this.updateInbox(conversationId, userId, snapshot, names)) === 'deferred') deferred = true;
+    });
+    // A deferred notification keeps the durable mark: after a crash, the recompute still happens.
+    if (!deferred) this.clearMark(conversationId, changesSeen);
+  }
+
+  /** Whether a notification about this message must wait (its grace not over yet); arranges the recompute at the end of it. */
+  private inGrace(conversationId: string, messageId: string, now: number): boolean {
+    const key = `${conversationId}\n${messageId}`;
+    const waiting = this.graceFrom.get(key);
+    if (waiting === undefined) {
+      // At the end of the grace, recompute; a grace later, forget the entry (the recompute has seen it over by then).
+      const entry = { from: now, timer: setTimeout(() => {
+        this.schedule(conversationId);
+        entry.timer = setTimeout(() => this.graceFrom.delete(key), DEFAULTS.chatNotifyGraceMs);
+        entry.timer.unref();
+      }, DEFAULTS.chatNotifyGraceMs) };
+      entry.timer.unref();
+      this.graceFrom.set(key, entry);
+      return true;
+    }
+    return now - waiting.from < DEFAULTS.chatNotifyGraceMs;
+  }
+
+  /**
+   * Finishes what is running and forgets the notifications still in their
+   * grace: their conversations stay marked durably, so the next start
+   * (recover) notifies them.
+   */
+  async stop(): Promise<void> {
+    for (const { timer } of this.graceFrom.values()) clearTimeout(timer);
+    this.graceFrom.clear();
+    await this.idle();
   }
 
   /**
@@ -157,12 +196,12 @@ export class ChatNotifier {
     return quotes;
   }
 
-  private async updateInbox(conversationId: string, userId: string, snapshot: Snapshot, names: Map<string, string>): Promise<void> {
+  private async updateInbox(conversationId: string, userId: string, snapshot: Snapshot, names: Map<string, string>): Promise<'created' | 'deferred' | 'none'> {
     const digest = snapshot.digests.get(userId)!;
     const actorName = digest.latestUnread ? (names.get(digest.latestUnread.author) ?? digest.latestUnread.author) : '';
     const quotes = await this.quotesFor(conversationId, userId, snapshot);
     const now = Date.now();
-    const created = await this.deps.writer.write(inboxDocName(userId), (inbox) => {
+    const outcome = await this.deps.writer.write(inboxDocName(userId), (inbox): 'created' | 'deferred' | 'none' => {
       setConversationSummary(inbox, conversationId, { title: snapshot.title, lastMessage: digest.lastMessage, unread: digest.unread });
       const latest = digest.latestUnread;
       const { open, toldAbout, all } = chatNotifications(inbox, conversationId, latest?.id ?? null);
@@ -172,31 +211,32 @@ export class ChatNotifier {
         if (quote !== undefined && n.body !== render('new_message', { text: quote }).body) patchNotification(inbox, n.id, { body: render('new_message', { text: quote }).body });
       }
       if (!latest) {
-        // Read in the conversation before the inbox was even looked at (a chat read live): nothing is left to tell.
-        if (open && open.seenAt === null) removeNotification(inbox, open.id);
-        else if (open) patchNotification(inbox, open.id, { readAt: now });
-        return false;
+        if (open) patchNotification(inbox, open.id, { readAt: now });
+        return 'none';
       }
       const template = snapshot.kind === 'direct' ? 'new_message.direct' : 'new_message';
       const { title, body } = render(template, { actor: actorName, conversation: snapshot.title, text: latest.text });
       const data = { conversationId, actor: latest.author, messageId: latest.id, url: `/c/${conversationId}` };
       if (open) {
         patchNotification(inbox, open.id, { title, body, count: digest.unread, data, ...(open.count !== digest.unread || open.body !== body ? { updatedAt: now } : {}) });
-        return false;
+        return 'none';
       }
       // Read or archived through the inbox while the messages stay unread: nothing new to tell.
-      if (toldAbout) return false;
+      if (toldAbout) return 'none';
       const prefs = readPrefs(inbox);
-      if (isMuted(prefs, conversationId, now) || !channelsFor(prefs, 'new_message').inApp) return false;
+      if (isMuted(prefs, conversationId, now) || !channelsFor(prefs, 'new_message').inApp) return 'none';
+      // Someone reading the chat live reads it within the grace: no notification for what they saw.
+      if (this.inGrace(conversationId, latest.id, now)) return 'deferred';
       const id = `chat:${conversationId}:${latest.id}`;
-      if (addNotification(inbox, { id, kind: 'new_message', title, body, data, count: digest.unread }, now)) return true;
+      if (addNotification(inbox, { id, kind: 'new_message', title, body, data, count: digest.unread }, now)) return 'created';
       // This id was moved on to newer messages, since deleted: bring it back to this one.
       patchNotification(inbox, id, { title, body, data, count: digest.unread, readAt: null, updatedAt: now });
-      return false;
+      return 'none';
     });
-    if (created) {
+    if (outcome === 'created') {
       this.deps.metrics.notificationsCreated.inc({ kind: 'new_message' });
       this.deps.metrics.notificationsDelivered.inc({ channel: 'inApp' });
     }
+    return outcome;
   }
 }

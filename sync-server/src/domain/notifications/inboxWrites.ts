@@ -68,9 +68,6 @@ export function chatNotifications(doc: Y.Doc, conversationId: string, messageId:
   return { open, toldAbout, all };
 }
 
-export function removeNotification(doc: Y.Doc, id: string): void {
-  inboxParts(doc).notifications.delete(id);
-}
 
 export function setConversationSummary(doc: Y.Doc, conversationId: string, summary: ConversationSummary | null): boolean {
   const conversations = inboxParts(doc).conversations;
