@@ -3,6 +3,7 @@ import { useParley, useSession } from '../react';
 import { Composer, type ComposerMode } from './Composer';
 import { MessageItem } from './MessageItem';
 import { ErrorBoundary } from './ErrorBoundary';
+import { PresenceLine } from './Presence';
 
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
@@ -14,7 +15,8 @@ export function ConversationView({ id }: { id: string }) {
   const chat = session.hasConversation(id) ? session.conversation(id) : null;
   const snapshot = useParley((s) => s.active);
   const me = useParley((s) => s.me.userId);
-  const title = useParley((s) => s.conversations.find((c) => c.id === id)?.title ?? id);
+  const entry = useParley((s) => s.conversations.find((c) => c.id === id));
+  const title = entry?.title ?? id;
   const [visible, setVisible] = useState(PAGE);
   const [mode, setMode] = useState<ComposerMode>({ kind: 'new' });
   const list = useRef<HTMLOListElement>(null);
@@ -74,6 +76,7 @@ export function ConversationView({ id }: { id: string }) {
           ←
         </a>
         <h2 id="conversation-title">{title}</h2>
+        {entry?.kind === 'direct' && <PresenceLine presence={entry.presence} lastSeenAt={entry.lastSeenAt} />}
         {snapshot.here.length > 0 && <span className="here">here: {snapshot.here.join(', ')}</span>}
       </header>
       <ol className="messages" ref={list} onScroll={onScroll} aria-label="Messages" data-testid="messages" tabIndex={0}>
