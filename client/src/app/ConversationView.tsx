@@ -4,6 +4,7 @@ import { Composer, type ComposerMode } from './Composer';
 import { MessageItem } from './MessageItem';
 import { ErrorBoundary } from './ErrorBoundary';
 import { PresenceLine } from './Presence';
+import { useSeenReceipts } from './useSeenReceipts';
 
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
@@ -38,15 +39,8 @@ export function ConversationView({ id }: { id: string }) {
     if (snapshot) performance.mark('parley:conversation-rendered', { detail: { id, count: messages.length } });
   }, [id, snapshot, messages.length]);
 
-  // While the conversation is on screen, what arrives is read; a hidden tab reads once shown again.
-  useEffect(() => {
-    const readIfShown = () => {
-      if (chat && snapshot && snapshot.unread > 0 && document.visibilityState === 'visible') chat.markRead();
-    };
-    readIfShown();
-    document.addEventListener('visibilitychange', readIfShown);
-    return () => document.removeEventListener('visibilitychange', readIfShown);
-  }, [snapshot, chat]);
+  // A receipt only for what is on screen in a looked-at tab (issue 12 item 4).
+  useSeenReceipts(chat, list, shown);
 
   useLayoutEffect(() => {
     const element = list.current;
@@ -94,6 +88,7 @@ export function ConversationView({ id }: { id: string }) {
             message={message}
             me={me}
             mine={message.author === me}
+            others={Math.max(0, Object.keys(snapshot.members).length - 1)}
             repliedTo={message.replyTo ? byId.get(message.replyTo) : undefined}
             onReply={() => setMode({ kind: 'reply', to: message })}
             onEdit={() => setMode({ kind: 'edit', message })}

@@ -1,6 +1,7 @@
 import { groupReactions } from '@parley/schema';
 import type { MessageView } from '../sdk/types';
 import { formatTime } from './formatTime';
+import { ReadBy } from './ReadBy';
 
 const QUICK_REACTIONS = ['👍', '❤️', '😂'];
 
@@ -16,6 +17,8 @@ interface Props {
   message: MessageView;
   mine: boolean;
   me: string;
+  /** Other members: a group (more than one) shows "read by N". */
+  others?: number;
   repliedTo: MessageView | undefined;
   onReply(): void;
   onEdit(): void;
@@ -24,7 +27,7 @@ interface Props {
 }
 
 /** One message: text, reply quote, reactions, actions and (for own messages) its delivery ticks. */
-export function MessageItem({ message, mine, me, repliedTo, onReply, onEdit, onDelete, onReact }: Props) {
+export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact }: Props) {
   const deleted = message.deletedAt !== undefined;
   const reactions = groupReactions(message.reactions);
   const time = formatTime(message.createdAt, 'time');
@@ -56,6 +59,7 @@ export function MessageItem({ message, mine, me, repliedTo, onReply, onEdit, onD
             {TICKS[message.status].mark}
           </span>
         )}
+        {mine && others > 1 && <ReadBy users={message.readBy} others={others} />}
       </div>
       {!deleted && (
         <div className="actions" role="group" aria-label="Message actions">

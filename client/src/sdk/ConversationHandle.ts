@@ -180,6 +180,9 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     for (const [user, receipt] of Object.entries(reads)) {
       if (user !== this.me && indexOf.has(receipt.messageId)) receipts.push([user, indexOf.get(receipt.messageId)!]);
     }
+    const members = readMembers(doc);
+    // ✓✓ once every other member read it (in a group, "read by N" tells the rest).
+    const others = Math.max(1, Object.keys(members).filter((m) => m !== this.me).length);
     let pending = 0;
     let saving = 0;
     const messages = maps.map((map, index): MessageView => {
@@ -187,7 +190,7 @@ export class ConversationHandle extends Emitter<{ change: void }> {
       const readBy = receipts.filter(([, at]) => at >= index).map(([user]) => user);
       if (message.author !== this.me) return { ...message, status: 'sent', readBy };
       const id = itemId(map);
-      if (id !== null && covers(this.replica.ack, id)) return { ...message, status: readBy.length > 0 ? 'read' : 'sent', readBy };
+      if (id !== null && covers(this.replica.ack, id)) return { ...message, status: readBy.length >= others ? 'read' : 'sent', readBy };
       const durable = id !== null && this.replica.isLocallyDurable(id);
       if (durable) pending++;
       else saving++;
@@ -195,7 +198,7 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     });
     return {
       meta: readMeta(doc),
-      members: readMembers(doc),
+      members,
       messages,
       reads,
       unread: unreadCount(messages, this.me, reads[this.me]),
