@@ -49,13 +49,16 @@ export interface ConversationSnapshot {
 /**
  * The display order, the same on every device that holds the same messages:
  * by `createdAt` (the author's clock when the message was written, which the
- * server holds to at most 5 minutes ahead of its own), ties broken by id. The
- * document's array order is not it: messages two replicas appended while
- * apart merge grouped by replica. A pending own message sorts like any other.
+ * server holds to at most 5 minutes ahead of its own), ties in the
+ * document's array order (which Yjs makes the same on every replica, and
+ * which keeps one author's messages of the same millisecond in the order
+ * sent). The array order alone is not it: messages two replicas appended
+ * while apart merge grouped by replica. A pending own message sorts like
+ * any other.
  */
 export function displayOrder(maps: Y.Map<unknown>[]): Y.Map<unknown>[] {
-  const keyed = maps.map((map) => ({ map, at: Number(map.get('createdAt') ?? 0), id: String(map.get('id') ?? '') }));
-  keyed.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const keyed = maps.map((map, index) => ({ map, index, at: Number(map.get('createdAt')) || 0 }));
+  keyed.sort((a, b) => a.at - b.at || a.index - b.index);
   return keyed.map((k) => k.map);
 }
 
