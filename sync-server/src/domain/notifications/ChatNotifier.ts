@@ -10,6 +10,9 @@ import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
 import { inTurns } from '../inTurns';
 
+/** How long a grace entry outlives its grace when no recompute asks for it again. */
+const GRACE_ENTRY_TTL_MS = 60_000;
+
 interface Snapshot {
   title: string;
   kind: ConversationKind;
@@ -111,17 +114,24 @@ export class ChatNotifier {
     const key = `${conversationId}\n${messageId}`;
     const waiting = this.graceFrom.get(key);
     if (waiting === undefined) {
-      // At the end of the grace, recompute; a grace later, forget the entry (the recompute has seen it over by then).
-      const entry = { from: now, timer: setTimeout(() => {
-        this.schedule(conversationId);
-        entry.timer = setTimeout(() => this.graceFrom.delete(key), DEFAULTS.chatNotifyGraceMs);
-        entry.timer.unref();
-      }, DEFAULTS.chatNotifyGraceMs) };
+      // At the end of the grace, recompute. An entry no recompute came back for (the message was
+      // read meanwhile) is forgotten a while later.
+      const entry = {
+        from: now,
+        timer: setTimeout(() => {
+          this.schedule(conversationId);
+          entry.timer = setTimeout(() => this.graceFrom.delete(key), GRACE_ENTRY_TTL_MS);
+          entry.timer.unref();
+        }, DEFAULTS.chatNotifyGraceMs),
+      };
       entry.timer.unref();
       this.graceFrom.set(key, entry);
       return true;
     }
-    return now - waiting.from < DEFAULTS.chatNotifyGraceMs;
+    if (now - waiting.from < DEFAULTS.chatNotifyGraceMs) return true;
+    clearTimeout(waiting.timer);
+    this.graceFrom.delete(key);
+    return false;
   }
 
   /**
