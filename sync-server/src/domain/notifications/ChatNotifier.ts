@@ -42,6 +42,12 @@ export class ChatNotifier {
    * author's clock may run ahead). Each entry goes when its grace is over.
    */
   private readonly graceFrom = new Map<string, { from: number; timer: NodeJS.Timeout }>();
+  /**
+   * `<conversation>\n<user>` -> message of a chat notification the user marked read in the
+   * inbox (readThrough). The recompute that follows leaves that notification as the inbox has
+   * it: the user may have marked it unread again meanwhile, and that choice stands.
+   */
+  private readonly readInInbox = new Map<string, string>();
   private readonly queue = new RecomputeQueue((conversationId) =>
     this.recompute(conversationId).catch((error: unknown) => {
       this.deps.logger.error({ err: error, conversationId }, 'chat notifications failed');
@@ -185,6 +191,7 @@ export class ChatNotifier {
   async readThrough(userId: string, conversationId: string, messageId: string): Promise<void> {
     // Only a member has a receipt to move (a notification can outlive the membership).
     if ((await this.deps.storage.conversations.role(conversationId, userId)) === null) return;
+    this.readInInbox.set(`${conversationId}\n${userId}`, messageId);
     await this.deps.writer.write(conversationDocName(conversationId), (doc) => moveReceiptForward(doc, userId, messageId));
   }
 
@@ -210,6 +217,9 @@ export class ChatNotifier {
     const digest = snapshot.digests.get(userId)!;
     const actorName = digest.latestUnread ? (names.get(digest.latestUnread.author) ?? digest.latestUnread.author) : '';
     const quotes = await this.quotesFor(conversationId, userId, snapshot);
+    const inboxKey = `${conversationId}\n${userId}`;
+    const readInInbox = this.readInInbox.get(inboxKey);
+    this.readInInbox.delete(inboxKey);
     const now = Date.now();
     const outcome = await this.deps.writer.write(inboxDocName(userId), (inbox): 'created' | 'deferred' | 'none' => {
       setConversationSummary(inbox, conversationId, { title: snapshot.title, lastMessage: digest.lastMessage, unread: digest.unread });
@@ -221,7 +231,7 @@ export class ChatNotifier {
         if (quote !== undefined && n.body !== render('new_message', { text: quote }).body) patchNotification(inbox, n.id, { body: render('new_message', { text: quote }).body });
       }
       if (!latest) {
-        if (open) patchNotification(inbox, open.id, { readAt: now });
+        if (open && open.data.messageId !== readInInbox) patchNotification(inbox, open.id, { readAt: now });
         return 'none';
       }
       const template = snapshot.kind === 'direct' ? 'new_message.direct' : 'new_message';
