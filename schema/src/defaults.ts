@@ -100,6 +100,15 @@ export const DEFAULTS = {
   /** Presence: a user counts as away once their last socket closed this long ago. */
   presenceAwayAfterMs: 0,
 
+  /**
+   * A chat notification is created only once its message has stayed unread
+   * this long after the server first saw it: a person reading the chat live
+   * (their receipt arrives within it) gets no notification for what they
+   * already read (issue 12 item 6). An existing unread notification is
+   * updated at once.
+   */
+  chatNotifyGraceMs: 1_500,
+
   /** Chat notifications: a burst of messages within this window is one recompute. */
   chatNotifyDelayMs: 15,
   /**

@@ -37,6 +37,7 @@ import { Notifications } from './domain/notifications/Notifications';
 import { Cleanup } from './domain/notifications/Cleanup';
 import { Presence } from './domain/Presence';
 import { NotificationExtension } from './sync/NotificationExtension';
+import { InboxReadExtension } from './sync/InboxReadExtension';
 import { createHttpApp } from './http/createHttpApp';
 import { backfillIndex } from './domain/history/IndexBackfill';
 import { JobRunner } from './jobs/JobRunner';
@@ -113,6 +114,7 @@ export class ParleyServer {
       new ValidationExtension({ ...deps, bindings }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
+      new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
       persistence,
       new DocumentInitializer(this.storage),
     ];
@@ -192,7 +194,7 @@ export class ParleyServer {
       for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.socketCloseGraceMs);
       await this.compactor.stop();
       await this.jobs.stop();
-      await this.chat.idle();
+      await this.chat.stop();
       await this.writer.closeAll();
       this.hocuspocus.closeConnections();
       this.wss.close();

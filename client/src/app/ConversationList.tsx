@@ -1,5 +1,7 @@
-import { useParley } from '../react';
+import { useParley, useSession } from '../react';
 import { NewConversation } from './NewConversation';
+import { go } from './useHashRoute';
+import { PresenceDot } from './Presence';
 
 /** Conversations with last message, unread count and a presence dot; starts direct conversations and groups. */
 export function ConversationList({ activeId }: { activeId: string | null }) {
@@ -17,7 +19,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
               aria-current={c.id === activeId ? 'page' : undefined}
               data-testid={`conversation-${c.id}`}
             >
-              <span className={c.online ? 'dot online' : 'dot'} role="img" aria-label={c.online ? 'online' : 'offline'} data-testid="presence" data-online={c.online} />
+              <PresenceDot presence={c.presence} lastSeenAt={c.lastSeenAt} />
               <span className="conversation-title">{c.title}</span>
               {c.unread > 0 && (
                 <span className="unread" data-testid="unread" aria-label={`${c.unread} unread`}>

@@ -6,6 +6,8 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { ConversationDetails } from './ConversationDetails';
 import { dayLabel, firstUnreadId } from './timeline';
 import { useUnreadJump } from './useUnreadJump';
+import { PresenceLine } from './Presence';
+import { useSeenReceipts } from './useSeenReceipts';
 
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
@@ -17,7 +19,8 @@ export function ConversationView({ id }: { id: string }) {
   const chat = session.hasConversation(id) ? session.conversation(id) : null;
   const snapshot = useParley((s) => s.active);
   const me = useParley((s) => s.me.userId);
-  const title = useParley((s) => s.conversations.find((c) => c.id === id)?.title ?? id);
+  const entry = useParley((s) => s.conversations.find((c) => c.id === id));
+  const title = entry?.title ?? id;
   const [visible, setVisible] = useState(PAGE);
   const [mode, setMode] = useState<ComposerMode>({ kind: 'new' });
   const list = useRef<HTMLOListElement>(null);
@@ -48,15 +51,8 @@ export function ConversationView({ id }: { id: string }) {
     if (snapshot) performance.mark('parley:conversation-rendered', { detail: { id, count: messages.length } });
   }, [id, snapshot, messages.length]);
 
-  // While the conversation is on screen, what arrives is read; a hidden tab reads once shown again.
-  useEffect(() => {
-    const readIfShown = () => {
-      if (chat && snapshot && snapshot.unread > 0 && document.visibilityState === 'visible') chat.markRead();
-    };
-    readIfShown();
-    document.addEventListener('visibilitychange', readIfShown);
-    return () => document.removeEventListener('visibilitychange', readIfShown);
-  }, [snapshot, chat]);
+  // A receipt only for what is on screen in a looked-at tab (issue 12 item 4).
+  useSeenReceipts(chat, list, shown);
 
   useLayoutEffect(() => {
     const element = list.current;
@@ -89,6 +85,7 @@ export function ConversationView({ id }: { id: string }) {
         <h2 id="conversation-title" dir="auto">
           {title}
         </h2>
+        {entry?.kind === 'direct' && <PresenceLine presence={entry.presence} lastSeenAt={entry.lastSeenAt} />}
         {snapshot.here.length > 0 && <span className="here">here: {snapshot.here.join(', ')}</span>}
         <button type="button" className="details-toggle" aria-expanded={details} aria-controls="conversation-details" onClick={() => setDetails((v) => !v)}>
           Details
@@ -121,6 +118,7 @@ export function ConversationView({ id }: { id: string }) {
             message={message}
             me={me}
             mine={message.author === me}
+            others={Math.max(0, Object.keys(snapshot.members).length - 1)}
             repliedTo={message.replyTo ? byId.get(message.replyTo) : undefined}
             onReply={() => setMode({ kind: 'reply', to: message })}
             onEdit={() => setMode({ kind: 'edit', message })}

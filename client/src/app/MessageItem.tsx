@@ -4,6 +4,8 @@ import { Avatar } from './Avatar';
 import { formatMessage } from './formatMessage';
 import { formatTime } from './formatTime';
 import { MessageActions } from './MessageActions';
+import { ReadBy } from './ReadBy';
+
 
 /** `saving` (not yet in IndexedDB) is an ellipsis before the clock of `pending` (safe on this device, waiting for the server). */
 const TICKS = {
@@ -17,6 +19,8 @@ interface Props {
   message: MessageView;
   mine: boolean;
   me: string;
+  /** Other members: a group (more than one) shows "read by N". */
+  others?: number;
   repliedTo: MessageView | undefined;
   onReply(): void;
   onEdit(): void;
@@ -25,7 +29,7 @@ interface Props {
 }
 
 /** One message: text, reply quote, reactions, actions and (for own messages) its delivery ticks. */
-export function MessageItem({ message, mine, me, repliedTo, onReply, onEdit, onDelete, onReact }: Props) {
+export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact }: Props) {
   const deleted = message.deletedAt !== undefined;
   const reactions = groupReactions(message.reactions);
   const time = formatTime(message.createdAt, 'time');
@@ -62,6 +66,7 @@ export function MessageItem({ message, mine, me, repliedTo, onReply, onEdit, onD
             {TICKS[message.status].mark}
           </span>
         )}
+        {mine && others > 1 && <ReadBy users={message.readBy} others={others} />}
       </div>
       {!deleted && (
         <MessageActions

@@ -46,6 +46,22 @@ export interface ConversationSnapshot {
   synced: boolean;
 }
 
+/**
+ * The display order, the same on every device that holds the same messages:
+ * by `createdAt` (the author's clock when the message was written, which the
+ * server holds to at most 5 minutes ahead of its own), ties in the
+ * document's array order (which Yjs makes the same on every replica, and
+ * which keeps one author's messages of the same millisecond in the order
+ * sent). The array order alone is not it: messages two replicas appended
+ * while apart merge grouped by replica. A pending own message sorts like
+ * any other.
+ */
+export function displayOrder(maps: Y.Map<unknown>[]): Y.Map<unknown>[] {
+  const keyed = maps.map((map, index) => ({ map, index, at: Number(map.get('createdAt')) || 0 }));
+  keyed.sort((a, b) => a.at - b.at || a.index - b.index);
+  return keyed.map((k) => k.map);
+}
+
 /** How long a typing signal lasts without another keystroke. */
 const TYPING_IDLE_MS = 4_000;
 
@@ -119,17 +135,16 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     return this.replica.write((doc) => this.moveReadReceipt(doc, messageId)) ?? true;
   }
 
+  /** "Forward" and "last" are in display order (see displayOrder), the order the reader saw. */
   private moveReadReceipt(doc: Y.Doc, messageId: string | undefined): boolean {
-    const messages = conversationParts(doc).messages;
-    const target = messageId ?? (messages.length > 0 ? (messages.get(messages.length - 1).get('id') as string) : undefined);
-    if (!target) return false;
-    const at = findMessage(doc, target);
-    if (!at) return false;
+    const ordered = this.snapshot().messages;
+    const target = messageId ?? ordered.at(-1)?.id;
+    if (!target || !findMessage(doc, target)) return false;
+    const position = (id: string) => ordered.findIndex((m) => m.id === id);
     const current = readReceipts(doc)[this.me];
     if (current) {
       if (current.messageId === target) return false;
-      const currentAt = findMessage(doc, current.messageId);
-      if (currentAt && currentAt.index >= at.index) return false;
+      if (position(current.messageId) >= position(target)) return false;
     }
     setRead(doc, this.me, target);
     return true;
@@ -161,13 +176,16 @@ export class ConversationHandle extends Emitter<{ change: void }> {
   private computeContent(): Pick<ConversationSnapshot, 'meta' | 'members' | 'messages' | 'reads' | 'unread' | 'pending' | 'saving' | 'lastMessage'> {
     const doc = this.doc;
     const reads = readReceipts(doc);
-    const maps = conversationParts(doc).messages.toArray();
+    const maps = displayOrder(conversationParts(doc).messages.toArray());
     const indexOf = new Map<string, number>();
     maps.forEach((map, index) => indexOf.set(map.get('id') as string, index));
     const receipts: [string, number][] = [];
     for (const [user, receipt] of Object.entries(reads)) {
       if (user !== this.me && indexOf.has(receipt.messageId)) receipts.push([user, indexOf.get(receipt.messageId)!]);
     }
+    const members = readMembers(doc);
+    // ✓✓ once every other member read it (in a group, "read by N" tells the rest).
+    const others = Math.max(1, Object.keys(members).filter((m) => m !== this.me).length);
     let pending = 0;
     let saving = 0;
     const messages = maps.map((map, index): MessageView => {
@@ -175,7 +193,7 @@ export class ConversationHandle extends Emitter<{ change: void }> {
       const readBy = receipts.filter(([, at]) => at >= index).map(([user]) => user);
       if (message.author !== this.me) return { ...message, status: 'sent', readBy };
       const id = itemId(map);
-      if (id !== null && covers(this.replica.ack, id)) return { ...message, status: readBy.length > 0 ? 'read' : 'sent', readBy };
+      if (id !== null && covers(this.replica.ack, id)) return { ...message, status: readBy.length >= others ? 'read' : 'sent', readBy };
       const durable = id !== null && this.replica.isLocallyDurable(id);
       if (durable) pending++;
       else saving++;
@@ -183,7 +201,7 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     });
     return {
       meta: readMeta(doc),
-      members: readMembers(doc),
+      members,
       messages,
       reads,
       unread: unreadCount(messages, this.me, reads[this.me]),

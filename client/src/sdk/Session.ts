@@ -63,9 +63,15 @@ export interface ConversationEntry {
   lastMessage: { author: string; text: string; at: number } | null;
   unread: number;
   pending: number;
-  /** Some other member is online. */
+  /** Some other member is online (never while `presence` is unknown). */
   online: boolean;
+  /** What this device can tell of the other members: `unknown` while it is not connected itself. */
+  presence: PresenceState;
+  /** The latest time another member was last seen online, when known. */
+  lastSeenAt: number | null;
 }
+
+export type PresenceState = 'online' | 'offline' | 'unknown';
 
 /**
  * One signed-in user: a token, one socket multiplexing every document, a
@@ -86,6 +92,8 @@ export class Session extends Emitter<SessionEvents> {
   private readonly conversations = new Map<string, ConversationHandle>();
   private readonly listInfo = new Map<string, ConversationListItem>();
   private readonly presence = new Map<string, PresenceEntry>();
+  /** When each user was last seen on a shared document by this session (fresher than the presence API's poll). */
+  private readonly seenHere = new Map<string, number>();
   /** Conversations the server refused (no longer a member): not reopened from lists. */
   private readonly forgotten = new Set<string>();
   private readonly link: ReplicaLink;
@@ -210,7 +218,7 @@ export class Session extends Emitter<SessionEvents> {
         lastMessage: last,
         unread: snap.messages.length > 0 || snap.synced ? snap.unread : (info?.unread ?? summary?.unread ?? 0),
         pending: snap.pending,
-        online: others.some((user) => this.isOnline(user)),
+        ...this.presenceOfAll(others),
       };
     });
     return entries.sort((a, b) => (b.lastMessage?.at ?? 0) - (a.lastMessage?.at ?? 0) || a.id.localeCompare(b.id));
@@ -218,8 +226,34 @@ export class Session extends Emitter<SessionEvents> {
 
   /** Online: present on a shared document right now, or so says the presence API. */
   isOnline(userId: string): boolean {
-    for (const handle of this.conversations.values()) if (handle.snapshot().here.includes(userId)) return true;
+    for (const handle of this.conversations.values()) {
+      if (handle.snapshot().here.includes(userId)) {
+        this.seenHere.set(userId, Date.now());
+        return true;
+      }
+    }
     return this.presence.get(userId)?.online ?? false;
+  }
+
+  /**
+   * A user's presence as this device can know it. While this session is not
+   * connected, what it last heard may be stale (the user left, the server is
+   * down): it says `unknown` instead of a green dot. Last seen is the later
+   * of the presence API's and this session's own sighting.
+   */
+  presenceOf(userId: string): { presence: PresenceState; lastSeenAt: number | null } {
+    const state = this.connectionState();
+    const known = state === 'synced' || state === 'syncing';
+    const online = known && this.isOnline(userId);
+    const times = [this.presence.get(userId)?.lastSeenAt ?? null, this.seenHere.get(userId) ?? null].filter((t): t is number => t !== null);
+    return { presence: !known ? 'unknown' : online ? 'online' : 'offline', lastSeenAt: times.length > 0 ? Math.max(...times) : null };
+  }
+
+  private presenceOfAll(users: string[]): Pick<ConversationEntry, 'online' | 'presence' | 'lastSeenAt'> {
+    const each = users.map((user) => this.presenceOf(user));
+    const presence: PresenceState = each.some((p) => p.presence === 'unknown') ? 'unknown' : each.some((p) => p.presence === 'online') ? 'online' : 'offline';
+    const times = each.flatMap((p) => (p.lastSeenAt === null ? [] : [p.lastSeenAt]));
+    return { online: presence === 'online', presence, lastSeenAt: times.length > 0 ? Math.max(...times) : null };
   }
 
   connection(): ConnectionStatus {

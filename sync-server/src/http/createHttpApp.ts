@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { DEFAULTS } from '@parley/schema';
@@ -49,7 +49,17 @@ export async function createHttpApp(deps: RouteDeps, logger: Logger, extraRoutes
   return app;
 }
 
-/** The built web app at `/`, with client-side routes falling back to index.html. */
+/** Hashed build output (Vite's `assets/`): a name never changes content, so browsers may keep it for a year. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** index.html, sw.js and other unhashed files: kept, but asked about again on every use. */
+const REVALIDATE = 'no-cache';
+
+/**
+ * The built web app at `/`, with client-side routes falling back to
+ * index.html. The `.br`/`.gz` copies the build wrote beside each text asset
+ * are sent as they are to browsers that accept them (no compression per
+ * request); hashed assets are cached as immutable, the rest revalidated.
+ */
 async function serveWebApp(app: FastifyInstance, distDir: string): Promise<void> {
   if (!existsSync(join(distDir, 'index.html'))) {
     app.get('/', async (_request, reply) =>
@@ -57,7 +67,17 @@ async function serveWebApp(app: FastifyInstance, distDir: string): Promise<void>
     );
     return;
   }
-  await app.register(fastifyStatic, { root: distDir, wildcard: false });
+  const assetsDir = join(distDir, 'assets') + sep;
+  await app.register(fastifyStatic, {
+    root: distDir,
+    wildcard: false,
+    preCompressed: true,
+    cacheControl: false,
+    setHeaders: (reply, path) => {
+      const hashed = path.startsWith(assetsDir) && !relative(assetsDir, path).includes(sep);
+      reply.header('cache-control', hashed ? IMMUTABLE : REVALIDATE);
+    },
+  });
   app.get('/*', async (request, reply) => {
     if (request.url.startsWith('/api/')) return notFoundHandler(request, reply);
     return reply.sendFile('index.html');

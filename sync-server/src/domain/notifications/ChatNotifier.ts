@@ -1,18 +1,25 @@
-import { DEFAULTS, channelsFor, conversationDocName, conversationParts, inboxDocName, isMuted, readPrefs, type Member, type ReadReceipt } from '@parley/schema';
+import { DEFAULTS, channelsFor, conversationDocName, conversationParts, inboxDocName, isMuted, readPrefs, type ConversationKind, type Member, type ReadReceipt } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
-import { digestAll, type MemberDigest } from './conversationDigest';
+import { digestAll, quoteOf, windowQuotes, type MemberDigest } from './conversationDigest';
 import { addNotification, chatNotifications, patchNotification, setConversationSummary } from './inboxWrites';
+import { moveReceiptForward } from './readThrough';
 import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
 import { inTurns } from '../inTurns';
 
+/** How long a grace entry outlives its grace when no recompute asks for it again. */
+const GRACE_ENTRY_TTL_MS = 60_000;
+
 interface Snapshot {
   title: string;
+  kind: ConversationKind;
   members: string[];
   digests: Map<string, MemberDigest>;
+  /** What the inbox may quote of each of the newest messages now. */
+  quotes: Map<string, string>;
 }
 
 /**
@@ -29,6 +36,18 @@ export class ChatNotifier {
   /** Recomputed conversations whose marks the next sweep clears, with the changes each recompute covered. */
   private readonly clearable = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  /**
+   * `<conversation>\n<message>` of messages waiting out DEFAULTS.chatNotifyGraceMs before
+   * they may be notified, with when the server first saw them unread (the
+   * author's clock may run ahead). Each entry goes when its grace is over.
+   */
+  private readonly graceFrom = new Map<string, { from: number; timer: NodeJS.Timeout }>();
+  /**
+   * `<conversation>\n<user>` -> message of a chat notification the user marked read in the
+   * inbox (readThrough). The recompute that follows leaves that notification as the inbox has
+   * it: the user may have marked it unread again meanwhile, and that choice stands.
+   */
+  private readonly readInInbox = new Map<string, string>();
   private readonly queue = new RecomputeQueue((conversationId) =>
     this.recompute(conversationId).catch((error: unknown) => {
       this.deps.logger.error({ err: error, conversationId }, 'chat notifications failed');
@@ -83,13 +102,53 @@ export class ChatNotifier {
       const parts = conversationParts(doc);
       const members = Object.keys(parts.members.toJSON() as Record<string, Member>);
       const reads = parts.reads.toJSON() as Record<string, ReadReceipt>;
-      return { title: record.title, members, digests: digestAll(doc, members, reads) };
+      return { title: record.title, kind: record.kind, members, digests: digestAll(doc, members, reads), quotes: windowQuotes(doc) };
     });
     // Display names of the authors people will be notified about, looked up once per recompute.
     const authors = [...new Set([...snapshot.digests.values()].flatMap((d) => (d.latestUnread ? [d.latestUnread.author] : [])))];
     const names = new Map((await storage.users.get(authors)).map((u) => [u.id, u.name ?? u.id]));
-    await inTurns(snapshot.members, DEFAULTS.chatNotifyInboxesPerTurn, (userId) => this.updateInbox(conversationId, userId, snapshot, names));
-    this.clearMark(conversationId, changesSeen);
+    let deferred = false;
+    await inTurns(snapshot.members, DEFAULTS.chatNotifyInboxesPerTurn, async (userId) => {
+      if ((await this.updateInbox(conversationId, userId, snapshot, names)) === 'deferred') deferred = true;
+    });
+    // A deferred notification keeps the durable mark: after a crash, the recompute still happens.
+    if (!deferred) this.clearMark(conversationId, changesSeen);
+  }
+
+  /** Whether a notification about this message must wait (its grace not over yet); arranges the recompute at the end of it. */
+  private inGrace(conversationId: string, messageId: string, now: number): boolean {
+    const key = `${conversationId}\n${messageId}`;
+    const waiting = this.graceFrom.get(key);
+    if (waiting === undefined) {
+      // At the end of the grace, recompute. An entry no recompute came back for (the message was
+      // read meanwhile) is forgotten a while later.
+      const entry = {
+        from: now,
+        timer: setTimeout(() => {
+          this.schedule(conversationId);
+          entry.timer = setTimeout(() => this.graceFrom.delete(key), GRACE_ENTRY_TTL_MS);
+          entry.timer.unref();
+        }, DEFAULTS.chatNotifyGraceMs),
+      };
+      entry.timer.unref();
+      this.graceFrom.set(key, entry);
+      return true;
+    }
+    if (now - waiting.from < DEFAULTS.chatNotifyGraceMs) return true;
+    clearTimeout(waiting.timer);
+    this.graceFrom.delete(key);
+    return false;
+  }
+
+  /**
+   * Finishes what is running and forgets the notifications still in their
+   * grace: their conversations stay marked durably, so the next start
+   * (recover) notifies them.
+   */
+  async stop(): Promise<void> {
+    for (const { timer } of this.graceFrom.values()) clearTimeout(timer);
+    this.graceFrom.clear();
+    await this.idle();
   }
 
   /**
@@ -123,37 +182,81 @@ export class ChatNotifier {
     await Promise.all(clears);
   }
 
-  private async updateInbox(conversationId: string, userId: string, snapshot: Snapshot, names: Map<string, string>): Promise<void> {
+  /**
+   * The user marked a chat notification read (in the inbox document or
+   * through the API): that reads the conversation up to the message it is
+   * about, so the conversation's unread badge agrees with the inbox. Never
+   * moves a receipt backward.
+   */
+  async readThrough(userId: string, conversationId: string, messageId: string): Promise<void> {
+    // Only a member has a receipt to move (a notification can outlive the membership).
+    if ((await this.deps.storage.conversations.role(conversationId, userId)) === null) return;
+    this.readInInbox.set(`${conversationId}\n${userId}`, messageId);
+    await this.deps.writer.write(conversationDocName(conversationId), (doc) => moveReceiptForward(doc, userId, messageId));
+  }
+
+  /**
+   * What the inbox may quote now of the messages its chat notifications are
+   * about: the newest messages from the document, older ones from the
+   * message index (which knows each message's current text and deletion).
+   */
+  private async quotesFor(conversationId: string, userId: string, snapshot: Snapshot): Promise<Map<string, string>> {
+    const ids = await this.deps.writer.read(inboxDocName(userId), (inbox) => chatNotifications(inbox, conversationId, null).all.map((n) => n.data.messageId));
+    const outside = [...new Set(ids.filter((id): id is string => typeof id === 'string' && !snapshot.quotes.has(id)))];
+    if (outside.length === 0) return snapshot.quotes;
+    const quotes = new Map(snapshot.quotes);
+    for (const id of outside) {
+      const indexed = await this.deps.storage.messages.get(conversationId, id);
+      // A message the index does not know (yet) keeps its quote: nothing says it changed.
+      if (indexed) quotes.set(id, quoteOf({ text: indexed.text, deleted: indexed.deletedAt !== undefined && indexed.deletedAt !== null }));
+    }
+    return quotes;
+  }
+
+  private async updateInbox(conversationId: string, userId: string, snapshot: Snapshot, names: Map<string, string>): Promise<'created' | 'deferred' | 'none'> {
     const digest = snapshot.digests.get(userId)!;
     const actorName = digest.latestUnread ? (names.get(digest.latestUnread.author) ?? digest.latestUnread.author) : '';
+    const quotes = await this.quotesFor(conversationId, userId, snapshot);
+    const inboxKey = `${conversationId}\n${userId}`;
+    const readInInbox = this.readInInbox.get(inboxKey);
+    this.readInInbox.delete(inboxKey);
     const now = Date.now();
-    const created = await this.deps.writer.write(inboxDocName(userId), (inbox) => {
+    const outcome = await this.deps.writer.write(inboxDocName(userId), (inbox): 'created' | 'deferred' | 'none' => {
       setConversationSummary(inbox, conversationId, { title: snapshot.title, lastMessage: digest.lastMessage, unread: digest.unread });
       const latest = digest.latestUnread;
-      const { open, toldAbout } = chatNotifications(inbox, conversationId, latest?.id ?? null);
-      if (!latest) {
-        if (open) patchNotification(inbox, open.id, { readAt: now });
-        return false;
+      const { open, toldAbout, all } = chatNotifications(inbox, conversationId, latest?.id ?? null);
+      // Every notification quotes its message as it is now, read or not: an edit shows, a deletion hides the text.
+      for (const n of all) {
+        const quote = typeof n.data.messageId === 'string' ? quotes.get(n.data.messageId) : undefined;
+        if (quote !== undefined && n.body !== render('new_message', { text: quote }).body) patchNotification(inbox, n.id, { body: render('new_message', { text: quote }).body });
       }
-      const { title, body } = render('new_message', { actor: actorName, conversation: snapshot.title, text: latest.text });
+      if (!latest) {
+        if (open && open.data.messageId !== readInInbox) patchNotification(inbox, open.id, { readAt: now });
+        return 'none';
+      }
+      const template = snapshot.kind === 'direct' ? 'new_message.direct' : 'new_message';
+      const { title, body } = render(template, { actor: actorName, conversation: snapshot.title, text: latest.text });
       const data = { conversationId, actor: latest.author, messageId: latest.id, url: `/c/${conversationId}` };
       if (open) {
         patchNotification(inbox, open.id, { title, body, count: digest.unread, data, ...(open.count !== digest.unread || open.body !== body ? { updatedAt: now } : {}) });
-        return false;
+        return 'none';
       }
       // Read or archived through the inbox while the messages stay unread: nothing new to tell.
-      if (toldAbout) return false;
+      if (toldAbout) return 'none';
       const prefs = readPrefs(inbox);
-      if (isMuted(prefs, conversationId, now) || !channelsFor(prefs, 'new_message').inApp) return false;
+      if (isMuted(prefs, conversationId, now) || !channelsFor(prefs, 'new_message').inApp) return 'none';
+      // Someone reading the chat live reads it within the grace: no notification for what they saw.
+      if (this.inGrace(conversationId, latest.id, now)) return 'deferred';
       const id = `chat:${conversationId}:${latest.id}`;
-      if (addNotification(inbox, { id, kind: 'new_message', title, body, data, count: digest.unread }, now)) return true;
+      if (addNotification(inbox, { id, kind: 'new_message', title, body, data, count: digest.unread }, now)) return 'created';
       // This id was moved on to newer messages, since deleted: bring it back to this one.
       patchNotification(inbox, id, { title, body, data, count: digest.unread, readAt: null, updatedAt: now });
-      return false;
+      return 'none';
     });
-    if (created) {
+    if (outcome === 'created') {
       this.deps.metrics.notificationsCreated.inc({ kind: 'new_message' });
       this.deps.metrics.notificationsDelivered.inc({ channel: 'inApp' });
     }
+    return outcome;
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendMessage, editMessage, readMessages, softDeleteMessage, unreadCount } from '@parley/schema';
-import { digestAll, UNREAD_WINDOW } from './conversationDigest';
+import { DELETED_QUOTE, digestAll, UNREAD_WINDOW } from './conversationDigest';
 import { seededRandom } from '../../../../e2e/fixtures/random';
 
 describe('digestAll', () => {
@@ -26,7 +26,8 @@ describe('digestAll', () => {
         expect(latest === null).toBe(expected === 0);
         if (latest) expect(latest.author).not.toBe(u);
       }
-      expect(digests.get('a')!.lastMessage?.text ?? null).toBe(messages.at(-1)?.text ?? null);
+      const last = messages.at(-1);
+      expect(digests.get('a')!.lastMessage?.text ?? null).toBe(last ? (last.deletedAt !== undefined ? DELETED_QUOTE : last.text) : null);
     }
   });
 

@@ -22,7 +22,14 @@ interface WindowMessage {
   at: number;
   /** Counts towards unread: not deleted, not a system message. */
   counts: boolean;
+  deleted: boolean;
 }
+
+/** What a notification or a summary shows of a deleted message: never its old text. */
+export const DELETED_QUOTE = 'Message deleted';
+
+/** A message as the inbox may quote it now: its current text, or DELETED_QUOTE. */
+export const quoteOf = (m: { text: string; deleted: boolean }): string => (m.deleted ? DELETED_QUOTE : m.text);
 
 /**
  * The newest UNREAD_WINDOW message maps. `Y.Array.slice` walks the list from its first item (so
@@ -65,6 +72,7 @@ function windowMessage(map: Y.Map<unknown>): WindowMessage {
     text: (map.get('text') as string) ?? '',
     at: (map.get('createdAt') as number) ?? 0,
     counts: map.get('deletedAt') === undefined && map.get('kind') !== 'system',
+    deleted: map.get('deletedAt') !== undefined,
   };
   extracted.set(map, { text, deletedAt, message });
   return message;
@@ -105,7 +113,7 @@ export function digestAll(doc: Y.Doc, members: string[], reads: Record<string, R
     list.push(i);
   });
   const last = window.at(-1);
-  const lastMessage = last ? { author: last.author, text: last.text, at: last.at } : null;
+  const lastMessage = last ? { author: last.author, text: quoteOf(last), at: last.at } : null;
 
   const digests = new Map<string, MemberDigest>();
   for (const userId of members) {
@@ -124,4 +132,14 @@ export function digestAll(doc: Y.Doc, members: string[], reads: Record<string, R
     digests.set(userId, { unread, lastMessage, latestUnread });
   }
   return digests;
+}
+
+/**
+ * What the inbox may quote of each of the newest messages now (edited text,
+ * or DELETED_QUOTE), by id: the notifier brings every chat notification's
+ * body in line with it, read or not, so a deleted message's text does not
+ * outlive it in an inbox.
+ */
+export function windowQuotes(doc: Y.Doc): Map<string, string> {
+  return new Map(newestMessages(doc).map(windowMessage).map((m) => [m.id, quoteOf(m)]));
 }

@@ -49,21 +49,25 @@ export function patchNotification(doc: Y.Doc, id: string, fields: Partial<Record
 
 /**
  * A conversation's chat notifications that matter to the notifier: the open
- * one (unread, unarchived), and whether the user was already told about
- * `messageId` (a notification about it exists, open or dismissed).
+ * one (unread, unarchived), whether the user was already told about
+ * `messageId` (a notification about it exists, open or dismissed), and all of
+ * them (their quotes follow edits and deletions).
  */
-export function chatNotifications(doc: Y.Doc, conversationId: string, messageId: string | null): { open: Notification | null; toldAbout: boolean } {
+export function chatNotifications(doc: Y.Doc, conversationId: string, messageId: string | null): { open: Notification | null; toldAbout: boolean; all: Notification[] } {
   let open: Notification | null = null;
   let toldAbout = false;
+  const all: Notification[] = [];
   inboxParts(doc).notifications.forEach((map) => {
     if (!(map instanceof Y.Map) || map.get('kind') !== 'new_message') return;
     const n = notificationToJSON(map);
     if (n.data.conversationId !== conversationId) return;
+    all.push(n);
     if (!open && isUnread(n)) open = n;
     if (messageId !== null && n.data.messageId === messageId) toldAbout = true;
   });
-  return { open, toldAbout };
+  return { open, toldAbout, all };
 }
+
 
 export function setConversationSummary(doc: Y.Doc, conversationId: string, summary: ConversationSummary | null): boolean {
   const conversations = inboxParts(doc).conversations;

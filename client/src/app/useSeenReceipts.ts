@@ -1,0 +1,67 @@
+import { useCallback, useEffect, useRef, type RefObject } from 'react';
+import type { ConversationHandle } from '../sdk/ConversationHandle';
+import type { MessageView } from '../sdk/types';
+
+/** How much of a message (or of the list's height, for a tall one) must be on screen to count as seen. */
+const SEEN_RATIO = 0.5;
+
+/** The tab is in front and has the keyboard: what is on screen is being looked at. */
+const looking = () => document.visibilityState === 'visible' && document.hasFocus();
+
+/**
+ * Read receipts that mean what they say (issue 12 item 4): the receipt
+ * moves to the newest message that is on screen (IntersectionObserver over
+ * the message list) while the tab is visible and focused, and only then. A
+ * reader scrolled up to old messages, or a tab in the background or without
+ * focus, sends nothing; once the tab is looked at again, what is on screen
+ * is read.
+ */
+export function useSeenReceipts(chat: ConversationHandle | null, list: RefObject<HTMLElement | null>, messages: MessageView[]): void {
+  const onScreen = useRef(new Set<string>());
+  const order = useRef(messages);
+  order.current = messages;
+  // The observer follows the rendered messages, not every re-render (typing, presence).
+  const rendered = messages.map((m) => m.id).join('\n');
+
+  const readWhatIsSeen = useCallback(() => {
+    if (!chat || !looking()) return;
+    const shown = order.current;
+    for (let i = shown.length - 1; i >= 0; i--) {
+      if (onScreen.current.has(shown[i]!.id)) {
+        chat.markRead(shown[i]!.id);
+        return;
+      }
+    }
+  }, [chat]);
+
+  // One observer per rendering of the list: it reports every observed element at once, so the set is rebuilt.
+  useEffect(() => {
+    const root = list.current;
+    if (!root || typeof IntersectionObserver === 'undefined') return;
+    onScreen.current = new Set();
+    const observer = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          const id = (entry.target as HTMLElement).dataset.id;
+          if (!id) continue;
+          const seen = entry.isIntersecting && (entry.intersectionRatio >= SEEN_RATIO || entry.intersectionRect.height >= root.clientHeight * SEEN_RATIO);
+          if (seen) onScreen.current.add(id);
+          else onScreen.current.delete(id);
+        }
+        readWhatIsSeen();
+      },
+      { root, threshold: [0, SEEN_RATIO, 1] },
+    );
+    root.querySelectorAll<HTMLElement>('[data-testid="message"][data-id]').forEach((element) => observer.observe(element));
+    return () => observer.disconnect();
+  }, [list, rendered, readWhatIsSeen]);
+
+  useEffect(() => {
+    window.addEventListener('focus', readWhatIsSeen);
+    document.addEventListener('visibilitychange', readWhatIsSeen);
+    return () => {
+      window.removeEventListener('focus', readWhatIsSeen);
+      document.removeEventListener('visibilitychange', readWhatIsSeen);
+    };
+  }, [readWhatIsSeen]);
+}
