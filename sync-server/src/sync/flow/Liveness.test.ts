@@ -39,7 +39,9 @@ describe('Liveness', () => {
 
     const silent = fakeSocket();
     const dead = new Liveness(silent.ws);
-    const verdicts = Array.from({ length: DEFAULTS.wsPingMissesMax + 1 }, (_, i) => dead.tick(start + (i + 1) * every));
+    // Times from after the constructor: it starts its clock at Date.now().
+    const since = Date.now();
+    const verdicts = Array.from({ length: DEFAULTS.wsPingMissesMax + 1 }, (_, i) => dead.tick(since + (i + 1) * every));
     expect(verdicts.slice(0, -1).every(Boolean)).toBe(true);
     expect(verdicts.at(-1)).toBe(false);
   });
