@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { DEFAULTS } from '@parley/schema';
 
 /**
@@ -17,10 +17,18 @@ export function ReportDialog({ author, onSubmit, onClose }: { author: string; on
   useEffect(() => {
     field.current?.focus();
     const back = opener.current;
+    // On the document: a button disabled while sending drops the focus out of the form.
+    const onEscape = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      onClose();
+    };
+    document.addEventListener('keydown', onEscape);
     return () => {
+      document.removeEventListener('keydown', onEscape);
       if (back instanceof HTMLElement && back.isConnected) back.focus();
     };
-  }, []);
+  }, [onClose]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -31,16 +39,10 @@ export function ReportDialog({ author, onSubmit, onClose }: { author: string; on
     if (failure) setError(failure);
     else onClose();
   };
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key === 'Escape') {
-      event.preventDefault();
-      onClose();
-    }
-  };
 
   return (
     <div className="dialog-backdrop">
-      <form role="dialog" aria-modal="true" aria-labelledby={titleId} className="dialog" onSubmit={(e) => void submit(e)} onKeyDown={onKeyDown} data-testid="report-dialog">
+      <form role="dialog" aria-modal="true" aria-labelledby={titleId} className="dialog" onSubmit={(e) => void submit(e)} data-testid="report-dialog">
         <h3 id={titleId}>Report {author}'s message</h3>
         <label htmlFor={`${titleId}-reason`}>Why? A moderator will read this.</label>
         <textarea id={`${titleId}-reason`} ref={field} value={reason} maxLength={DEFAULTS.reportReasonMaxLength} rows={3} onChange={(e) => setReason(e.target.value)} />

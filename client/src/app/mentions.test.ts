@@ -10,7 +10,7 @@ describe('mentions in the composer', () => {
   });
 
   it('completes and lists candidates, prefix matches first', () => {
-    expect(mentionCandidates(['jbo', 'bob', 'bobby', 'al'], 'bo')).toEqual(['bob', 'bobby', 'jbo']);
+    expect(mentionCandidates(['jbo', 'bobby', 'bob', 'al'], 'bo')).toEqual(['bob', 'bobby', 'jbo']);
     expect(completeMention('hi @bo, ok', 3, 6, 'bobby')).toEqual({ text: 'hi @bobby , ok', caret: 10 });
   });
 

@@ -19,11 +19,12 @@ export function mentionAtCaret(text: string, caret: number): { start: number; qu
   return { start, query: text.slice(at, caret) };
 }
 
-/** Members whose id starts with the query (case-insensitive), then those that contain it; at most `max`. */
+/** Members whose id starts with the query (case-insensitive), then those that contain it, each in alphabetical order; at most `max`. */
 export function mentionCandidates(members: readonly string[], query: string, max = 8): string[] {
   const q = query.toLowerCase();
-  const starts = members.filter((m) => m.toLowerCase().startsWith(q));
-  const contains = members.filter((m) => !m.toLowerCase().startsWith(q) && m.toLowerCase().includes(q));
+  const sorted = [...members].sort((a, b) => a.localeCompare(b));
+  const starts = sorted.filter((m) => m.toLowerCase().startsWith(q));
+  const contains = sorted.filter((m) => !m.toLowerCase().startsWith(q) && m.toLowerCase().includes(q));
   return [...starts, ...contains].slice(0, max);
 }
 
