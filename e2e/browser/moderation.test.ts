@@ -7,7 +7,7 @@
  * reaches the admin list.
  */
 import { describe, expect, it } from 'vitest';
-import { appServerAndBrowser, messageAction, messageByText, openConversation, signedIn, until, userIdsForAttempt } from '../fixtures/browser';
+import { appServerAndBrowser, messageAction, messageByText, openConversation, signedIn, until, userIdsForAttempt, waitConnection } from '../fixtures/browser';
 
 const both = appServerAndBrowser();
 
@@ -137,6 +137,46 @@ describe('mentions, blocks and reports in the web app', () => {
       const listed = (await both.server.api('/api/admin/reports', { token: admin })).body.reports.filter((r: { conversationId: string }) => r.conversationId === id);
       expect(listed).toHaveLength(1);
       expect(listed[0]).toMatchObject({ reporter: fred, reason: 'spam, selling watches', message: { author: gus, text: 'buy my watches' } });
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  it('lets an admin delete the reported message and close the report from the reports page', async () => {
+    const user = userIdsForAttempt();
+    const [hana, ian, mod] = [user('hana14'), user('ian14'), user('mod14b')];
+    const id = await group(hana, [ian], 'Moderated');
+    await post(ian, id, 'rude words here');
+    const reporter = await both.server.token(hana);
+    const history = await both.server.api(`/api/conversations/${id}/messages`, { token: reporter });
+    const messageId = history.body.messages[0].id as string;
+    const made = await both.server.api(`/api/conversations/${id}/messages/${messageId}/report`, { token: reporter, body: { reason: 'rude' } });
+    expect(made.status).toBe(201);
+
+    // The web app's dev login has no roles: an admin signs in with an admin token put where the app keeps its login.
+    const token = await both.server.token(mod, { roles: ['admin'] });
+    const context = await both.browser.newContext({ viewport: { width: 1100, height: 720 } });
+    context.setDefaultTimeout(15_000);
+    await context.addInitScript((login) => localStorage.setItem('parley.login', login), JSON.stringify({ token, userId: mod, name: mod, expiresAt: Date.now() + 3_600_000 }));
+    const page = await context.newPage();
+    try {
+      await page.goto(`${both.server.httpUrl}/#/admin/reports`);
+      await waitConnection(page, 'synced');
+      const report = page.locator(`[data-testid="report"][data-id="${made.body.report.id}"]`);
+      await report.waitFor();
+      expect(await report.textContent()).toContain('rude words here');
+      expect(await report.textContent()).toContain('Reason: rude');
+      await report.getByRole('button', { name: 'Delete message' }).click();
+      await report.getByText('Message deleted').waitFor();
+      await report.getByRole('button', { name: 'Close report' }).click();
+      await report.waitFor({ state: 'detached' });
+      await until(
+        async () => (await both.server.api('/api/notifications', { token: reporter })).body.notifications.filter((n: { kind: string }) => n.kind === 'report_handled').length,
+        1,
+        { what: 'the reporter told' },
+      );
+      const after = await both.server.api(`/api/conversations/${id}/messages`, { token: reporter });
+      expect(after.body.messages[0]).toMatchObject({ text: '', deletedAt: expect.any(Number) });
     } finally {
       await context.close();
     }

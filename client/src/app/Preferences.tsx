@@ -67,6 +67,9 @@ export function Preferences() {
         </tbody>
       </table>
       <BlockedUsers />
+      <p className="hint">
+        Moderators: <a href="#/admin/reports">open reports</a>.
+      </p>
       <h3>Muted conversations</h3>
       <ul className="muted-list">
         {conversations.map((c) => {
