@@ -113,6 +113,8 @@ describe('mentions', () => {
     await eventuallyNotified('cat', (n) => n.kind === 'mention' && n.data.messageId === 'g1', 'cat mentioned by the edit');
     await settle();
     expect(ofKind(await notificationsOf('ben'), 'mention', id)).toHaveLength(1);
+    // Ben, not muted, was told by the mention: no chat notification for the same message.
+    expect(ofKind(await notificationsOf('ben'), 'new_message', id)).toEqual([]);
 
     expect((await call('ann', 'DELETE', `/api/conversations/${id}/messages/g1`)).status).toBe(200);
     const deadline = Date.now() + 10_000;

@@ -7,6 +7,7 @@
  * reaches the admin list.
  */
 import { describe, expect, it } from 'vitest';
+import { seriousViolations } from '../fixtures/axe';
 import { appServerAndBrowser, messageAction, messageByText, openConversation, signedIn, until, userIdsForAttempt, waitConnection } from '../fixtures/browser';
 
 const both = appServerAndBrowser();
@@ -36,6 +37,7 @@ describe('mentions, blocks and reports in the web app', () => {
       await list.waitFor();
       expect(await list.getByRole('option').allTextContents()).toEqual([`@${bert}`, `@${bob}`]);
       expect(await box.getAttribute('aria-expanded')).toBe('true');
+      expect(await seriousViolations(page)).toEqual([]);
       await until(() => page.getByRole('option', { selected: true }).textContent(), `@${bert}`);
       await box.press('ArrowDown');
       await until(() => page.getByRole('option', { selected: true }).textContent(), `@${bob}`);
@@ -83,6 +85,7 @@ describe('mentions, blocks and reports in the web app', () => {
       await page.getByRole('button', { name: `Unblock ${eli}` }).waitFor();
       const collapsed = page.locator('[data-testid="message"][data-blocked="true"]');
       await collapsed.waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
       expect(await collapsed.textContent()).toContain('Message from a blocked user');
       expect(await messageByText(page, 'a message from eli').count()).toBe(0);
       await collapsed.getByRole('button', { name: `Show the message from ${eli}, whom you blocked` }).click();
@@ -92,6 +95,7 @@ describe('mentions, blocks and reports in the web app', () => {
 
       await page.goto(`${both.server.httpUrl}/#/prefs`);
       await page.getByTestId('blocked-list').getByText(eli).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
       await page.getByRole('button', { name: `Unblock ${eli}` }).click();
       await page.getByTestId('blocked-list').waitFor({ state: 'detached' });
       expect((await both.server.api('/api/users/me/blocks', { token })).body.blocks).toEqual([]);
@@ -118,6 +122,7 @@ describe('mentions, blocks and reports in the web app', () => {
       await dialog.waitFor();
       const reason = dialog.getByLabel('Why? A moderator will read this.');
       await until(() => reason.evaluate((el) => el === document.activeElement), true, { what: 'focus in the reason' });
+      expect(await seriousViolations(page)).toEqual([]);
       await dialog.getByRole('button', { name: 'Send report' }).click();
       await dialog.getByRole('alert').waitFor();
       await reason.fill('spam, selling watches');
@@ -165,6 +170,7 @@ describe('mentions, blocks and reports in the web app', () => {
       const report = page.locator(`[data-testid="report"][data-id="${made.body.report.id}"]`);
       await report.waitFor();
       expect(await report.textContent()).toContain('rude words here');
+      expect(await seriousViolations(page)).toEqual([]);
       expect(await report.textContent()).toContain('Reason: rude');
       await report.getByRole('button', { name: 'Delete message' }).click();
       await report.getByText('Message deleted').waitFor();
