@@ -79,6 +79,24 @@ describe('mentions', () => {
     expect(ofKind(await notificationsOf('ben'), 'mention', id)).toHaveLength(1);
   }, 60_000);
 
+  it('notify after a kill -9 right after the acknowledgement (the job is stored with the message)', async () => {
+    const id = await group('ann', ['ben'], 'Shed');
+    const ann = await connectUser(server, 'ann', { token: tokens.ann });
+    try {
+      const a = ann.open(conversationDocName(id));
+      await a.synced;
+      appendMessage(a.doc, { id: 'before-kill', author: 'ann', text: '@BEN quick', mentions: ['ben'] });
+      await a.acknowledged();
+      await server.kill();
+    } finally {
+      ann.destroy();
+    }
+    await server.restart();
+    await eventuallyNotified('ben', (n) => n.kind === 'mention' && n.data.messageId === 'before-kill', 'the mention after the restart');
+    await settle();
+    expect(ofKind(await notificationsOf('ben'), 'mention', id)).toHaveLength(1);
+  }, 60_000);
+
   it('refuse a stranger over the WebSocket and over REST, storing nothing', async () => {
     const id = await group('ann', ['ben'], 'Porch');
     const ann = await connectUser(server, 'ann', { token: tokens.ann });
