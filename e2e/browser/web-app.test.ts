@@ -3,14 +3,12 @@
  * keyboard and on a phone, sign-out erasing local data, the smaller defects,
  * the chat features people expect, and an axe-core pass over every screen.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { appServerAndBrowser, messageAction, messageByText, messageTexts, send, signedIn, startDirect, until, userIdsForAttempt } from '../fixtures/browser';
+import { seriousViolations } from '../fixtures/axe';
 
 const both = appServerAndBrowser();
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Ids of the IndexedDB databases on this page's origin. */
 const databases = (page: Page): Promise<string[]> => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? '').sort());
@@ -20,18 +18,6 @@ function pageErrors(page: Page): Error[] {
   const errors: Error[] = [];
   page.on('pageerror', (error) => errors.push(error));
   return errors;
-}
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated, not added as a script tag: the app's CSP (script-src 'self') refuses inline scripts, rightly.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run(document);
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(' ')}`);
 }
 
 describe('groups (item 1)', () => {

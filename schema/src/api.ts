@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults';
 import { Id } from './ids';
-import { Attachment, ConversationKind, EntityRef, MessageText } from './conversation';
+import { Attachment, ConversationKind, EntityRef, Mentions, MessageText } from './conversation';
 import type { ConversationSummary, Notification, Prefs } from './inbox';
 import { Channels } from './inbox';
 import type { Message } from './conversation';
@@ -53,7 +53,7 @@ export const SearchQuery = z.strictObject({
 export type SearchQuery = z.infer<typeof SearchQuery>;
 
 /** PATCH of a message: its new text (the REST twin of an edit in the document). */
-export const EditMessageBody = z.strictObject({ text: MessageText });
+export const EditMessageBody = z.strictObject({ text: MessageText, mentions: Mentions.optional() });
 /** A read receipt over REST. */
 export const ReadReceiptBody = z.strictObject({ messageId: Id });
 /** A reaction in a URL: 1 to `emojiMaxLength` characters (the server's rule for reaction keys). */
@@ -64,6 +64,7 @@ export const SendMessageBody = z.strictObject({
   text: MessageText,
   replyTo: Id.optional(),
   attachments: z.array(Attachment).max(20).optional(),
+  mentions: Mentions.optional(),
 });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
 
@@ -156,4 +157,44 @@ export interface AdminJob {
   createdAt: number;
   updatedAt: number;
   data: unknown;
+}
+
+// --- Blocks and reports (issue 14, items 3 and 4) ---
+/** `POST /api/conversations/:id/messages/:messageId/report`: why, in a sentence or two. */
+export const ReportBody = z.strictObject({
+  reason: z.string().trim().min(1, 'a reason is not blank').max(DEFAULTS.reportReasonMaxLength),
+});
+export type ReportBody = z.infer<typeof ReportBody>;
+
+export const REPORT_STATES = ['open', 'closed', 'all'] as const;
+export const AdminReportsQuery = z.strictObject({
+  state: z.enum(REPORT_STATES).optional(),
+  limit: intParam(1, DEFAULTS.reportListMax).optional(),
+});
+export const ReportIdParams = z.strictObject({ id: z.string().regex(/^\d{1,18}$/, 'must be a report id') });
+
+/** One entry of `GET /api/users/me/blocks`. */
+export interface BlockEntry {
+  userId: string;
+  name: string | null;
+  createdAt: number;
+}
+
+/** A report as the reporter and `GET /api/admin/reports` see it. */
+export interface Report {
+  id: string;
+  conversationId: string;
+  messageId: string;
+  reporter: string;
+  reason: string;
+  createdAt: number;
+  closedAt: number | null;
+  closedBy: string | null;
+}
+
+/** A report with what a moderator needs to judge it: the conversation and the message as they are now. */
+export interface AdminReport extends Report {
+  conversation: { id: string; title: string; kind: string } | null;
+  /** The message now (a soft-deleted one has empty text); null if the index does not know it. */
+  message: Pick<Message, 'id' | 'author' | 'text' | 'createdAt' | 'deletedAt'> | null;
 }

@@ -54,6 +54,8 @@ export interface Message {
   attachments?: Attachment[];
   editedAt?: number;
   deletedAt?: number;
+  /** Member ids the author mentioned (each gets a `mention` notification); emptied by a soft deletion. */
+  mentions?: string[];
   /** `<userId>:<emoji>` -> ms epoch. */
   reactions: Record<string, number>;
 }
@@ -75,11 +77,12 @@ export const MessageFields = [
   'editedAt',
   'deletedAt',
   'reactions',
+  'mentions',
 ] as const;
 export type MessageField = (typeof MessageFields)[number];
 
 /** Fields an admin may write on someone else's message: the soft deletion, nothing more. */
-export const ModeratorFields: readonly MessageField[] = ['deletedAt', 'text', 'attachments'];
+export const ModeratorFields: readonly MessageField[] = ['deletedAt', 'text', 'attachments', 'mentions'];
 
 export const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
 
@@ -112,6 +115,7 @@ export function messageToJSON(map: Y.Map<unknown>): Message {
     ...(json.attachments !== undefined && { attachments: json.attachments }),
     ...(json.editedAt !== undefined && { editedAt: json.editedAt }),
     ...(json.deletedAt !== undefined && { deletedAt: json.deletedAt }),
+    ...(Array.isArray(json.mentions) && { mentions: json.mentions.filter((m): m is string => typeof m === 'string') }),
     // Any member's replica may hold anything here; readers get a map or nothing.
     reactions: typeof json.reactions === 'object' && json.reactions !== null && !Array.isArray(json.reactions) ? json.reactions : {},
   };
@@ -139,6 +143,7 @@ export interface NewMessage {
   createdAt?: number;
   replyTo?: string;
   attachments?: Attachment[];
+  mentions?: string[];
 }
 
 /**
@@ -155,6 +160,7 @@ export function buildMessage(message: NewMessage): Y.Map<unknown> {
   map.set('createdAt', message.createdAt ?? Date.now());
   if (message.replyTo !== undefined) map.set('replyTo', message.replyTo);
   if (message.attachments !== undefined) map.set('attachments', message.attachments);
+  if (message.mentions !== undefined && message.mentions.length > 0) map.set('mentions', message.mentions);
   map.set('reactions', new Y.Map<number>());
   return map;
 }
@@ -179,6 +185,7 @@ export function softDeleteMessage(doc: Y.Doc, messageId: string, at = Date.now()
   doc.transact(() => {
     found.map.set('text', '');
     if (found.map.has('attachments')) found.map.set('attachments', []);
+    if (found.map.has('mentions')) found.map.set('mentions', []);
     found.map.set('deletedAt', at);
   });
   return true;
@@ -232,6 +239,16 @@ export function unreadCount(messages: readonly Message[], userId: string, receip
   }
   return count;
 }
+
+/**
+ * A message's `mentions` as the server accepts them: distinct ids, at most
+ * `DEFAULTS.mentionsMaxPerMessage`. Whether each is a member is the server's
+ * check (it knows the members when the update arrives).
+ */
+export const Mentions = z
+  .array(Id)
+  .max(DEFAULTS.mentionsMaxPerMessage)
+  .refine((ids) => new Set(ids).size === ids.length, { message: 'a member is mentioned at most once' });
 
 /** Checks a message's plain fields the way the server does. */
 export const MessageText = z.string().refine((t) => utf8Length(t) <= DEFAULTS.messageTextMaxBytes, {

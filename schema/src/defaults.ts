@@ -298,6 +298,20 @@ export const DEFAULTS = {
   searchPageMax: 50,
   searchQueryMaxLength: 256,
   searchTermsMax: 8,
+  // --- Mentions, blocks and reports (issue 14, items 2-4) ---
+  /**
+   * Members one message may mention: each is a `mention` notification written
+   * into an inbox (through mutes), so one message must not reach a whole big room.
+   */
+  mentionsMaxPerMessage: 50,
+  /** Users one user may block (`PUT /api/users/me/blocks/:userId`); every recompute of a shared room reads them. */
+  blocksMaxPerUser: 1_000,
+  /** A report's reason, in characters (trimmed, not blank): a sentence or two for a moderator to read. */
+  reportReasonMaxLength: 1_000,
+  /** Open reports one user may have at once (409 limit_reached past it): each is a row a moderator must read. */
+  reportsOpenMaxPerUser: 100,
+  /** Reports one `GET /api/admin/reports` answers with, at most. */
+  reportListMax: 200,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

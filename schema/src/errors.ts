@@ -65,6 +65,8 @@ export const UpdateRejection = {
   duplicateId: 'duplicate-message-id',
   /** A map (reactions, muted, channels) or the client ids of a user would grow past its limit in DEFAULTS. */
   tooManyEntries: 'too-many-entries',
+  /** A message's `mentions` is not a list of distinct members of the conversation (issue 14). */
+  invalidMention: 'invalid-mention',
 } as const;
 export type UpdateRejection = (typeof UpdateRejection)[keyof typeof UpdateRejection];
 

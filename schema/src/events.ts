@@ -20,7 +20,7 @@ export type EventType = keyof typeof EventKinds;
 export const EventTypes = Object.keys(EventKinds) as EventType[];
 
 /** Every notification kind, including chat. Preferences are keyed by these. */
-export const NotificationKinds = ['new_message', ...Object.values(EventKinds)] as const;
+export const NotificationKinds = ['new_message', ...Object.values(EventKinds), 'mention', 'report_handled'] as const;
 
 /**
  * ISO 8601 (a date, or a date-time with or without offset) or a ms epoch, from

@@ -41,6 +41,9 @@ import { InboxReadExtension } from './sync/InboxReadExtension';
 import { createHttpApp } from './http/createHttpApp';
 import { backfillIndex } from './domain/history/IndexBackfill';
 import { JobRunner } from './jobs/JobRunner';
+import { Blocks } from './domain/moderation/Blocks';
+import { Reports } from './domain/moderation/Reports';
+import { MentionNotifier } from './domain/notifications/MentionNotifier';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -80,6 +83,10 @@ export class ParleyServer {
   readonly presence: Presence;
   readonly cleanup: Cleanup;
   readonly jobs: JobRunner;
+  // Issue 14: mentions, blocks and reports.
+  readonly mentions: MentionNotifier;
+  readonly blocks: Blocks;
+  readonly reports: Reports;
   private readonly verifier: TokenVerifier;
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
@@ -108,7 +115,13 @@ export class ParleyServer {
     this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
     const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
     const bindings = new ClientBindings(this.storage.clients);
-    const persistence = new PersistenceExtension({ ...deps, diverged: (documentName) => void this.reload(documentName), mark: (id) => this.chat.mark(id) });
+    const persistence = new PersistenceExtension({
+      ...deps,
+      diverged: (documentName) => void this.reload(documentName),
+      mark: (id) => this.chat.mark(id),
+      mentionJobs: (conversationId, messageIds) => this.mentions.jobsFor(conversationId, messageIds),
+      jobsStored: () => this.mentions.stored(),
+    });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
       new ValidationExtension({ ...deps, bindings }),
@@ -133,9 +146,13 @@ export class ParleyServer {
     });
     this.writer = new ServerWriter(this.hocuspocus, (document) => persistence.persisted(document));
     this.compactor = new Compactor(deps, config.compaction);
+    this.blocks = new Blocks(this.storage);
+    this.reports = new Reports({ storage: this.storage, writer: this.writer });
+    this.mentions = new MentionNotifier({ ...deps, writer: this.writer, jobs: this.jobs });
     this.conversations = new Conversations({
       storage: this.storage,
       writer: this.writer,
+      blocks: this.blocks,
       disconnect: (documentName, userId) => this.disconnectUser(documentName, userId),
     });
     // A REST edit, deletion, reaction or receipt is judged as the user's own update, like a socket's.
@@ -166,6 +183,8 @@ export class ParleyServer {
         presence: this.presence,
         cleanup: this.cleanup,
         jobs: this.jobs,
+        blocks: this.blocks,
+        reports: this.reports,
         isReady: () => this.accepting,
       },
       this.logger,

@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ConversationHandle } from '../sdk/ConversationHandle';
 import type { MessageView } from '../sdk/types';
 import { DEFAULTS, utf8Length } from '@parley/schema';
+import { completeMention, mentionAtCaret, mentionCandidates, mentionsIn } from './mentions';
 
 /** The counter shows from this share of the limit on, so it is there before the limit and not in the way before. */
 const COUNTER_FROM = 0.8;
@@ -9,11 +10,41 @@ const LIMIT = DEFAULTS.messageTextMaxBytes;
 
 export type ComposerMode = { kind: 'new' } | { kind: 'reply'; to: MessageView } | { kind: 'edit'; message: MessageView };
 
-/** Writes, replies to and edits messages; Enter sends, Shift+Enter breaks the line, Escape cancels. */
-export function Composer({ chat, mode, onDone }: { chat: ConversationHandle; mode: ComposerMode; onDone: () => void }) {
+interface Suggestion {
+  start: number;
+  caret: number;
+  options: string[];
+  active: number;
+}
+
+/**
+ * Writes, replies to and edits messages; Enter sends, Shift+Enter breaks the
+ * line, Escape cancels. Typing `@` offers the conversation's members (the
+ * WAI-ARIA combobox pattern: the text box controls a listbox, ArrowDown and
+ * ArrowUp move the active option, Enter or Tab take it, Escape closes the
+ * list); a sent message mentions every member whose `@id` it contains.
+ */
+export function Composer({ chat, mode, onDone, members = [], me = '' }: { chat: ConversationHandle; mode: ComposerMode; onDone: () => void; members?: string[]; me?: string }) {
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [suggestion, setSuggestion] = useState<Suggestion | null>(null);
+  const listId = useId();
   const input = useRef<HTMLTextAreaElement>(null);
+  const others = members.filter((m) => m !== me);
+
+  /** Looks for an `@word` at the caret and offers the members it could be. */
+  const suggest = (value: string, caret: number) => {
+    const at = mentionAtCaret(value, caret);
+    const options = at ? mentionCandidates(others, at.query) : [];
+    setSuggestion(at && options.length > 0 ? { start: at.start, caret, options, active: 0 } : null);
+  };
+  const take = (id: string) => {
+    if (!suggestion) return;
+    const done = completeMention(text, suggestion.start, suggestion.caret, id);
+    setText(done.text);
+    setSuggestion(null);
+    requestAnimationFrame(() => input.current?.setSelectionRange(done.caret, done.caret));
+  };
   const bytes = utf8Length(text.trim());
   const over = bytes > LIMIT;
 
@@ -30,10 +61,12 @@ export function Composer({ chat, mode, onDone }: { chat: ConversationHandle; mod
       setError(`Too long to send: ${bytes.toLocaleString('en')} bytes, the limit is ${LIMIT.toLocaleString('en')} (16 KiB). Shorten it or split it into several messages.`);
       return;
     }
+    const mentions = mentionsIn(value, others, me);
     try {
+      // An edit keeps the message's mentions (the server notifies only mentions an edit adds; this app adds none).
       if (mode.kind === 'edit') chat.edit(mode.message.id, value);
-      else if (mode.kind === 'reply') chat.reply(mode.to.id, value);
-      else chat.send(value);
+      else if (mode.kind === 'reply') chat.reply(mode.to.id, value, { mentions });
+      else chat.send(value, { mentions });
     } catch (e) {
       // The text stays in the box: nothing is lost.
       setError(`Not sent: ${e instanceof Error ? e.message : String(e)}`);
@@ -41,9 +74,29 @@ export function Composer({ chat, mode, onDone }: { chat: ConversationHandle; mod
     }
     setError(null);
     setText('');
+    setSuggestion(null);
     onDone();
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (suggestion) {
+      const count = suggestion.options.length;
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const step = event.key === 'ArrowDown' ? 1 : -1;
+        setSuggestion({ ...suggestion, active: (suggestion.active + step + count) % count });
+        return;
+      }
+      if (event.key === 'Enter' || event.key === 'Tab') {
+        event.preventDefault();
+        take(suggestion.options[suggestion.active]!);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        setSuggestion(null);
+        return;
+      }
+    }
     if (event.key === 'Enter' && !event.shiftKey) submit(event);
     if (event.key === 'Escape') {
       setText('');
@@ -64,6 +117,24 @@ export function Composer({ chat, mode, onDone }: { chat: ConversationHandle; mod
       <label htmlFor="composer-input" className="visually-hidden">
         Message
       </label>
+      {suggestion && (
+        <ul className="mention-list" role="listbox" id={listId} aria-label="Mention a member" data-testid="mention-list">
+          {suggestion.options.map((id, index) => (
+            <li
+              key={id}
+              id={`${listId}-${index}`}
+              role="option"
+              aria-selected={index === suggestion.active}
+              className={index === suggestion.active ? 'active' : undefined}
+              // Keeps the focus in the text box: the list is driven from there.
+              onMouseDown={(e) => e.preventDefault()}
+              onClick={() => take(id)}
+            >
+              @{id}
+            </li>
+          ))}
+        </ul>
+      )}
       <textarea
         id="composer-input"
         ref={input}
@@ -71,14 +142,27 @@ export function Composer({ chat, mode, onDone }: { chat: ConversationHandle; mod
         value={text}
         placeholder="Write a message"
         dir="auto"
+        role="combobox"
+        aria-autocomplete="list"
+        aria-expanded={suggestion !== null}
+        aria-controls={suggestion ? listId : undefined}
+        aria-activedescendant={suggestion ? `${listId}-${suggestion.active}` : undefined}
         aria-describedby="composer-counter"
         aria-invalid={over}
         onChange={(e) => {
           setText(e.target.value);
           setError(null);
           chat.setTyping(e.target.value.length > 0);
+          suggest(e.target.value, e.target.selectionStart);
         }}
-        onBlur={() => chat.setTyping(false)}
+        onSelect={(e) => {
+          const box = e.currentTarget;
+          if (suggestion && box.selectionStart !== suggestion.caret) suggest(box.value, box.selectionStart);
+        }}
+        onBlur={() => {
+          chat.setTyping(false);
+          setSuggestion(null);
+        }}
         onKeyDown={onKeyDown}
       />
       <button type="submit">{mode.kind === 'edit' ? 'Save' : 'Send'}</button>

@@ -5,12 +5,14 @@ import { Avatar } from './Avatar';
 import { friendlyError } from './friendlyError';
 import { go } from './useHashRoute';
 import { parseUserIds, USER_ID_HINT } from './userIds';
+import { useBlocks } from './useBlocks';
 
 const MUTE_FOR_MS = 365 * 24 * 3600_000;
 
 /**
  * A conversation's details, opened from its header: members (owners add and
- * remove them), rename (owners, groups only), mute and leave.
+ * remove them; anyone blocks or unblocks another member), rename (owners,
+ * groups only), mute and leave.
  */
 export function ConversationDetails({ id, onClose }: { id: string; onClose: () => void }) {
   const session = useSession();
@@ -25,6 +27,7 @@ export function ConversationDetails({ id, onClose }: { id: string; onClose: () =
   const kind = snapshot?.meta?.kind ?? 'direct';
   const owner = snapshot?.members[me]?.role === 'owner';
   const muted = isMuted(prefs, id);
+  const blocked = new Set(useBlocks().map((b) => b.userId));
 
   const run = async (what: () => Promise<unknown>, done: string) => {
     setError(null);
@@ -59,6 +62,20 @@ export function ConversationDetails({ id, onClose }: { id: string; onClose: () =
             <Avatar name={userId} />
             <span className="member-name">{userId === me ? `${userId} (you)` : userId}</span>
             {member.role === 'owner' && <span className="role">owner</span>}
+            {userId !== me && (
+              <button
+                type="button"
+                aria-pressed={blocked.has(userId)}
+                aria-label={blocked.has(userId) ? `Unblock ${userId}` : `Block ${userId}`}
+                onClick={() =>
+                  void (blocked.has(userId)
+                    ? run(() => session.blocks.unblock(userId), `${userId} is unblocked.`)
+                    : run(() => session.blocks.block(userId), `${userId} is blocked: their messages are collapsed and never notify you.`))
+                }
+              >
+                {blocked.has(userId) ? 'Unblock' : 'Block'}
+              </button>
+            )}
             {owner && userId !== me && kind !== 'direct' && (
               <button type="button" onClick={() => void run(() => session.removeMember(id, userId), `${userId} was removed.`)} aria-label={`Remove ${userId}`}>
                 Remove

@@ -8,6 +8,10 @@ import { dayLabel, firstUnreadId } from './timeline';
 import { useUnreadJump } from './useUnreadJump';
 import { PresenceLine } from './Presence';
 import { useSeenReceipts } from './useSeenReceipts';
+import { useBlocks } from './useBlocks';
+import { ReportDialog } from './ReportDialog';
+import { friendlyError } from './friendlyError';
+import type { MessageView } from '../sdk/types';
 
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
@@ -27,6 +31,10 @@ export function ConversationView({ id }: { id: string }) {
   const keepFromBottom = useRef<number | null>(null);
   const stickToBottom = useRef(true);
   const [details, setDetails] = useState(false);
+  const blocks = useBlocks();
+  const blockedIds = useMemo(() => new Set(blocks.map((b) => b.userId)), [blocks]);
+  const [reporting, setReporting] = useState<MessageView | null>(null);
+  const [reported, setReported] = useState<string | null>(null);
   // Where the unread divider goes: fixed when the conversation opens, so reading it does not move it.
   const [dividerAt, setDividerAt] = useState<{ id: string; messageId: string | null } | null>(null);
 
@@ -124,6 +132,8 @@ export function ConversationView({ id }: { id: string }) {
             onEdit={() => setMode({ kind: 'edit', message })}
             onDelete={() => chat.remove(message.id)}
             onReact={(emoji) => chat.toggleReaction(message.id, emoji)}
+            blocked={message.author !== me && blockedIds.has(message.author)}
+            onReport={() => setReporting(message)}
           />
           </ErrorBoundary>
           </Fragment>
@@ -137,7 +147,27 @@ export function ConversationView({ id }: { id: string }) {
       <p className="typing" aria-live="polite" data-testid="typing">
         {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
       </p>
-      <Composer chat={chat} mode={mode} onDone={() => setMode({ kind: 'new' })} />
+      {reported && (
+        <p role="status" className="hint" data-testid="report-status">
+          {reported}
+        </p>
+      )}
+      {reporting && (
+        <ReportDialog
+          author={reporting.author}
+          onClose={() => setReporting(null)}
+          onSubmit={async (reason) => {
+            try {
+              await session.api.report(id, reporting.id, reason);
+              setReported('Thank you. The message was reported to the moderators.');
+              return null;
+            } catch (e) {
+              return friendlyError(e);
+            }
+          }}
+        />
+      )}
+      <Composer chat={chat} mode={mode} onDone={() => setMode({ kind: 'new' })} members={Object.keys(snapshot.members)} me={me} />
     </section>
   );
 }

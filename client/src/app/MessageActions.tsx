@@ -10,6 +10,8 @@ interface Props {
   onEdit(): void;
   onDelete(): void;
   onReact(emoji: string): void;
+  /** Others' messages: report to the moderators (issue 14). */
+  onReport?(): void;
 }
 
 interface Item {
@@ -25,7 +27,7 @@ interface Item {
  * ArrowUp on the last; arrows, Home and End move between items; Escape and Tab
  * close it and focus returns to the button. Delete asks first.
  */
-export function MessageActions({ mine, label, onReply, onEdit, onDelete, onReact }: Props) {
+export function MessageActions({ mine, label, onReply, onEdit, onDelete, onReact, onReport }: Props) {
   const [open, setOpen] = useState<false | 'first' | 'last'>(false);
   const [confirming, setConfirming] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
@@ -40,7 +42,9 @@ export function MessageActions({ mine, label, onReply, onEdit, onDelete, onReact
           { key: 'edit', label: 'Edit', text: 'Edit', run: onEdit },
           { key: 'delete', label: 'Delete…', text: 'Delete…', run: () => setConfirming(true) },
         ]
-      : []),
+      : onReport
+        ? [{ key: 'report', label: 'Report…', text: 'Report…', run: onReport }]
+        : []),
   ];
 
   useEffect(() => {

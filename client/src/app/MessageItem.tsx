@@ -1,8 +1,10 @@
+import { useState } from 'react';
 import { groupReactions } from '@parley/schema';
 import type { MessageView } from '../sdk/types';
 import { Avatar } from './Avatar';
 import { formatMessage } from './formatMessage';
 import { formatTime } from './formatTime';
+import { highlightMentions } from './highlightMentions';
 import { MessageActions } from './MessageActions';
 import { ReadBy } from './ReadBy';
 
@@ -26,15 +28,30 @@ interface Props {
   onEdit(): void;
   onDelete(): void;
   onReact(emoji: string): void;
+  /** Issue 14: the author is blocked by the reader (the message is collapsed until shown). */
+  blocked?: boolean;
+  onReport?(): void;
 }
 
 /** One message: text, reply quote, reactions, actions and (for own messages) its delivery ticks. */
-export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact }: Props) {
+export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact, blocked = false, onReport }: Props) {
+  const [shown, setShown] = useState(false);
   const deleted = message.deletedAt !== undefined;
   const reactions = groupReactions(message.reactions);
   const time = formatTime(message.createdAt, 'time');
+  if (blocked && !shown) {
+    return (
+      <li className="message collapsed" data-testid="message" data-id={message.id} data-blocked="true">
+        <span className="hint">Message from a blocked user</span>{' '}
+        <button type="button" onClick={() => setShown(true)} aria-label={`Show the message from ${message.author}, whom you blocked`}>
+          Show
+        </button>
+      </li>
+    );
+  }
+  const mentionsMe = !deleted && (message.mentions ?? []).includes(me);
   return (
-    <li className={mine ? 'message mine' : 'message'} data-testid="message" data-id={message.id} data-status={mine ? message.status : undefined}>
+    <li className={`message${mine ? ' mine' : ''}${mentionsMe ? ' mentions-me' : ''}`} data-testid="message" data-id={message.id} data-status={mine ? message.status : undefined}>
       <div className="message-head">
         <Avatar name={message.author} />
         <span className="author">{message.author}</span> {time && <time dateTime={time.iso}>{time.label}</time>}
@@ -46,7 +63,7 @@ export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply,
         </blockquote>
       )}
       <p className={deleted ? 'text deleted' : 'text'} data-testid="message-text" dir="auto">
-        {deleted ? 'Message deleted' : formatMessage(message.text)}
+        {deleted ? 'Message deleted' : highlightMentions(formatMessage(message.text), message.mentions, me)}
       </p>
       <div className="message-foot">
         {Object.entries(reactions).map(([emoji, users]) => (
@@ -76,6 +93,7 @@ export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply,
           onEdit={onEdit}
           onDelete={onDelete}
           onReact={onReact}
+          onReport={onReport}
         />
       )}
     </li>

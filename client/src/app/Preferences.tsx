@@ -1,8 +1,11 @@
 import { channelsFor, isMuted, type Channels } from '@parley/schema';
+import { useState } from 'react';
 import { useParley, useSession } from '../react';
+import { friendlyError } from './friendlyError';
+import { useBlocks } from './useBlocks';
 
 /** The notification kinds of CONTRACT section 5, plus chat messages. */
-const KINDS = ['new_message', 'new_job', 'new_quote', 'quote_accepted', 'quote_rejected', 'job_started', 'job_completed', 'payment_received', 'payment_failed', 'new_review', 'system'];
+const KINDS = ['new_message', 'mention', 'report_handled', 'new_job', 'new_quote', 'quote_accepted', 'quote_rejected', 'job_started', 'job_completed', 'payment_received', 'payment_failed', 'new_review', 'system'];
 const CHANNELS: (keyof Channels)[] = ['inApp', 'push', 'email'];
 const CHANNEL_NAMES: Record<keyof Channels, string> = { inApp: 'In app', push: 'Push', email: 'Email' };
 const MUTE_FOR_MS = 365 * 24 * 3600_000;
@@ -63,6 +66,10 @@ export function Preferences() {
           })}
         </tbody>
       </table>
+      <BlockedUsers />
+      <p className="hint">
+        Moderators: <a href="#/admin/reports">open reports</a>.
+      </p>
       <h3>Muted conversations</h3>
       <ul className="muted-list">
         {conversations.map((c) => {
@@ -83,5 +90,32 @@ export function Preferences() {
         })}
       </ul>
     </section>
+  );
+}
+
+/** The users this user blocks, each with Unblock (issue 14). */
+function BlockedUsers() {
+  const session = useSession();
+  const blocks = useBlocks();
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <>
+      <h3 id="blocked-title">Blocked users</h3>
+      {blocks.length === 0 ? (
+        <p className="hint">You block nobody. Block someone from a conversation's details.</p>
+      ) : (
+        <ul className="blocked-list" aria-labelledby="blocked-title" data-testid="blocked-list">
+          {blocks.map((b) => (
+            <li key={b.userId}>
+              {b.name && b.name !== b.userId ? `${b.name} (${b.userId})` : b.userId}{' '}
+              <button type="button" aria-label={`Unblock ${b.userId}`} onClick={() => session.blocks.unblock(b.userId).then(() => setError(null), (e: unknown) => setError(friendlyError(e)))}>
+                Unblock
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && <p role="alert">{error}</p>}
+    </>
   );
 }

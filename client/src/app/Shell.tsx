@@ -7,6 +7,7 @@ import { ConversationView } from './ConversationView';
 import { ErrorBoundary } from './ErrorBoundary';
 import { InboxPanel } from './InboxPanel';
 import { Preferences } from './Preferences';
+import { AdminReports } from './AdminReports';
 import { useHashRoute } from './useHashRoute';
 
 /** The signed-in app: header, conversation list, and the page the route names. */
@@ -58,6 +59,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
             {route.page === 'conversation' && <ConversationView id={route.id} />}
             {route.page === 'inbox' && <InboxPanel />}
             {route.page === 'prefs' && <Preferences />}
+            {route.page === 'reports' && <AdminReports />}
             {route.page === 'home' && <p className="empty">Pick a conversation, or message a user.</p>}
           </ErrorBoundary>
         </main>

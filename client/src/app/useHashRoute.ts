@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'react';
 
-/** `#/c/<id>`, `#/inbox`, `#/prefs` or home: routes that work offline and survive a reload. */
-export type Route = { page: 'home' } | { page: 'conversation'; id: string } | { page: 'inbox' } | { page: 'prefs' };
+/** `#/c/<id>`, `#/inbox`, `#/prefs`, `#/admin/reports` (moderators) or home: routes that work offline and survive a reload. */
+export type Route = { page: 'home' } | { page: 'conversation'; id: string } | { page: 'inbox' } | { page: 'prefs' } | { page: 'reports' };
 
 export function parseRoute(hash: string): Route {
   const conversation = /^#\/c\/([A-Za-z0-9_.-]{1,64})$/.exec(hash);
   if (conversation) return { page: 'conversation', id: conversation[1]! };
   if (hash === '#/inbox') return { page: 'inbox' };
   if (hash === '#/prefs') return { page: 'prefs' };
+  if (hash === '#/admin/reports') return { page: 'reports' };
   return { page: 'home' };
 }
 

@@ -1,4 +1,4 @@
-import type { ConversationListItem, HistoryPage, HttpErrorBody, PresenceEntry, Prefs } from '@parley/schema';
+import type { AdminReport, BlockEntry, ConversationListItem, HistoryPage, HttpErrorBody, Message, PresenceEntry, Prefs, Report } from '@parley/schema';
 import type { TokenSource } from './TokenSource';
 
 export class ApiError extends Error {
@@ -76,6 +76,36 @@ export class ApiClient {
 
   preferences(): Promise<Prefs> {
     return this.request('GET', '/notifications/preferences');
+  }
+
+  // --- Blocks, reports and moderation (issue 14) ---
+  blocks(): Promise<{ blocks: BlockEntry[] }> {
+    return this.request('GET', '/users/me/blocks');
+  }
+
+  block(userId: string): Promise<{ block: BlockEntry }> {
+    return this.request('PUT', `/users/me/blocks/${encodeURIComponent(userId)}`);
+  }
+
+  unblock(userId: string): Promise<{ userId: string; unblocked: boolean }> {
+    return this.request('DELETE', `/users/me/blocks/${encodeURIComponent(userId)}`);
+  }
+
+  report(conversationId: string, messageId: string, reason: string): Promise<{ report: Report }> {
+    return this.request('POST', `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/report`, { reason });
+  }
+
+  adminReports(state: 'open' | 'closed' | 'all' = 'open'): Promise<{ reports: AdminReport[] }> {
+    return this.request('GET', `/admin/reports?state=${state}`);
+  }
+
+  closeReport(id: string): Promise<{ report: Report }> {
+    return this.request('POST', `/admin/reports/${encodeURIComponent(id)}/close`);
+  }
+
+  /** Soft deletion over REST: the author's, or an admin's of anyone's message (moderation). */
+  deleteMessage(conversationId: string, messageId: string): Promise<{ message: Message }> {
+    return this.request('DELETE', `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`);
   }
 }
 

@@ -98,7 +98,7 @@ export class ConversationHandle extends Emitter<{ change: void }> {
   }
 
   /** Sends a message; returns its id at once (`saving`, then `pending` once in IndexedDB, `sent` once acknowledged). */
-  send(text: string, options: { replyTo?: string; attachments?: Attachment[] } = {}): string {
+  send(text: string, options: { replyTo?: string; attachments?: Attachment[]; mentions?: string[] } = {}): string {
     MessageText.parse(text);
     const id = newId();
     this.replica.write((doc) => appendMessage(doc, { id, author: this.me, text, ...options }));
@@ -106,8 +106,8 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     return id;
   }
 
-  reply(messageId: string, text: string): string {
-    return this.send(text, { replyTo: messageId });
+  reply(messageId: string, text: string, options: { mentions?: string[] } = {}): string {
+    return this.send(text, { replyTo: messageId, ...options });
   }
 
   edit(messageId: string, text: string): boolean {

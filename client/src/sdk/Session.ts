@@ -1,5 +1,6 @@
 import { HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider';
 import { AuthFailure, CloseCode, conversationDocName, DEFAULTS, inboxDocName, inboxParts, parseDocName, ServerFailure, type ConversationListItem, type PresenceEntry } from '@parley/schema';
+import { BlockList } from './BlockList';
 import { ApiClient } from './ApiClient';
 import { AttachGate } from './AttachGate';
 import { ConversationHandle } from './ConversationHandle';
@@ -83,6 +84,8 @@ export class Session extends Emitter<SessionEvents> {
   readonly tokens: TokenSource;
   readonly api: ApiClient;
   readonly inbox: InboxHandle;
+  /** Issue 14: whom this user blocks (loaded on demand by the app). */
+  readonly blocks: BlockList;
   readonly errors: SdkError[] = [];
   private readonly socket: HocuspocusProviderWebsocket;
   private readonly gate: AttachGate;
@@ -122,6 +125,7 @@ export class Session extends Emitter<SessionEvents> {
     const persist = (options.persist ?? true) && typeof indexedDB !== 'undefined';
     this.tokens = new TokenSource(options.fetchToken, options.token ?? null, 60_000, options.onToken);
     this.api = new ApiClient(options.apiBase, this.tokens);
+    this.blocks = new BlockList(this.api);
     this.meta = persist ? new MetaStore(`${prefix}:meta`) : null;
     this.relay = (options.tabRelay ?? true) && typeof BroadcastChannel !== 'undefined' ? new TabRelay(`${prefix}:relay`) : null;
     this.gate = new AttachGate(options.attachBatch ?? Math.floor(DEFAULTS.maxPendingDocuments / 2));

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   DEFAULTS,
+  HttpErrorCode,
+  UpdateRejection,
   appendMessage,
   conversationDocName,
   inboxDocName,
@@ -29,6 +31,7 @@ import { messageIds } from '../sync/validation/MessageIds';
 import { setConversationSummary } from './notifications/inboxWrites';
 import { historyCursor, parseHistoryBefore } from './history/historyCursor';
 import { publicMessage } from './history/publicMessage';
+import type { Blocks } from './moderation/Blocks';
 
 /**
  * Of the users a caller names, those the server may "know" (announcements to
@@ -56,6 +59,8 @@ export interface ConversationsDeps {
   writer: ServerWriter;
   /** Closes a user's open connections to a document (after they lose access). */
   disconnect(documentName: string, userId: string): void;
+  /** Who blocks whom: a blocked user cannot start a direct conversation with the blocker (issue 14). */
+  blocks: Pick<Blocks, 'requireMayStartDirect'>;
 }
 
 /** Conversations as the HTTP API sees them. SQLite holds membership; the document mirrors it. */
@@ -71,6 +76,8 @@ export class Conversations {
     if (chosen) this.checkChosenId(caller, body.id!, kind);
     const owner = byService ? members[0]! : caller.userId;
     const id = kind === 'direct' ? directConversationId(members[0]!, members[1]!) : (body.id ?? `c-${randomUUID()}`);
+    // A user starting (or reopening) a direct chat with someone who blocks them: refused, existing or not.
+    if (kind === 'direct' && !byService && !isAdmin(caller)) await this.deps.blocks.requireMayStartDirect(caller, members.find((m) => m !== caller.userId)!);
     if (!byService && !isAdmin(caller) && !(await this.deps.storage.conversations.get(id))) await this.requireOwnedBelowLimit(caller.userId);
     const result = await this.insert({ id, kind, title: body.title ?? '', createdBy: caller.userId, ref: body.ref ?? null, members, owner, known: knownOf(caller, members) });
     if (!result.created) {
@@ -217,6 +224,7 @@ export class Conversations {
 
   async send(caller: Identity, conversationId: string, body: SendMessageBody): Promise<{ message: Message; created: boolean }> {
     await this.requireMember(caller, conversationId);
+    if (body.mentions?.length) await this.requireMembers(conversationId, body.mentions);
     const id = body.id ?? randomUUID();
     return this.deps.writer.write(conversationDocName(conversationId), (doc) => {
       // The id index answers the common case (a new id) without scanning the history.
@@ -226,9 +234,18 @@ export class Conversations {
         if (message.author !== caller.userId) throw ApiError.conflict(`message id ${id} is taken`);
         return { message, created: false };
       }
-      appendMessage(doc, { id, author: caller.userId, text: body.text, replyTo: body.replyTo, attachments: body.attachments });
+      appendMessage(doc, { id, author: caller.userId, text: body.text, replyTo: body.replyTo, attachments: body.attachments, mentions: body.mentions });
       return { message: messageToJSON(findMessage(doc, id)!.map), created: true };
     });
+  }
+
+  /** Mentions name members only (the same rule as the update validator's, for the REST send, which writes as the server). */
+  private async requireMembers(conversationId: string, userIds: string[]): Promise<void> {
+    for (const userId of userIds) {
+      if (!(await this.deps.storage.conversations.role(conversationId, userId))) {
+        throw new ApiError(400, HttpErrorCode.validation, `mentions: ${userId} is not a member of this conversation`, { reason: UpdateRejection.invalidMention });
+      }
+    }
   }
 
   /** A direct conversation only ever holds its two users: adding anyone else would turn a private chat into a room. */

@@ -32,13 +32,16 @@ export interface ValidatedWrites {
 export class MessageActions {
   constructor(private readonly deps: { storage: Storage; writes: ValidatedWrites }) {}
 
-  async edit(caller: Identity, conversationId: string, messageId: string, text: string): Promise<Message> {
+  /** `mentions`, when given, replaces the message's (the validator checks they are members; new ones are notified). */
+  async edit(caller: Identity, conversationId: string, messageId: string, text: string, mentions?: string[]): Promise<Message> {
     const indexed = await this.find(caller, conversationId, messageId);
     if (indexed.author !== caller.userId) throw ApiError.forbidden('only the author edits a message');
     if (indexed.deletedAt !== undefined) throw ApiError.conflict('the message is deleted; it cannot be edited');
-    if (indexed.text === text) return publicMessage(indexed);
+    const sameMentions = mentions === undefined || JSON.stringify(mentions) === JSON.stringify(indexed.mentions ?? []);
+    if (indexed.text === text && sameMentions) return publicMessage(indexed);
     return this.change(caller, conversationId, messageId, (map) => {
-      map.set('text', text);
+      if (indexed.text !== text) map.set('text', text);
+      if (!sameMentions) map.set('mentions', mentions);
       map.set('editedAt', Date.now());
     });
   }
@@ -50,6 +53,7 @@ export class MessageActions {
     return this.change(caller, conversationId, messageId, (map) => {
       map.set('text', '');
       if (map.has('attachments')) map.set('attachments', []);
+      if (map.has('mentions')) map.set('mentions', []);
       map.set('deletedAt', Date.now());
     });
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from './SqliteStorage';
 import { storageSuite } from './storage.suite';
+import { moderationSuite } from './moderation.suite';
 
 storageSuite('SqliteStorage (file)', async () => SqliteStorage.inDataDir(mkdtempSync(join(tmpdir(), 'parley-store-'))));
 storageSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
@@ -20,3 +21,5 @@ describe('SqliteStorage', () => {
     await second.close();
   });
 });
+
+moderationSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));

@@ -14,6 +14,8 @@ import { GroupCommit } from './sqlite/GroupCommit';
 import { SqliteMessageIndex } from './sqlite/SqliteMessageIndex';
 import { SqliteJobStore } from './sqlite/SqliteJobStore';
 import { SqliteSweepStore } from './sqlite/SqliteSweepStore';
+import { SqliteBlockStore } from './sqlite/SqliteBlockStore';
+import { SqliteReportStore } from './sqlite/SqliteReportStore';
 import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
@@ -33,6 +35,8 @@ export class SqliteStorage implements Storage {
   readonly messages: SqliteMessageIndex;
   readonly jobs: SqliteJobStore;
   readonly sweeps: SqliteSweepStore;
+  readonly blocks: SqliteBlockStore;
+  readonly reports: SqliteReportStore;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -49,6 +53,8 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEventStore(this.db, this.jobs);
     this.work = new SqliteConversationWorkStore(this.db, this.commits);
     this.push = new SqlitePushSubscriptionStore(this.db);
+    this.blocks = new SqliteBlockStore(this.db);
+    this.reports = new SqliteReportStore(this.db);
   }
 
   /** Opens and checks the file: a damaged one throws a CorruptDatabaseError naming it. */

@@ -17,6 +17,8 @@ export interface Storage {
   readonly messages: MessageIndex;
   readonly jobs: JobStore;
   readonly sweeps: SweepStore;
+  readonly blocks: BlockStore;
+  readonly reports: ReportStore;
   close(): Promise<void>;
 }
 
@@ -371,4 +373,49 @@ export interface SweepStore {
   due(prefix: string, now: number, limit: number): Promise<Array<{ doc: string; mark: number }>>;
   /** After a sweep at `now`: the document is due again when it changes after `mark`, or at `dueAt`. */
   record(doc: string, mark: number, dueAt: number | null, now: number): Promise<void>;
+}
+
+// --- Blocks and reports (issue 14, items 3 and 4) ---
+export interface BlockRecord {
+  blocker: string;
+  blocked: string;
+  createdAt: number;
+}
+
+/** Who blocked whom. Plain rows: what a block means is the domain's (domain/moderation). */
+export interface BlockStore {
+  /** False when it was there already (its time is kept). */
+  add(blocker: string, blocked: string, at: number): Promise<boolean>;
+  /** False when there was none. */
+  remove(blocker: string, blocked: string): Promise<boolean>;
+  has(blocker: string, blocked: string): Promise<boolean>;
+  /** The blocker's blocks, newest first. */
+  list(blocker: string): Promise<BlockRecord[]>;
+  count(blocker: string): Promise<number>;
+  /** Of `blockers`, those who block `blocked`. */
+  blockersOf(blocked: string, blockers: string[]): Promise<string[]>;
+  /** Every block between two members of a conversation, as blocker -> blocked ids. */
+  amongMembers(conversationId: string): Promise<Map<string, Set<string>>>;
+}
+
+export interface ReportRecord {
+  id: string;
+  conversationId: string;
+  messageId: string;
+  reporter: string;
+  reason: string;
+  createdAt: number;
+  closedAt: number | null;
+  closedBy: string | null;
+}
+
+export interface ReportStore {
+  /** Stores a new report; null when this reporter already reported this message (nothing is written). */
+  add(report: Omit<ReportRecord, 'id' | 'closedAt' | 'closedBy'>): Promise<ReportRecord | null>;
+  get(id: string): Promise<ReportRecord | null>;
+  /** Open (or closed, or all) reports, oldest first for open ones (a queue), newest first otherwise. */
+  list(state: 'open' | 'closed' | 'all', limit: number): Promise<ReportRecord[]>;
+  openCount(reporter: string): Promise<number>;
+  /** False when it was closed already (the first close stands). */
+  close(id: string, by: string, at: number): Promise<boolean>;
 }

@@ -185,6 +185,33 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       DROP INDEX events_due;
     `,
   },
+  // --- Blocks and reports (issue 14, items 3 and 4): migration 10, reserved for them ---
+  {
+    version: 10,
+    name: 'blocks and reports',
+    sql: `
+      CREATE TABLE blocks (
+        blocker TEXT NOT NULL,
+        blocked TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (blocker, blocked)
+      ) WITHOUT ROWID;
+      CREATE INDEX blocks_by_blocked ON blocks (blocked, blocker);
+      CREATE TABLE reports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        reporter TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        closed_at INTEGER,
+        closed_by TEXT,
+        UNIQUE (conversation_id, message_id, reporter)
+      );
+      CREATE INDEX reports_open ON reports (created_at, id) WHERE closed_at IS NULL;
+      CREATE INDEX reports_open_by_reporter ON reports (reporter) WHERE closed_at IS NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

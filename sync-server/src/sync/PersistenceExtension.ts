@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { parseDocName } from '@parley/schema';
-import type { DocumentStore, IndexChange } from '../storage/Storage';
+import type { DocumentStore, IndexChange, NewJob } from '../storage/Storage';
 import { indexChangeOf } from '../domain/history/indexChange';
 import { carriesUpdate, isEmptyUpdate } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
@@ -20,6 +20,13 @@ export interface PersistenceDeps {
   diverged(documentName: string): void;
   /** Marks a conversation for the chat notifier, durably (a write of the same group commit). */
   mark(conversationId: string): Promise<void>;
+  /**
+   * Jobs an update that sets messages' `mentions` brings (issue 14: the
+   * mention notifier's), stored in the same transaction as the update, and
+   * a call once they are stored (to wake their queue).
+   */
+  mentionJobs?(conversationId: string, messageIds: string[]): NewJob[];
+  jobsStored?(jobs: NewJob[]): void;
 }
 
 /**
@@ -117,10 +124,14 @@ export class PersistenceExtension implements Extension {
     let stored: Promise<unknown>;
     if (this.live.get(documentName) !== document) stored = Promise.reject(storageClosing());
     else {
-      const index: IndexChange | undefined = conversationId ? indexChangeOf(document, conversationId, update) : undefined;
-      // Queued in the same stretch of code, so one group commit: no update durable without its mark or its index rows.
+      const mentioned = new Set<string>();
+      const index: IndexChange | undefined = conversationId ? indexChangeOf(document, conversationId, update, mentioned) : undefined;
+      const jobs = conversationId && mentioned.size > 0 && this.deps.mentionJobs ? this.deps.mentionJobs(conversationId, [...mentioned]) : [];
+      // Queued in the same stretch of code, so one group commit: no update durable without its mark, its index rows or its jobs.
       const marked = conversationId ? this.deps.mark(conversationId) : Promise.resolve();
-      stored = Promise.all([marked, this.append(documentName, update, index)]);
+      const appended = this.append(documentName, update, index, jobs);
+      if (jobs.length > 0) appended.then(() => this.deps.jobsStored?.(jobs), () => {});
+      stored = Promise.all([marked, appended]);
     }
     stored.catch((error: unknown) => this.diverge(documentName, document, error));
     const all = Promise.all([this.persisted(document), stored]).then(() => undefined);
@@ -151,9 +162,9 @@ export class PersistenceExtension implements Extension {
     this.deps.diverged(documentName);
   }
 
-  private async append(documentName: string, update: Uint8Array, index?: IndexChange): Promise<void> {
+  private async append(documentName: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {
     const end = this.deps.metrics.storeLatency.startTimer({ op: 'append' });
-    await this.deps.documents.append(documentName, update, index);
+    await this.deps.documents.append(documentName, update, index, jobs?.length ? jobs : undefined);
     end();
   }
 }

@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { describe, expect, it } from 'vitest';
-import { appendMessage, editMessage, setReaction, setRead, softDeleteMessage } from '@parley/schema';
+import { appendMessage, editMessage, findMessage, setReaction, setRead, softDeleteMessage } from '@parley/schema';
 import { indexChangeOf, wholeIndexOf } from './indexChange';
 
 /** Applies what `change` does on a replica to `server`, returning what it changed in the index. */
@@ -63,5 +63,35 @@ describe('indexChangeOf', () => {
     const whole = wholeIndexOf(server, 'c');
     expect(whole.messages).toHaveLength(100);
     expect(whole.messages[99]!.id).toBe('m99');
+  });
+});
+
+describe('indexChangeOf: mentions set by an update (issue 14)', () => {
+  /** Applies the replica's change to the server and returns the messages whose mentions it set. */
+  function mentionedBy(server: Y.Doc, replica: Y.Doc, change: (d: Y.Doc) => void): string[] {
+    const before = Y.encodeStateVector(replica);
+    change(replica);
+    let applied: Uint8Array | null = null;
+    const capture = (u: Uint8Array) => (applied = u);
+    server.on('update', capture);
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(replica, before));
+    server.off('update', capture);
+    const mentioned = new Set<string>();
+    if (applied) indexChangeOf(server, 'c', applied, mentioned);
+    return [...mentioned];
+  }
+
+  it('names a new message with mentions and an edit of them, not a reaction, an edit of the text or a resend', () => {
+    const server = new Y.Doc();
+    const replica = new Y.Doc();
+    expect(mentionedBy(server, replica, (d) => appendMessage(d, { id: 'plain', author: 'ann', text: 'hi' }))).toEqual([]);
+    expect(mentionedBy(server, replica, (d) => appendMessage(d, { id: 'm1', author: 'ann', text: '@bob', mentions: ['bob'] }))).toEqual(['m1']);
+    expect(mentionedBy(server, replica, (d) => setReaction(d, 'm1', 'bob', '👍', true))).toEqual([]);
+    expect(mentionedBy(server, replica, (d) => editMessage(d, 'm1', '@bob!'))).toEqual([]);
+    expect(mentionedBy(server, replica, (d) => (findMessage(d, 'm1')!.map as Y.Map<unknown>).set('mentions', ['bob', 'cat']))).toEqual(['m1']);
+    // A replica that resends what the server has changes nothing: no update event, no mention.
+    const again = new Y.Doc();
+    Y.applyUpdate(again, Y.encodeStateAsUpdate(replica));
+    expect(mentionedBy(server, again, () => {})).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ type Decoded = { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: { clients: Map<numb
  * every item and deletion in it counts. Costs a lookup per item of the update
  * and a walk up its parents, never a scan of the history.
  */
-export function indexChangeOf(doc: Y.Doc, conversationId: string, update: Uint8Array): IndexChange {
+export function indexChangeOf(doc: Y.Doc, conversationId: string, update: Uint8Array, mentioned?: Set<string>): IndexChange {
   const decoded = Y.decodeUpdate(update) as unknown as Decoded;
   const messageMaps = new Set<Y.Map<unknown>>();
   const readers = new Set<string>();
@@ -21,10 +21,13 @@ export function indexChangeOf(doc: Y.Doc, conversationId: string, update: Uint8A
     const place = placeInConversation(item);
     if (place?.message) messageMaps.add(place.message);
     if (place?.reader) readers.add(place.reader);
+    return place;
   };
   for (const struct of decoded.structs) {
     const held = struct instanceof Y.Item ? storedItem(doc, struct.id) : null;
-    if (held) visit(held);
+    const place = held ? visit(held) : null;
+    // Mentions set by this update (a new message's, or an edit's): the mention notifier's work.
+    if (mentioned && place?.field === 'mentions' && !held!.deleted && typeof place.message?.get('id') === 'string') mentioned.add(place.message.get('id') as string);
   }
   for (const [client, ranges] of decoded.ds.clients) {
     for (const range of ranges) forEachStored(doc, client, range, visit);
@@ -55,9 +58,10 @@ function indexable(map: Y.Map<unknown>): IndexableMessage {
   return Array.isArray(mentions) ? { ...message, mentions: mentions.filter((m): m is string => typeof m === 'string') } : message;
 }
 
-/** The message map an item belongs to (at any depth), or the reader whose receipt it is. */
-function placeInConversation(item: Y.Item): { message?: Y.Map<unknown>; reader?: string } | null {
+/** The message map an item belongs to (at any depth) with the field it is in, or the reader whose receipt it is. */
+function placeInConversation(item: Y.Item): { message?: Y.Map<unknown>; field?: string | null; reader?: string } | null {
   let current: Y.Item = item;
+  let below: Y.Item | null = null;
   for (;;) {
     const parent = current.parent;
     if (!(parent instanceof Y.AbstractType)) return null;
@@ -66,9 +70,10 @@ function placeInConversation(item: Y.Item): { message?: Y.Map<unknown>; reader?:
       // `parent` is a root type.
       const root = Y.findRootTypeKey(parent);
       if (root === ConversationKeys.reads) return current.parentSub ? { reader: current.parentSub } : null;
-      if (root === ConversationKeys.messages && current.content instanceof Y.ContentType) return { message: current.content.type as Y.Map<unknown> };
+      if (root === ConversationKeys.messages && current.content instanceof Y.ContentType) return { message: current.content.type as Y.Map<unknown>, field: below?.parentSub ?? null };
       return null;
     }
+    below = current;
     current = container;
   }
 }

@@ -98,11 +98,13 @@ export class ChatNotifier {
     const changesSeen = this.marks.get(conversationId) ?? 0;
     const record = await storage.conversations.get(conversationId);
     if (!record) return this.clearMark(conversationId, changesSeen);
+    // Who blocks whom in this room (issue 14): a blocked author's messages neither count nor notify for the blocker.
+    const blocked = await storage.blocks.amongMembers(conversationId);
     const snapshot = await writer.read(conversationDocName(conversationId), (doc): Snapshot => {
       const parts = conversationParts(doc);
       const members = Object.keys(parts.members.toJSON() as Record<string, Member>);
       const reads = parts.reads.toJSON() as Record<string, ReadReceipt>;
-      return { title: record.title, kind: record.kind, members, digests: digestAll(doc, members, reads), quotes: windowQuotes(doc) };
+      return { title: record.title, kind: record.kind, members, digests: digestAll(doc, members, reads, blocked), quotes: windowQuotes(doc) };
     });
     // Display names of the authors people will be notified about, looked up once per recompute.
     const authors = [...new Set([...snapshot.digests.values()].flatMap((d) => (d.latestUnread ? [d.latestUnread.author] : [])))];

@@ -39,3 +39,17 @@ describe('digestAll', () => {
     expect(digestAll(doc, ['b'], {}).get('b')!.unread).toBe(UNREAD_WINDOW);
   });
 });
+
+describe('digestAll with blocks (issue 14)', () => {
+  it("leaves a blocked author's messages out of the blocker's unread count and notification, nobody else's", () => {
+    const doc = new Y.Doc();
+    appendMessage(doc, { id: 'm1', author: 'a', text: 'from a' });
+    appendMessage(doc, { id: 'm2', author: 'b', text: 'from b' });
+    appendMessage(doc, { id: 'm3', author: 'b', text: 'from b again' });
+    const digests = digestAll(doc, ['a', 'b', 'c'], {}, new Map([['c', new Set(['b'])]]));
+    expect(digests.get('c')).toMatchObject({ unread: 1, latestUnread: { id: 'm1', author: 'a' } });
+    expect(digests.get('a')).toMatchObject({ unread: 2, latestUnread: { id: 'm3' } });
+    const onlyBlocked = digestAll(doc, ['a'], { a: { messageId: 'm1', at: 1 } }, new Map([['a', new Set(['b'])]]));
+    expect(onlyBlocked.get('a')).toMatchObject({ unread: 0, latestUnread: null });
+  });
+});

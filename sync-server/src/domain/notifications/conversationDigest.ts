@@ -94,8 +94,10 @@ function lowerBound(list: number[], value: number): number {
  * Every member's view of a conversation (unread count, last message, newest
  * unread message by someone else) from one pass over the newest messages:
  * O(window + members x log window), whatever the history and the number of members.
+ * Messages by users a member blocks (`blocked`: member -> blocked ids) neither
+ * count as unread for that member nor notify them (issue 14).
  */
-export function digestAll(doc: Y.Doc, members: string[], reads: Record<string, ReadReceipt>): Map<string, MemberDigest> {
+export function digestAll(doc: Y.Doc, members: string[], reads: Record<string, ReadReceipt>, blocked: ReadonlyMap<string, ReadonlySet<string>> = new Map()): Map<string, MemberDigest> {
   const window = newestMessages(doc).map(windowMessage);
   // Positions of the messages that receipts point at, not of every message.
   const receiptIds = new Set(members.flatMap((userId) => (reads[userId] ? [reads[userId].messageId] : [])));
@@ -119,12 +121,17 @@ export function digestAll(doc: Y.Doc, members: string[], reads: Record<string, R
   for (const userId of members) {
     const receipt = reads[userId];
     const start = receipt && position.has(receipt.messageId) ? position.get(receipt.messageId)! + 1 : 0;
-    const own = byAuthor.get(userId) ?? [];
-    const unread = countsFrom[start]! - (own.length - lowerBound(own, start));
+    const ignored = blocked.get(userId);
+    const after = (author: string) => {
+      const list = byAuthor.get(author) ?? [];
+      return list.length - lowerBound(list, start);
+    };
+    let unread = countsFrom[start]! - after(userId);
+    for (const author of ignored ?? []) if (author !== userId) unread -= after(author);
     let latestUnread: MemberDigest['latestUnread'] = null;
     for (let i = window.length - 1; unread > 0 && i >= start; i--) {
       const m = window[i]!;
-      if (m.counts && m.author !== userId) {
+      if (m.counts && m.author !== userId && !ignored?.has(m.author)) {
         latestUnread = { id: m.id, author: m.author, text: m.text, at: m.at };
         break;
       }

@@ -47,23 +47,29 @@ export function patchNotification(doc: Y.Doc, id: string, fields: Partial<Record
   return changed;
 }
 
+/** Notifications that quote a message of a conversation, and whose quote follows its edits and deletion. */
+const QUOTING_KINDS: ReadonlySet<string> = new Set(['new_message', 'mention']);
+
 /**
  * A conversation's chat notifications that matter to the notifier: the open
  * one (unread, unarchived), whether the user was already told about
- * `messageId` (a notification about it exists, open or dismissed), and all of
- * them (their quotes follow edits and deletions).
+ * `messageId` (a notification about it exists, open or dismissed, a mention
+ * included), and all of them with their mentions (their quotes follow edits
+ * and deletions).
  */
 export function chatNotifications(doc: Y.Doc, conversationId: string, messageId: string | null): { open: Notification | null; toldAbout: boolean; all: Notification[] } {
   let open: Notification | null = null;
   let toldAbout = false;
   const all: Notification[] = [];
   inboxParts(doc).notifications.forEach((map) => {
-    if (!(map instanceof Y.Map) || map.get('kind') !== 'new_message') return;
+    if (!(map instanceof Y.Map) || !QUOTING_KINDS.has(map.get('kind') as string)) return;
     const n = notificationToJSON(map);
     if (n.data.conversationId !== conversationId) return;
     all.push(n);
-    if (!open && isUnread(n)) open = n;
+    // A mention of the newest message told the user about it already (issue 14): no second notification for it.
     if (messageId !== null && n.data.messageId === messageId) toldAbout = true;
+    if (n.kind !== 'new_message') return;
+    if (!open && isUnread(n)) open = n;
   });
   return { open, toldAbout, all };
 }

@@ -7,6 +7,10 @@ export const TEMPLATES: Record<string, { title: string; body: string }> = {
   new_message: { title: '{actor} in {conversation}', body: '{text}' },
   /** A direct chat has no title of its own: the sender is the conversation. */
   'new_message.direct': { title: '{actor}', body: '{text}' },
+  /** Issue 14: a member named in a message, and a reporter told their report was handled (never quoting the message). */
+  mention: { title: '{actor} mentioned you in {conversation}', body: '{text}' },
+  'mention.direct': { title: '{actor} mentioned you', body: '{text}' },
+  report_handled: { title: 'Your report was handled', body: 'A moderator reviewed the message you reported. Thank you for telling us.' },
   new_job: { title: 'New job: {data.title}', body: '{actor} posted a job{data.location}' },
   new_quote: { title: 'New quote for your job', body: '{actor} sent a quote{data.amount}' },
   quote_accepted: { title: 'Your quote was accepted', body: '{actor} accepted your quote. You can now chat about the job.' },

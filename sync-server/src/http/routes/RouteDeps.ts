@@ -10,6 +10,8 @@ import type { Presence } from '../../domain/Presence';
 import type { JobRunner } from '../../jobs/JobRunner';
 import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
+import type { Blocks } from '../../domain/moderation/Blocks';
+import type { Reports } from '../../domain/moderation/Reports';
 
 /** What route handlers may use. Routes reach storage only through the domain, except for plain reads. */
 export interface RouteDeps {
@@ -25,6 +27,9 @@ export interface RouteDeps {
   presence: Presence;
   cleanup: Cleanup;
   jobs: JobRunner;
+  /** Issue 14: blocks and reports. */
+  blocks: Blocks;
+  reports: Reports;
   /** False while shutting down, so load balancers stop sending. */
   isReady(): boolean;
 }

@@ -16,8 +16,8 @@ export function messageRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.patch('/api/conversations/:id/messages/:messageId', async (request) => {
     const caller = await authenticate(verifier, request);
     const { id, messageId } = validate(MessageParams, request.params, 'params');
-    const { text } = validate(EditMessageBody, request.body);
-    return { message: await messageActions.edit(caller, id, messageId, text) };
+    const { text, mentions } = validate(EditMessageBody, request.body);
+    return { message: await messageActions.edit(caller, id, messageId, text, mentions) };
   });
 
   app.delete('/api/conversations/:id/messages/:messageId', async (request) => {

@@ -3,6 +3,7 @@ import { ConversationKeys, DEFAULTS, MessageFields, ModeratorFields, UpdateRejec
 import { refusal, type Refusal } from './Refusal';
 import type { Place, PlaceResolver } from './PlaceResolver';
 import type { Writer } from './Writer';
+import { mentionsRefusal } from './mentionRules';
 import { entryValue, isAttachments, isDeletedContent, isMapContent, isPlainValue, isReadReceipt, isText, isTimestamp } from './values';
 import type { DocumentRules } from './DocumentRules';
 import { messageIds } from './MessageIds';
@@ -31,7 +32,7 @@ function storedAuthor(message: Y.Item): unknown {
   return content instanceof Y.ContentType && content.type instanceof Y.Map ? content.type.get('author') : undefined;
 }
 
-function checkFieldValue(field: MessageField, item: Y.Item, writer: Writer): Refusal | null {
+function checkFieldValue(field: MessageField, item: Y.Item, writer: Writer, resolver: PlaceResolver): Refusal | null {
   if (isDeletedContent(item)) return null;
   if (field === 'reactions') return isMapContent(item) ? null : refusal(UpdateRejection.invalidMessage, 'reactions must be a map');
   if (!isPlainValue(item)) return refusal(UpdateRejection.invalidMessage, `${field} must be a plain value`);
@@ -54,6 +55,8 @@ function checkFieldValue(field: MessageField, item: Y.Item, writer: Writer): Ref
       return isTimestamp(value) ? null : refusal(UpdateRejection.invalidMessage, `${field} must be a ms epoch from 2020 to at most 5 minutes ahead`);
     case 'attachments':
       return isAttachments(value) ? null : refusal(UpdateRejection.invalidMessage, 'attachments are malformed');
+    case 'mentions':
+      return mentionsRefusal(value, resolver.doc);
   }
 }
 
@@ -74,7 +77,7 @@ function checkMessageField(message: Y.Item, field: string | null, item: Y.Item |
   const author = isNew ? writer.userId : storedAuthor(message);
   if (author === writer.userId) {
     if (!isNew && IMMUTABLE.includes(name)) return refusal(UpdateRejection.invalidMessage, `${name} cannot change`);
-    return item ? checkFieldValue(name, item, writer) : null;
+    return item ? checkFieldValue(name, item, writer, resolver) : null;
   }
   if (writer.admin && !isNew && (item ? isModeration(name, item) : ModeratorFields.includes(name))) return null;
   return refusal(UpdateRejection.notAuthor, 'only the author changes a message');
