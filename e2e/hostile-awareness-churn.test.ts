@@ -59,7 +59,7 @@ async function flickerStates(name: string, token: string, until: number): Promis
       raw.send(frames.awareness(name, awarenessUpdate(ids.map((clientId) => ({ clientId, clock: 1, state: state('flicker') })))));
       raw.send(frames.awareness(name, awarenessUpdate(ids.map((clientId) => ({ clientId, clock: 2, state: null })))));
       states += ids.length;
-      await sleep(5);
+      await sleep(1);
     }
   } finally {
     raw.close();

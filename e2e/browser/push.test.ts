@@ -87,6 +87,41 @@ describe('enable notifications', () => {
   }, 90_000);
 });
 
+describe('the preferences page', () => {
+  it('shows kinds x four channels, the email address of the token, and keeps quiet hours in the browser time zone', async () => {
+    const { server, browser } = both;
+    const user = userIdsForAttempt();
+    const userId = user('qia');
+    const token = await server.token(userId, { email: 'qia@example.test' });
+    const context = await browser.newContext({ timezoneId: 'Asia/Tokyo' });
+    context.setDefaultTimeout(15_000);
+    // Signed in with a token that carries an email claim, as a real identity provider's would.
+    await context.addInitScript(
+      (login) => localStorage.setItem('parley.login', JSON.stringify(login)),
+      { token, userId, name: userId, expiresAt: Date.now() + 3600_000 },
+    );
+    const page = await context.newPage();
+    await page.goto(`${server.httpUrl}/#/prefs`);
+    await until(async () => (await page.getByTestId('email-address').textContent())?.includes('qia@example.test'), true);
+    await page.getByRole('checkbox', { name: 'payment failed: SMS' }).check();
+    await page.getByLabel('Hold push and SMS during quiet hours').check();
+    expect(await page.getByLabel('Time zone').inputValue()).toBe('Asia/Tokyo');
+    await page.getByLabel('From').fill('21:15');
+    await page.getByLabel('until').fill('06:45');
+    await page.getByRole('button', { name: 'Save quiet hours' }).click();
+    await until(async () => {
+      const prefs = (await server.api('/api/notifications/preferences', { token })).body;
+      return [prefs.channels?.payment_failed?.sms, prefs.quietHours];
+    }, [true, { start: '21:15', end: '06:45', tz: 'Asia/Tokyo' }]);
+    // A zone that does not exist is refused on the page, before anything is written.
+    await page.getByLabel('Time zone').fill('Nowhere/Atlantis');
+    await page.getByRole('button', { name: 'Save quiet hours' }).click();
+    await until(async () => /Not saved: tz must be an IANA time zone/.test((await page.getByTestId('quiet-note').textContent()) ?? ''), true);
+    expect((await server.api('/api/notifications/preferences', { token })).body.quietHours.tz).toBe('Asia/Tokyo');
+    await context.close();
+  }, 90_000);
+});
+
 describe('the service worker', () => {
   it('shows a push with title, body and icon, tagged by id so a newer version replaces it; untrusted payloads stay safe', async () => {
     const { server } = both;
