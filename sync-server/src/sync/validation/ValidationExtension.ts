@@ -98,7 +98,10 @@ export class ValidationExtension implements Extension {
     try {
       return validateUpdate(document, documentName, payload, writer, (client) => this.deps.bindings.ownerOf(documentName, client));
     } catch (error) {
-      this.deps.logger.error({ documentName, userId: writer.userId, err: error instanceof Error ? error.message : String(error) }, 'update validation failed');
+      // A client can trigger a fault at will once it finds one: within the same log budget as refusals.
+      const fields = { documentName, userId: writer.userId, err: error instanceof Error ? error.message : String(error) };
+      if (this.logBudget.take().allowed) this.deps.logger.error(fields, 'update validation failed');
+      else this.deps.logger.debug(fields, 'update validation failed');
       return refusal(UpdateRejection.malformed, 'the update could not be judged');
     }
   }
