@@ -129,12 +129,13 @@ describe('web app', () => {
 
     // Preferences: a channel switch and a mute reach the server.
     await ben.page.goto(`${server.httpUrl}/#/prefs`);
-    await ben.page.getByRole('checkbox', { name: 'new message: Email' }).check();
+    // Email is on by default (CONTRACT section 7): turning it off is the change that must arrive.
+    await ben.page.getByRole('checkbox', { name: 'new message: Email' }).uncheck();
     await ben.page.getByRole('checkbox', { name: `Mute ${user('ann')}` }).check();
     const token = await server.token(user('ben'));
     await until(async () => {
       const prefs = await server.api('/api/notifications/preferences', { token });
-      return prefs.body.channels?.new_message?.email === true && prefs.body.muted?.[id] > Date.now();
+      return prefs.body.channels?.new_message?.email === false && prefs.body.muted?.[id] > Date.now();
     }, true);
     await Promise.all([ann.context.close(), ben.context.close()]);
   }, 90_000);

@@ -245,10 +245,10 @@ describe('smaller things (item 10)', () => {
     await until(() => item.getAttribute('data-unread'), 'false');
     expect(unreadLook).toEqual(await look());
 
-    // Preferences: push and email say they are not sent yet.
+    // Preferences: the four channels, and a note on when each is used.
     await page.goto(`${server.httpUrl}/#/prefs`);
-    await until(async () => /Push and email are not sent yet/.test((await page.getByTestId('delivery-note').textContent()) ?? ''), true);
-    await expect(page.getByRole('columnheader', { name: 'Push (not sent yet)' }).count()).resolves.toBe(1);
+    await until(async () => /email digest/.test((await page.getByTestId('delivery-note').textContent()) ?? ''), true);
+    for (const channel of ['In app', 'Push', 'Email', 'SMS']) await expect(page.getByRole('columnheader', { name: channel, exact: true }).count()).resolves.toBe(1);
     void id;
     await Promise.all([context.close(), peer.context.close()]);
   }, 90_000);

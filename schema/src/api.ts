@@ -3,7 +3,7 @@ import { DEFAULTS } from './defaults';
 import { Id } from './ids';
 import { Attachment, ConversationKind, EntityRef, Mentions, MessageText } from './conversation';
 import type { ConversationSummary, Notification, Prefs } from './inbox';
-import { Channels } from './inbox';
+import { Channels, QuietHours } from './inbox';
 import type { Message } from './conversation';
 
 /** Request bodies and queries of the HTTP API. Unknown fields are refused. */
@@ -78,6 +78,8 @@ export const NotificationsQuery = z.strictObject({
 export const PreferencesBody = z.strictObject({
   channels: z.record(z.string().min(1).max(64), Channels).optional(),
   muted: z.record(Id, z.number().int().nonnegative().max(DEFAULTS.timestampMax).nullable()).optional(),
+  /** `null` removes them. */
+  quietHours: QuietHours.nullable().optional(),
 });
 export type PreferencesBody = z.infer<typeof PreferencesBody>;
 

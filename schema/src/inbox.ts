@@ -9,8 +9,8 @@ export const InboxKeys = {
   prefs: 'prefs',
 } as const;
 
-/** Keys under `prefs`; each holds a nested map the server creates once. */
-export const PrefsKeys = { channels: 'channels', muted: 'muted' } as const;
+/** Keys under `prefs`: `channels` and `muted` hold nested maps the server creates once; `quietHours` a plain value the owner sets. */
+export const PrefsKeys = { channels: 'channels', muted: 'muted', quietHours: 'quietHours' } as const;
 
 /** The only notification fields the inbox owner may write. */
 export const OwnerNotificationFields = ['readAt', 'seenAt', 'archivedAt'] as const;
@@ -46,14 +46,42 @@ export interface ConversationSummary {
   unread: number;
 }
 
-export const Channels = z.strictObject({ inApp: z.boolean(), push: z.boolean(), email: z.boolean() });
+/**
+ * Per kind: `{inApp, push, email, sms}` (CONTRACT section 7). `sms` may be
+ * left out, as clients of contract v1 wrote, and then takes its default.
+ */
+export const Channels = z.strictObject({ inApp: z.boolean(), push: z.boolean(), email: z.boolean(), sms: z.boolean().optional() });
 export type Channels = z.infer<typeof Channels>;
+/** Every channel decided: what `channelsFor` answers. */
+export type ChannelChoice = Required<Channels>;
 
-export const DEFAULT_CHANNELS: Channels = { inApp: true, push: true, email: false };
+/** CONTRACT section 7: in-app, push and email on, SMS off. */
+export const DEFAULT_CHANNELS: ChannelChoice = { inApp: true, push: true, email: true, sms: false };
+
+/** An IANA time zone this runtime knows ("Europe/Berlin", "UTC"). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM');
+
+/** `prefs.quietHours`: push and SMS wait for `end`; `start` after `end` spans midnight. */
+export const QuietHours = z.strictObject({
+  start: ClockTime,
+  end: ClockTime,
+  tz: z.string().min(1).max(64).refine(isTimeZone, 'an IANA time zone'),
+});
+export type QuietHours = z.infer<typeof QuietHours>;
 
 export interface Prefs {
   channels: Record<string, Channels>;
   muted: Record<string, number>;
+  quietHours?: QuietHours;
 }
 
 export const inboxParts = (doc: Y.Doc) => ({
@@ -122,11 +150,16 @@ export function ensurePrefsMaps(doc: Y.Doc): void {
 }
 
 export function readPrefs(doc: Y.Doc): Prefs {
-  const prefs = inboxParts(doc).prefs.toJSON() as Partial<Prefs>;
-  return { channels: prefs.channels ?? {}, muted: prefs.muted ?? {} };
+  const prefs = inboxParts(doc).prefs.toJSON() as Partial<Record<keyof Prefs, unknown>>;
+  const quietHours = QuietHours.safeParse(prefs.quietHours);
+  return {
+    channels: (prefs.channels ?? {}) as Prefs['channels'],
+    muted: (prefs.muted ?? {}) as Prefs['muted'],
+    ...(quietHours.success && { quietHours: quietHours.data }),
+  };
 }
 
-export function channelsFor(prefs: Prefs, kind: string): Channels {
+export function channelsFor(prefs: Prefs, kind: string): ChannelChoice {
   return { ...DEFAULT_CHANNELS, ...prefs.channels[kind] };
 }
 
@@ -152,4 +185,12 @@ export function setMuted(doc: Y.Doc, conversationId: string, until: number | nul
   if (until === null) map.delete(conversationId);
   else map.set(conversationId, until);
   return true;
+}
+
+/** Sets the owner's quiet hours; `null` removes them. */
+export function setQuietHours(doc: Y.Doc, quietHours: QuietHours | null): void {
+  // The prefs map holds the two nested maps and this one plain value.
+  const prefs = inboxParts(doc).prefs as Y.Map<unknown>;
+  if (quietHours === null) prefs.delete(PrefsKeys.quietHours);
+  else prefs.set(PrefsKeys.quietHours, { ...quietHours });
 }

@@ -4,6 +4,7 @@ import type { Session } from '../sdk/Session';
 import type { SessionToken } from '../sdk/types';
 import { announceSignOut, forgetLogin, onSignOutElsewhere, sessionFor, storedLogin } from './auth';
 import { Login } from './Login';
+import { disablePush } from './pushDevice';
 import { Shell } from './Shell';
 
 export function App() {
@@ -51,6 +52,8 @@ function SignedIn({ login, onSignOut }: { login: SessionToken; onSignOut: () => 
         onSignOut={async () => {
           // Erased before the login shows: the next person at this device finds nothing of this user.
           announceSignOut(login.userId);
+          // While the token still works: the server stops pushing to this device, then the browser drops it.
+          await disablePush(session.api).catch((error: unknown) => console.warn('push: not unsubscribed', error));
           await session.signOut();
           onSignOut();
         }}

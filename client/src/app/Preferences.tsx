@@ -1,25 +1,29 @@
-import { channelsFor, isMuted, type Channels } from '@parley/schema';
+import { channelsFor, isMuted, type ChannelChoice } from '@parley/schema';
 import { useState } from 'react';
 import { useParley, useSession } from '../react';
+import { storedLogin } from './auth';
 import { friendlyError } from './friendlyError';
+import { PushSettings } from './PushSettings';
+import { QuietHoursForm } from './QuietHoursForm';
+import { emailClaim } from './tokenClaims';
 import { useBlocks } from './useBlocks';
 
 /** The notification kinds of CONTRACT section 5, plus chat messages. */
 const KINDS = ['new_message', 'mention', 'report_handled', 'new_job', 'new_quote', 'quote_accepted', 'quote_rejected', 'job_started', 'job_completed', 'payment_received', 'payment_failed', 'new_review', 'system'];
-const CHANNELS: (keyof Channels)[] = ['inApp', 'push', 'email'];
-const CHANNEL_NAMES: Record<keyof Channels, string> = { inApp: 'In app', push: 'Push', email: 'Email' };
+const CHANNELS: (keyof ChannelChoice)[] = ['inApp', 'push', 'email', 'sms'];
+const CHANNEL_NAMES: Record<keyof ChannelChoice, string> = { inApp: 'In app', push: 'Push', email: 'Email', sms: 'SMS' };
 const MUTE_FOR_MS = 365 * 24 * 3600_000;
-/** Channels this build does not deliver yet: the switch keeps the choice, the note says nothing is sent. */
-const NOT_SENT_YET: (keyof Channels)[] = ['push', 'email'];
 
-/** Kinds x channels, and muted conversations. */
+/** Kinds x channels, push on this device, quiet hours, where email goes, and muted conversations. */
 export function Preferences() {
   const session = useSession();
   const prefs = useParley((s) => s.inbox.prefs);
   const ready = useParley((s) => s.inbox.prefsReady);
   const conversations = useParley((s) => s.conversations);
 
-  const toggle = (kind: string, channel: keyof Channels) => {
+  const email = emailClaim(storedLogin()?.token);
+
+  const toggle = (kind: string, channel: keyof ChannelChoice) => {
     const current = channelsFor(prefs, kind);
     void session.inbox.setChannels(kind, { ...current, [channel]: !current[channel] });
   };
@@ -29,7 +33,17 @@ export function Preferences() {
       <h2 id="prefs-title">Preferences</h2>
       {!ready && <p role="status">Preferences load on first connection.</p>}
       <p className="hint" id="delivery-note" data-testid="delivery-note">
-        Push and email are not sent yet: this version delivers notifications in the app only. Your choices are kept for when they are.
+        Everything shows in the app. While you are away, an unread notification is pushed to your devices after a few seconds, goes into an email digest
+        after a few minutes, and by SMS only for the kinds you turn it on for.
+      </p>
+      <p data-testid="email-address">
+        {email ? (
+          <>
+            Email digests go to <strong>{email}</strong>.
+          </>
+        ) : (
+          'No email address is known for you: your sign-in carries none, so no email is sent.'
+        )}
       </p>
       <table aria-describedby="delivery-note">
         <caption>Notification channels</caption>
@@ -39,7 +53,6 @@ export function Preferences() {
             {CHANNELS.map((c) => (
               <th scope="col" key={c}>
                 {CHANNEL_NAMES[c]}
-                {NOT_SENT_YET.includes(c) && <span className="not-sent"> (not sent yet)</span>}
               </th>
             ))}
           </tr>
@@ -54,7 +67,7 @@ export function Preferences() {
                   <td key={channel}>
                     <input
                       type="checkbox"
-                      aria-label={`${kind.replace(/_/g, ' ')}: ${CHANNEL_NAMES[channel]}${NOT_SENT_YET.includes(channel) ? ' (not sent yet)' : ''}`}
+                      aria-label={`${kind.replace(/_/g, ' ')}: ${CHANNEL_NAMES[channel]}`}
                       checked={channels[channel]}
                       disabled={!ready}
                       onChange={() => toggle(kind, channel)}
@@ -66,6 +79,8 @@ export function Preferences() {
           })}
         </tbody>
       </table>
+      <PushSettings />
+      <QuietHoursForm saved={prefs.quietHours} ready={ready} />
       <BlockedUsers />
       <p className="hint">
         Moderators: <a href="#/admin/reports">open reports</a>.

@@ -8,10 +8,12 @@ import {
   setChannels,
   setMuted,
   setNotificationField,
+  setQuietHours,
   type Channels,
   type ConversationSummary,
   type Notification,
   type Prefs,
+  type QuietHours,
 } from '@parley/schema';
 import * as Y from 'yjs';
 import type { DocReplica } from './DocReplica';
@@ -95,6 +97,12 @@ export class InboxHandle extends Emitter<{ change: void }> {
   async mute(conversationId: string, until: number | null): Promise<void> {
     await this.whenPrefsReady();
     this.replica.write((doc) => setMuted(doc, conversationId, until));
+  }
+
+  /** Quiet hours (push and SMS wait for their end); `null` removes them. */
+  async setQuietHours(quietHours: QuietHours | null): Promise<void> {
+    await this.whenPrefsReady();
+    this.replica.write((doc) => setQuietHours(doc, quietHours));
   }
 
   whenPrefsReady(): Promise<void> {

@@ -6,6 +6,7 @@ import {
   markAllRead,
   readPrefs,
   setChannels,
+  setQuietHours,
   setMuted,
   setNotificationField,
   type Identity,
@@ -78,6 +79,7 @@ export class Notifications {
     return this.writer.write(inboxDocName(caller.userId), (doc) => {
       for (const [kind, channels] of Object.entries(body.channels ?? {})) setChannels(doc, kind, channels);
       for (const [conversationId, until] of Object.entries(body.muted ?? {})) setMuted(doc, conversationId, until);
+      if (body.quietHours !== undefined) setQuietHours(doc, body.quietHours);
       return readPrefs(doc);
     });
   }

@@ -13,6 +13,8 @@ export interface Place {
 
 /** The outcome of looking up an id: found, garbage-collected (anything placed next to it is dropped), or missing. */
 type Lookup = { item: Y.Item } | { gc: true } | { missing: Y.ID };
+/** A place, or why there is none. */
+type Resolved = Place | { gc: true } | { missing: Y.ID };
 
 const key = (id: Y.ID) => `${id.client}:${id.clock}`;
 
@@ -23,7 +25,7 @@ const key = (id: Y.ID) => `${id.client}:${id.clock}`;
  */
 export class PlaceResolver {
   private readonly byClient = new Map<number, Y.Item[]>();
-  private readonly memo = new Map<string, Place | Lookup>();
+  private readonly memo = new Map<string, Resolved>();
 
   constructor(
     /** The stored document the update is judged against. */
@@ -38,13 +40,46 @@ export class PlaceResolver {
     for (const list of this.byClient.values()) list.sort((a, b) => a.id.clock - b.id.clock);
   }
 
-  /** The place of an item, or why it cannot be placed. */
-  placeOf(item: Y.Item): Place | { gc: true } | { missing: Y.ID } {
-    const cached = this.memo.get(key(item.id));
-    if (cached && !('item' in cached)) return cached;
-    const place = this.compute(item);
-    this.memo.set(key(item.id), place);
-    return place;
+  /**
+   * The place of an item, or why it cannot be placed. Walks the chain of
+   * neighbours and containers with a loop, not recursion: one update can chain
+   * thousands of items (each from its own client id, each next to the one
+   * before), which overflowed the stack and reset the connection. Every item is
+   * walked at most once per update (the memo), so the work grows with the
+   * update; a chain that comes back to itself can never be integrated and is
+   * reported as missing.
+   */
+  placeOf(item: Y.Item): Resolved {
+    const walked: Array<{ item: Y.Item; container: Y.Item | null }> = [];
+    const onPath = new Set<Y.Item>();
+    let current = item;
+    let resolved: Resolved;
+    for (;;) {
+      const cached = this.memo.get(key(current.id));
+      if (cached) {
+        resolved = cached;
+        break;
+      }
+      const step = this.step(current);
+      if ('place' in step) {
+        resolved = step.place;
+        this.memo.set(key(current.id), resolved);
+        break;
+      }
+      onPath.add(current);
+      walked.push({ item: current, container: step.container });
+      if (onPath.has(step.next)) {
+        resolved = { missing: step.next.id };
+        break;
+      }
+      current = step.next;
+    }
+    for (let i = walked.length - 1; i >= 0; i--) {
+      const { item: at, container } = walked[i]!;
+      if (container && 'root' in resolved) resolved = { root: resolved.root, container, sub: at.parentSub };
+      this.memo.set(key(at.id), resolved);
+    }
+    return resolved;
   }
 
   /** Finds an item by id, in the stored document first, then in the update. */
@@ -75,30 +110,27 @@ export class PlaceResolver {
     return item.parent instanceof Y.AbstractType;
   }
 
-  private compute(item: Y.Item): Place | { gc: true } | { missing: Y.ID } {
+  /**
+   * One step of the walk: either the item's place is known from the item
+   * alone, or it follows from `next`'s place: the same place (a neighbour,
+   * `container` null), or inside `next` (its container).
+   */
+  private step(item: Y.Item): { place: Resolved } | { next: Y.Item; container: Y.Item | null } {
     const parent = item.parent as unknown;
     if (parent instanceof Y.AbstractType) {
       const container = parent._item;
-      return { root: container ? this.rootOf(container) : Y.findRootTypeKey(parent), container, sub: item.parentSub };
+      if (!container) return { place: { root: Y.findRootTypeKey(parent), container: null, sub: item.parentSub } };
+      return { next: container, container };
     }
-    if (typeof parent === 'string') return { root: parent, container: null, sub: item.parentSub };
+    if (typeof parent === 'string') return { place: { root: parent, container: null, sub: item.parentSub } };
     if (parent instanceof Y.ID) {
       const found = this.lookup(parent);
-      if (!('item' in found)) return found;
-      const containerPlace = this.placeOf(found.item);
-      if (!('root' in containerPlace)) return containerPlace;
-      return { root: containerPlace.root, container: found.item, sub: item.parentSub };
+      return 'item' in found ? { next: found.item, container: found.item } : { place: found };
     }
     // Positioned by a neighbour: same parent and key as the neighbour.
     const neighbour = item.origin ?? item.rightOrigin;
-    if (!neighbour) return { gc: true };
+    if (!neighbour) return { place: { gc: true } };
     const found = this.lookup(neighbour);
-    if (!('item' in found)) return found;
-    return this.placeOf(found.item);
-  }
-
-  private rootOf(container: Y.Item): string {
-    const place = this.placeOf(container);
-    return 'root' in place ? place.root : '';
+    return 'item' in found ? { next: found.item, container: null } : { place: found };
   }
 }

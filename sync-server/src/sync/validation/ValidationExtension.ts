@@ -44,7 +44,7 @@ export class ValidationExtension implements Extension {
     if (!identity) this.refuse(documentName, refusal(UpdateRejection.malformed, 'not authenticated'), 'unknown');
     const writer = { userId: identity.userId, admin: isAdmin(identity) };
     const { bindings, metrics } = this.deps;
-    const verdict = validateUpdate(document, documentName, payload, writer, (client) => bindings.ownerOf(documentName, client));
+    const verdict = this.judge(document, documentName, payload, writer);
     if ('reason' in verdict) this.refuse(documentName, verdict, writer.userId);
     if (!bindings.hasRoom(documentName, writer.userId, verdict.newClients.length)) {
       this.refuse(documentName, refusal(UpdateRejection.tooManyEntries, `at most ${DEFAULTS.clientIdsMaxPerUserPerDocument} Yjs client ids per user in a document`), writer.userId);
@@ -86,6 +86,23 @@ export class ValidationExtension implements Extension {
         continue;
       }
       if (state && typeof state === 'object') state.user = { id: identity.userId, name: identity.name };
+    }
+  }
+
+  /**
+   * A fault in validation refuses the update with a reason instead of
+   * throwing through Hocuspocus, which resets the connection with no reason
+   * (a 10,000-item chain once overflowed the stack there).
+   */
+  private judge(document: beforeSyncPayload['document'], documentName: string, payload: Uint8Array, writer: { userId: string; admin: boolean }): ReturnType<typeof validateUpdate> {
+    try {
+      return validateUpdate(document, documentName, payload, writer, (client) => this.deps.bindings.ownerOf(documentName, client));
+    } catch (error) {
+      // A client can trigger a fault at will once it finds one: within the same log budget as refusals.
+      const fields = { documentName, userId: writer.userId, err: error instanceof Error ? error.message : String(error) };
+      if (this.logBudget.take().allowed) this.deps.logger.error(fields, 'update validation failed');
+      else this.deps.logger.debug(fields, 'update validation failed');
+      return refusal(UpdateRejection.malformed, 'the update could not be judged');
     }
   }
 

@@ -4,7 +4,7 @@ import { keysAfter, newKeysPerMap, overLimit } from './entryLimits';
 import { refusal, type Refusal } from './Refusal';
 import type { Place, PlaceResolver } from './PlaceResolver';
 import type { DocumentRules } from './DocumentRules';
-import { entryValue, isChannels, isDeletedContent, isFutureTimestamp, isKindKey, isPlainValue, isTimestamp } from './values';
+import { entryValue, isChannels, isDeletedContent, isFutureTimestamp, isKindKey, isPlainValue, isQuietHours, isTimestamp } from './values';
 
 const serverOnly = (what: string) => refusal(UpdateRejection.serverOnly, `${what} is written by the server only`);
 
@@ -21,8 +21,15 @@ function checkNotificationField(place: Place, item: Y.Item | null, resolver: Pla
   return null;
 }
 
-/** The owner writes entries of prefs.channels and prefs.muted; the maps themselves are the server's. */
+/** prefs.quietHours is one plain value the owner sets or removes (CONTRACT section 3). */
+function checkQuietHours(item: Y.Item | null): Refusal | null {
+  if (!item || isDeletedContent(item) || (isPlainValue(item) && isQuietHours(entryValue(item)))) return null;
+  return refusal(UpdateRejection.invalidMessage, 'quietHours are {start: "HH:MM", end: "HH:MM", tz: <IANA zone>}');
+}
+
+/** The owner writes entries of prefs.channels and prefs.muted, and prefs.quietHours; the two maps themselves are the server's. */
 function checkPrefs(place: Place, item: Y.Item | null, resolver: PlaceResolver): Refusal | null {
+  if (!place.container && place.sub === PrefsKeys.quietHours) return checkQuietHours(item);
   if (!place.container) return serverOnly('prefs.channels and prefs.muted');
   const outer = resolver.placeOf(place.container);
   if (!('root' in outer) || outer.container) return refusal(UpdateRejection.invalidMessage, 'nothing nests there');
@@ -30,7 +37,7 @@ function checkPrefs(place: Place, item: Y.Item | null, resolver: PlaceResolver):
   const value = item && !isDeletedContent(item) ? entryValue(item) : undefined;
   if (outer.sub === PrefsKeys.channels) {
     if (!isKindKey(sub)) return refusal(UpdateRejection.invalidMessage, 'bad notification kind');
-    if (item && !isDeletedContent(item) && !(isPlainValue(item) && isChannels(value))) return refusal(UpdateRejection.invalidMessage, 'channels are {inApp, push, email}');
+    if (item && !isDeletedContent(item) && !(isPlainValue(item) && isChannels(value))) return refusal(UpdateRejection.invalidMessage, 'channels are {inApp, push, email, sms}');
     return null;
   }
   if (outer.sub === PrefsKeys.muted) {

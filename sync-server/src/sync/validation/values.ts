@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { z } from 'zod';
-import { Attachment, Channels, DEFAULTS, isId, utf8Length } from '@parley/schema';
+import { Attachment, Channels, DEFAULTS, QuietHours, isId, utf8Length } from '@parley/schema';
 
 /** The single value a map entry holds, or `undefined` for deleted/other content. */
 export function entryValue(item: Y.Item): unknown {
@@ -22,6 +22,7 @@ export const isFutureTimestamp = (v: unknown): boolean => typeof v === 'number' 
 export const isText = (v: unknown): boolean => typeof v === 'string' && utf8Length(v) <= DEFAULTS.messageTextMaxBytes;
 export const isAttachments = (v: unknown): boolean => z.array(Attachment).max(20).safeParse(v).success;
 export const isChannels = (v: unknown): boolean => Channels.safeParse(v).success;
+export const isQuietHours = (v: unknown): boolean => QuietHours.safeParse(v).success;
 export const isReadReceipt = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && isId((v as { messageId?: unknown }).messageId) && isTimestamp((v as { at?: unknown }).at) && Object.keys(v).length === 2;
 export const isKindKey = (k: string): boolean => k.length >= 1 && k.length <= 64;
