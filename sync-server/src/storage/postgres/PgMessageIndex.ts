@@ -1,0 +1,191 @@
+import type pg from 'pg';
+import type { Attachment, MessageKind } from '@parley/schema';
+import type { IndexChange, IndexableMessage, IndexedMessage, MessageIndex, MessagePage, SearchHit, SearchRequest } from '../Storage';
+import { transaction, type Queryable } from './PgPool';
+import { prefixQuery, searchText } from './pgSearchText';
+
+interface MessageRow {
+  conversation_id: string;
+  seq: number;
+  id: string;
+  author: string;
+  kind: string;
+  text: string;
+  created_at: number;
+  reply_to: string | null;
+  attachments: string | null;
+  mentions: string | null;
+  edited_at: number | null;
+  deleted_at: number | null;
+  reactions: string;
+}
+
+const toMessage = (row: MessageRow): IndexedMessage => ({
+  conversationId: row.conversation_id,
+  seq: row.seq,
+  id: row.id,
+  author: row.author,
+  kind: row.kind as MessageKind,
+  text: row.text,
+  createdAt: row.created_at,
+  ...(row.reply_to !== null && { replyTo: row.reply_to }),
+  ...(row.attachments !== null && { attachments: JSON.parse(row.attachments) as Attachment[] }),
+  ...(row.mentions !== null && { mentions: JSON.parse(row.mentions) as string[] }),
+  ...(row.edited_at !== null && { editedAt: row.edited_at }),
+  ...(row.deleted_at !== null && { deletedAt: row.deleted_at }),
+  reactions: JSON.parse(row.reactions) as Record<string, number>,
+});
+
+const COLUMNS = 'conversation_id, seq, id, author, kind, text, created_at, reply_to, attachments, mentions, edited_at, deleted_at, reactions';
+const prefixed = (alias: string) => COLUMNS.split(', ').map((c) => `${alias}.${c}`).join(', ');
+
+/**
+ * Advisory lock space of a conversation's index: a new message takes the next
+ * seq (max + 1), which two transactions must not compute at once.
+ */
+const SEQ_LOCK = 2;
+
+/** ts_headline's options: FTS5's snippet (the match between \u0001 and \u0002, about 16 words, '…' between parts). */
+const HEADLINE = `StartSel="${'\u0001'}", StopSel="${'\u0002'}", MaxWords=16, MinWords=6, ShortWord=0, MaxFragments=1, FragmentDelimiter="…"`;
+
+/**
+ * The message index on PostgreSQL: one row per message, in the server's
+ * order of acceptance (`seq`, per conversation), with a tsvector of its text
+ * (see pgSearchText) under a GIN index. Search ranks with ts_rank (higher is
+ * better; the position keeps it negated so that, as with FTS5's bm25, a
+ * lower rank is a better hit) and cuts snippets with ts_headline.
+ */
+export class PgMessageIndex implements MessageIndex {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async write(change: IndexChange, builtAt?: number): Promise<void> {
+    await transaction(this.pool, async (client) => {
+      await this.writeWith(client, change);
+      if (builtAt !== undefined) await this.markBuiltWith(client, change.conversationId, builtAt);
+    });
+  }
+
+  /** Inside the caller's transaction (an append's group commit). */
+  async writeWith(client: Queryable, change: IndexChange): Promise<void> {
+    if (change.messages.length > 0) {
+      await client.query(`SELECT pg_advisory_xact_lock(${SEQ_LOCK}, hashtext($1))`, [change.conversationId]);
+      for (const m of change.messages) await this.writeMessage(client, change.conversationId, m);
+    }
+    for (const read of change.reads) {
+      await client.query(
+        `INSERT INTO message_reads (conversation_id, user_id, message_id, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (conversation_id, user_id) DO UPDATE SET message_id = excluded.message_id, at = excluded.at`,
+        [change.conversationId, read.userId, read.messageId, read.at],
+      );
+    }
+  }
+
+  /** A new message takes the next seq at the end of its conversation; a known one is updated in place and keeps its seq. */
+  private async writeMessage(client: Queryable, conversationId: string, m: IndexableMessage): Promise<void> {
+    const text = m.text as string | null;
+    await client.query(
+      `INSERT INTO messages (${COLUMNS}, search)
+       SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, to_tsvector('simple', $13)
+       FROM messages WHERE conversation_id = $1
+       ON CONFLICT (conversation_id, id) DO UPDATE SET
+         text = excluded.text, attachments = excluded.attachments, mentions = excluded.mentions, edited_at = excluded.edited_at,
+         deleted_at = excluded.deleted_at, reactions = excluded.reactions, search = excluded.search
+       WHERE (messages.text, messages.attachments, messages.mentions, messages.edited_at, messages.deleted_at, messages.reactions)
+         IS DISTINCT FROM (excluded.text, excluded.attachments, excluded.mentions, excluded.edited_at, excluded.deleted_at, excluded.reactions)`,
+      [
+        conversationId,
+        m.id,
+        m.author,
+        m.kind,
+        text,
+        m.createdAt,
+        m.replyTo ?? null,
+        m.attachments !== undefined ? JSON.stringify(m.attachments) : null,
+        m.mentions !== undefined ? JSON.stringify(m.mentions) : null,
+        m.editedAt ?? null,
+        m.deletedAt ?? null,
+        JSON.stringify(m.reactions),
+        searchText(text ?? ''),
+      ],
+    );
+  }
+
+  async isBuilt(conversationId: string): Promise<boolean> {
+    return (await this.pool.query('SELECT 1 FROM message_index_state WHERE conversation_id = $1', [conversationId])).rows.length > 0;
+  }
+
+  async markBuilt(conversationId: string, at: number): Promise<void> {
+    await this.markBuiltWith(this.pool, conversationId, at);
+  }
+
+  private async markBuiltWith(db: Queryable, conversationId: string, at: number): Promise<void> {
+    await db.query('INSERT INTO message_index_state (conversation_id, built_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [conversationId, at]);
+  }
+
+  async unbuilt(): Promise<string[]> {
+    const result = await this.pool.query<{ id: string }>(
+      'SELECT id FROM conversations WHERE id NOT IN (SELECT conversation_id FROM message_index_state) ORDER BY created_at, id',
+    );
+    return result.rows.map((r) => r.id);
+  }
+
+  async get(conversationId: string, messageId: string): Promise<IndexedMessage | null> {
+    const row = (await this.pool.query<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE conversation_id = $1 AND id = $2`, [conversationId, messageId])).rows[0];
+    return row ? toMessage(row) : null;
+  }
+
+  async page(conversationId: string, beforeSeq: number | null, limit: number): Promise<MessagePage> {
+    const rows = (
+      await this.pool.query<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [
+        conversationId,
+        beforeSeq ?? Number.MAX_SAFE_INTEGER,
+        limit + 1,
+      ])
+    ).rows;
+    return { messages: rows.slice(0, limit).map(toMessage), more: rows.length > limit };
+  }
+
+  async last(conversationId: string): Promise<IndexedMessage | null> {
+    const row = (await this.pool.query<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 1`, [conversationId])).rows[0];
+    return row ? toMessage(row) : null;
+  }
+
+  async unread(conversationId: string, userId: string): Promise<number> {
+    // Messages by others after the reader's receipt; an unknown receipt counts everything (seq 0).
+    const result = await this.pool.query<{ n: number }>(
+      `SELECT count(*) AS n FROM messages
+       WHERE conversation_id = $1 AND author <> $2 AND deleted_at IS NULL AND kind <> 'system'
+         AND seq > coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+                              WHERE r.conversation_id = $1 AND r.user_id = $2), 0)`,
+      [conversationId, userId],
+    );
+    return result.rows[0]!.n;
+  }
+
+  async search(request: SearchRequest): Promise<SearchHit[]> {
+    const query = prefixQuery(request.match);
+    if (query === null) return [];
+    // Ranked and cut to the page first; only the page's rows pay for a headline.
+    const result = await this.pool.query<MessageRow & { row_id: number; rank: number; snippet: string }>(
+      `WITH q AS (SELECT to_tsquery('simple', $1) AS query),
+       hits AS (
+         SELECT m.*, (-ts_rank(m.search, q.query))::real AS rank
+         FROM messages m, q
+         WHERE m.search @@ q.query
+           AND m.deleted_at IS NULL
+           AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)
+           AND ($3::text IS NULL OR m.conversation_id = $3)
+       ),
+       page AS (
+         SELECT * FROM hits
+         WHERE $4::real IS NULL OR rank > $4::real OR (rank = $4::real AND row_id > $5::bigint)
+         ORDER BY rank, row_id
+         LIMIT $6
+       )
+       SELECT ${prefixed('page')}, page.row_id, page.rank, ts_headline('simple', page.text, q.query, $7) AS snippet
+       FROM page, q ORDER BY page.rank, page.row_id`,
+      [query, request.userId, request.conversationId ?? null, request.after?.rank ?? null, request.after?.rowid ?? null, request.limit, HEADLINE],
+    );
+    return result.rows.map((row) => ({ message: toMessage(row), snippet: row.snippet, position: { rank: row.rank, rowid: row.row_id } }));
+  }
+}
