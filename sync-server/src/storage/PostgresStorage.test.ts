@@ -42,6 +42,18 @@ describe('PostgresStorage', () => {
     await storage.close();
   });
 
+  it('stores hostile text and bytes exactly through the literal-built append path', async () => {
+    const storage = await fresh();
+    const text = "it's \\'; DROP TABLE messages; -- $1 $$ E'\\x00' \u{1F600} \u0301";
+    const bytes = new Uint8Array([0, 39, 92, 255, 0]);
+    const message = { id: "o'neil\\", author: "a'", kind: 'text' as const, text, createdAt: 1, reactions: { "👍'": 1 } };
+    await storage.documents.append("doc'\\", bytes, { conversationId: "c'", messages: [message], reads: [{ userId: "u'", messageId: "o'neil\\", at: 2 }] }, [{ queue: "q'", data: { s: text } }]);
+    expect((await storage.documents.load("doc'\\")).updates).toEqual([bytes]);
+    expect(await storage.messages.get("c'", "o'neil\\")).toMatchObject({ text, author: "a'", reactions: { "👍'": 1 } });
+    expect((await storage.jobs.list({ queue: "q'", limit: 5 }))[0]?.data).toEqual({ s: text });
+    await storage.close();
+  });
+
   it('matches words without their diacritics, as FTS5 does', async () => {
     const storage = await fresh();
     await storage.conversations.create({ id: 'c', kind: 'group', title: 'c', createdBy: 'ann', createdAt: 1, ref: null, directKey: null, members: [{ userId: 'ann', role: 'owner', joinedAt: 1 }] });

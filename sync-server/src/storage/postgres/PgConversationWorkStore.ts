@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ConversationWorkStore } from '../Storage';
 import type { PgGroupCommit } from './PgGroupCommit';
+import { lit } from './pgLiteral';
 
 /** Marks and clears go through the group commit, so they are ordered with appends (see ConversationWorkStore). */
 export class PgConversationWorkStore implements ConversationWorkStore {
@@ -10,13 +11,13 @@ export class PgConversationWorkStore implements ConversationWorkStore {
   ) {}
 
   async mark(conversationId: string): Promise<void> {
-    await this.commits.run((client) =>
-      client.query('INSERT INTO conversation_work (conversation_id, version) VALUES ($1, 1) ON CONFLICT (conversation_id) DO NOTHING', [conversationId]),
-    );
+    const text = `INSERT INTO conversation_work (conversation_id, version) VALUES (${lit(conversationId)}, 1) ON CONFLICT (conversation_id) DO NOTHING`;
+    await this.commits.run({ sql: () => ({ text }) });
   }
 
   async clear(conversationId: string): Promise<void> {
-    await this.commits.run((client) => client.query('DELETE FROM conversation_work WHERE conversation_id = $1', [conversationId]));
+    const text = `DELETE FROM conversation_work WHERE conversation_id = ${lit(conversationId)}`;
+    await this.commits.run({ sql: () => ({ text }) });
   }
 
   async all(): Promise<string[]> {

@@ -6,6 +6,7 @@ import type { PgGroupCommit } from './PgGroupCommit';
 import type { PgMessageIndex } from './PgMessageIndex';
 import type { PgJobStore } from './PgJobStore';
 import { transaction } from './PgPool';
+import { lit, row } from './pgLiteral';
 
 /** Returned instead of inserting an update to a fenced document. */
 const FENCED = Symbol('fenced');
@@ -40,21 +41,22 @@ export class PgDocumentStore implements DocumentStore {
   ) {}
 
   async append(doc: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {
-    const data = toBuffer(update);
+    const data = update;
     const createdAt = Date.now();
     const result = await this.commits.run(
-      async (client) => {
-        // Checked when the batch runs, not when queued: a write queued before an earlier
-        // commit of this document failed may build on what that commit lost.
-        if (this.fenced.has(doc)) return FENCED;
-        await client.query(
-          `WITH locked AS (SELECT pg_advisory_xact_lock_shared(${DOCUMENT_LOCK}, hashtext($1)))
-           INSERT INTO doc_updates (doc, data, created_at) SELECT $1, $2, $3 FROM locked`,
-          [doc, data, createdAt],
-        );
-        if (index) await this.index.writeWith(client, index);
-        if (jobs?.length) await this.jobs.enqueueWith(client, jobs, createdAt);
-        return undefined;
+      {
+        sql: () => {
+          // Checked when the batch runs, not when queued: a write queued before an earlier
+          // commit of this document failed may build on what that commit lost.
+          if (this.fenced.has(doc)) return { text: '', result: FENCED };
+          const statements = [
+            `SELECT pg_advisory_xact_lock_shared(${DOCUMENT_LOCK}, hashtext(${lit(doc)}))`,
+            `INSERT INTO doc_updates (doc, data, created_at) VALUES ${row(doc, data, createdAt)}`,
+            ...(index ? this.index.statements(index) : []),
+            ...(jobs?.length ? this.jobs.enqueueStatements(jobs, createdAt) : []),
+          ];
+          return { text: statements.join(';\n') };
+        },
       },
       () => this.fenced.add(doc),
     );

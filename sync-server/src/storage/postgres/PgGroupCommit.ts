@@ -1,7 +1,20 @@
 import type pg from 'pg';
 import { asStorageFailure } from '../StorageWriteError';
 
-type Write = (client: pg.PoolClient) => Promise<unknown>;
+/** A write that runs its own queries inside the batch's transaction. */
+type RunWrite = (client: pg.PoolClient) => Promise<unknown>;
+
+/**
+ * A write given as SQL text (see pgLiteral), built when its batch runs:
+ * consecutive ones are sent together with the batch's BEGIN and COMMIT, so a
+ * batch of appends costs one round trip. `result` is what the write resolves
+ * with once committed.
+ */
+export interface SqlWrite {
+  sql(): { text: string; result?: unknown };
+}
+
+type Write = RunWrite | SqlWrite;
 
 interface Queued {
   write: Write;
@@ -27,7 +40,7 @@ export class PgGroupCommit {
 
   constructor(private readonly pool: pg.Pool) {}
 
-  run<T>(write: (client: pg.PoolClient) => Promise<T>, onFailure?: () => void): Promise<T> {
+  run<T>(write: ((client: pg.PoolClient) => Promise<T>) | SqlWrite, onFailure?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject, onFailure });
       if (!this.running) this.running = this.drain();
@@ -57,9 +70,21 @@ export class PgGroupCommit {
     const results: unknown[] = [];
     try {
       client = await this.pool.connect();
-      await client.query('BEGIN');
-      for (const queued of batch) results.push(await queued.write(client));
-      await client.query('COMMIT');
+      let texts = ['BEGIN'];
+      for (const { write } of batch) {
+        if (typeof write !== 'function') {
+          const { text, result } = write.sql();
+          if (text) texts.push(text);
+          results.push(result);
+          continue;
+        }
+        if (texts.length) await client.query(texts.join(';\n'));
+        texts = [];
+        results.push(await write(client));
+      }
+      // A failing statement ends the query there: COMMIT is never reached, and the catch rolls back.
+      texts.push('COMMIT');
+      await client.query(texts.join(';\n'));
     } catch (caught) {
       if (client) {
         await client.query('ROLLBACK').catch((error: unknown) => {

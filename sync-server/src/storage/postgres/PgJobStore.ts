@@ -3,6 +3,7 @@ import { DEFAULTS } from '@parley/schema';
 import type { Claim, Job, JobState, JobStore, NewJob } from '../Storage';
 import type { PgGroupCommit } from './PgGroupCommit';
 import { changed, transaction, type Queryable } from './PgPool';
+import { row } from './pgLiteral';
 
 interface JobRow {
   id: number;
@@ -69,6 +70,15 @@ export class PgJobStore implements JobStore {
       ids.push(result.rows[0] ? String(result.rows[0].id) : null);
     }
     return ids;
+  }
+
+  /** The same as statements for an append's group commit (see PgGroupCommit); their ids are not needed there. */
+  enqueueStatements(jobs: NewJob[], now: number): string[] {
+    return jobs.map(
+      (job) =>
+        `INSERT INTO jobs (queue, data, state, attempts, run_at, dedupe_key, created_at, updated_at)
+         VALUES ${row(job.queue, JSON.stringify(job.data ?? null), 'queued', 0, job.runAt ?? now, job.key ?? null, now, now)} ON CONFLICT DO NOTHING`,
+    );
   }
 
   async claim(queue: string, limit: number, now: number, leaseMs: number, maxAttempts: number): Promise<Array<Job & { attempt: number }>> {

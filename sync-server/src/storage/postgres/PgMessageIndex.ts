@@ -3,6 +3,7 @@ import type { Attachment, MessageKind } from '@parley/schema';
 import type { IndexChange, IndexableMessage, IndexedMessage, MessageIndex, MessagePage, SearchHit, SearchRequest } from '../Storage';
 import { transaction, type Queryable } from './PgPool';
 import { prefixQuery, searchText } from './pgSearchText';
+import { lit, row } from './pgLiteral';
 
 interface MessageRow {
   conversation_id: string;
@@ -65,35 +66,24 @@ export class PgMessageIndex implements MessageIndex {
     });
   }
 
-  /** Inside the caller's transaction (an append's group commit). */
+  /** Inside the caller's transaction: one round trip for the whole change. */
   async writeWith(client: Queryable, change: IndexChange): Promise<void> {
-    if (change.messages.length > 0) {
-      await client.query(`SELECT pg_advisory_xact_lock(${SEQ_LOCK}, hashtext($1))`, [change.conversationId]);
-      for (const m of change.messages) await this.writeMessage(client, change.conversationId, m);
-    }
-    for (const read of change.reads) {
-      await client.query(
-        `INSERT INTO message_reads (conversation_id, user_id, message_id, at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (conversation_id, user_id) DO UPDATE SET message_id = excluded.message_id, at = excluded.at`,
-        [change.conversationId, read.userId, read.messageId, read.at],
-      );
-    }
+    const statements = this.statements(change);
+    if (statements.length) await client.query(statements.join(';\n'));
   }
 
-  /** A new message takes the next seq at the end of its conversation; a known one is updated in place and keeps its seq. */
-  private async writeMessage(client: Queryable, conversationId: string, m: IndexableMessage): Promise<void> {
-    const text = m.text as string | null;
-    await client.query(
-      `INSERT INTO messages (${COLUMNS}, search)
-       SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, to_tsvector('simple', $13)
-       FROM messages WHERE conversation_id = $1
-       ON CONFLICT (conversation_id, id) DO UPDATE SET
-         text = excluded.text, attachments = excluded.attachments, mentions = excluded.mentions, edited_at = excluded.edited_at,
-         deleted_at = excluded.deleted_at, reactions = excluded.reactions, search = excluded.search
-       WHERE (messages.text, messages.attachments, messages.mentions, messages.edited_at, messages.deleted_at, messages.reactions)
-         IS DISTINCT FROM (excluded.text, excluded.attachments, excluded.mentions, excluded.edited_at, excluded.deleted_at, excluded.reactions)`,
-      [
-        conversationId,
+  /**
+   * The change as SQL statements, for an append's group commit (see
+   * PgGroupCommit). A new message takes the next seq at the end of its
+   * conversation; a known one is updated in place and keeps its seq.
+   */
+  statements(change: IndexChange): string[] {
+    const c = change.conversationId;
+    const statements: string[] = [];
+    if (change.messages.length > 0) statements.push(`SELECT pg_advisory_xact_lock(${SEQ_LOCK}, hashtext(${lit(c)}))`);
+    for (const m of change.messages) {
+      const text = m.text as string | null;
+      const values = [
         m.id,
         m.author,
         m.kind,
@@ -105,9 +95,25 @@ export class PgMessageIndex implements MessageIndex {
         m.editedAt ?? null,
         m.deletedAt ?? null,
         JSON.stringify(m.reactions),
-        searchText(text ?? ''),
-      ],
-    );
+      ].map(lit);
+      statements.push(
+        `INSERT INTO messages (${COLUMNS}, search)
+         SELECT ${lit(c)}, coalesce(max(seq), 0) + 1, ${values.join(', ')}, to_tsvector('simple', ${lit(searchText(text ?? ''))})
+         FROM messages WHERE conversation_id = ${lit(c)}
+         ON CONFLICT (conversation_id, id) DO UPDATE SET
+           text = excluded.text, attachments = excluded.attachments, mentions = excluded.mentions, edited_at = excluded.edited_at,
+           deleted_at = excluded.deleted_at, reactions = excluded.reactions, search = excluded.search
+         WHERE (messages.text, messages.attachments, messages.mentions, messages.edited_at, messages.deleted_at, messages.reactions)
+           IS DISTINCT FROM (excluded.text, excluded.attachments, excluded.mentions, excluded.edited_at, excluded.deleted_at, excluded.reactions)`,
+      );
+    }
+    for (const read of change.reads) {
+      statements.push(
+        `INSERT INTO message_reads (conversation_id, user_id, message_id, at) VALUES ${row(c, read.userId, read.messageId, read.at)}
+         ON CONFLICT (conversation_id, user_id) DO UPDATE SET message_id = excluded.message_id, at = excluded.at`,
+      );
+    }
+    return statements;
   }
 
   async isBuilt(conversationId: string): Promise<boolean> {

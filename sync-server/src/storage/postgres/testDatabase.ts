@@ -8,13 +8,25 @@ import pg from 'pg';
  */
 export const TEST_DATABASE_URL = process.env.PARLEY_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
-/** A new, empty schema's name (created), to drop with dropSchemas. */
+/** Schemas of runs that died before dropping them are dropped by a later run after this long. */
+const LEFT_OVER_MS = 3_600_000;
+
+/**
+ * A new, empty schema's name (created), to drop with dropSchemas. Its name
+ * carries its creation time, so schemas a killed run left behind (same
+ * prefix, over an hour old) are dropped here.
+ */
 export async function createSchema(prefix = 'parley_test'): Promise<string> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
     await client.query(`CREATE SCHEMA ${name}`);
+    const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)', [`${prefix}_`]);
+    for (const { nspname } of rows) {
+      const born = parseInt(nspname.slice(prefix.length + 1).split('_')[0] ?? '', 36);
+      if (Number.isFinite(born) && Date.now() - born > LEFT_OVER_MS) await client.query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`);
+    }
   } finally {
     await client.end();
   }
