@@ -102,7 +102,7 @@ describe('one server on PostgreSQL', () => {
     const unreachable = startOnce({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' });
     expect(unreachable.status).toBe(1);
     expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
-    expect(unreachable.stderr).toContain('DATABASE_URL');
+    expect(unreachable.stderr).toContain('cannot open the PostgreSQL database (DATABASE_URL)');
     const cluster = startOnce({ DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: 'redis://127.0.0.1:6379' });
     expect(cluster.status).toBe(1);
     expect(cluster.stderr).toContain('REDIS_URL');

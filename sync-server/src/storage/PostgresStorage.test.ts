@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { PostgresStorage } from './PostgresStorage';
+import { StorageWriteError } from './StorageWriteError';
 import { storageSuite } from './storage.suite';
 import { createSchema, dropSchemas, TEST_DATABASE_URL } from './postgres/testDatabase';
 
@@ -51,6 +53,33 @@ describe('PostgresStorage', () => {
     expect((await storage.documents.load("doc'\\")).updates).toEqual([bytes]);
     expect(await storage.messages.get("c'", "o'neil\\")).toMatchObject({ text, author: "a'", reactions: { "👍'": 1 } });
     expect((await storage.jobs.list({ queue: "q'", limit: 5 }))[0]?.data).toEqual({ s: text });
+    await storage.close();
+  });
+
+  it('a connection PostgreSQL ends in the middle of a batch fails every append in it with a StorageWriteError, stores none, and the next writes work', async () => {
+    const schema = await createSchema();
+    schemas.add(schema);
+    const name = `parley-fault-${schema}`;
+    const storage = await PostgresStorage.open({ connectionString: TEST_DATABASE_URL, schema, applicationName: name });
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    // Hold the document's lock, so the batch waits inside its transaction; then end that connection.
+    await admin.query('SELECT pg_advisory_lock(1, hashtext($1))', ['held']);
+    const batch = [storage.documents.append('other', new Uint8Array([1])), storage.documents.append('held', new Uint8Array([2]))];
+    const waiting = async () =>
+      (await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [name])).rows[0]!.n > 0;
+    for (let tries = 0; !(await waiting()); tries++) {
+      if (tries > 200) throw new Error('the batch never waited for the lock');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [name]);
+    for (const append of batch) await expect(append).rejects.toBeInstanceOf(StorageWriteError);
+    await admin.query('SELECT pg_advisory_unlock(1, hashtext($1))', ['held']);
+    await admin.end();
+    expect((await storage.documents.load('other')).updates).toEqual([]);
+    expect((await storage.documents.load('held')).updates).toEqual([]);
+    await storage.documents.append('held', new Uint8Array([3]));
+    expect((await storage.documents.load('held')).updates).toEqual([new Uint8Array([3])]);
     await storage.close();
   });
 

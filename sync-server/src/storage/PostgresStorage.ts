@@ -55,8 +55,6 @@ export class PostgresStorage implements Storage {
    */
   static async open(options: PoolOptions): Promise<PostgresStorage> {
     const pool = createPool(options);
-    // An idle client's error (PostgreSQL restarted) must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
     try {
       await migratePostgres(pool);
     } catch (error) {

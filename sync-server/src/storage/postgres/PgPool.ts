@@ -15,6 +15,8 @@ export interface PoolOptions {
   /** Tables live in this schema (default: the server's search_path, normally `public`). */
   schema?: string;
   max?: number;
+  /** Names the connections in pg_stat_activity (default `parley`). */
+  applicationName?: string;
 }
 
 /** A schema name we put in SQL text ourselves: letters, digits and underscores only. */
@@ -22,12 +24,19 @@ export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function createPool(options: PoolOptions): pg.Pool {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error(`not a schema name: ${options.schema}`);
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
+    application_name: options.applicationName ?? 'parley',
     types,
     ...(options.schema !== undefined && { options: `-c search_path=${options.schema}` }),
   });
+  // A connection PostgreSQL ends (a restart, an admin) emits 'error' on its client, idle or checked
+  // out; unheard, that would crash the process. The query in flight still rejects (a
+  // StorageWriteError, see asStorageFailure) and the pool drops the client.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 /** Runs `work` in one transaction on one client; rolls back and rethrows when it throws. */
