@@ -80,7 +80,7 @@ describe('one server on PostgreSQL', () => {
     expect(search.status).toBe(200);
     expect(search.body.results).toHaveLength(20);
     reader.destroy();
-  });
+  }, 150_000); // three server starts and a live exchange: generous for a loaded two-core machine
 
   it('refuses, with one line, a database migrated by a newer server', async () => {
     const schema = await createSchema('parley_e2e');
