@@ -46,8 +46,24 @@ const prefixed = (alias: string) => COLUMNS.split(', ').map((c) => `${alias}.${c
  */
 const SEQ_LOCK = 2;
 
-/** ts_headline's options: FTS5's snippet (the match between \u0001 and \u0002, about 16 words, '…' between parts). */
-const HEADLINE = `StartSel="${'\u0001'}", StopSel="${'\u0002'}", MaxWords=16, MinWords=6, ShortWord=0, MaxFragments=1, FragmentDelimiter="…"`;
+/**
+ * ts_headline's options, to cut snippets like FTS5's (the match between
+ * \u0001 and \u0002): a text of at most SNIPPET_WORDS words whole, a longer
+ * one about that many words around the best match. (ts_headline alone starts
+ * at a word even in a short text, dropping what comes before it.)
+ */
+const SNIPPET_WORDS = 16;
+const MARKS = `StartSel="${'\u0001'}", StopSel="${'\u0002'}"`;
+const HEADLINE_PART = `${MARKS}, MaxWords=${SNIPPET_WORDS}, MinWords=6, ShortWord=0, MaxFragments=1, FragmentDelimiter="…"`;
+const HEADLINE_WHOLE = `${MARKS}, HighlightAll=true`;
+/**
+ * PostgreSQL's parser reads `<...>` as an HTML tag, which ts_headline then
+ * drops from the snippet; '<' and '>' travel as \u0003 and \u0004 instead
+ * and come back after. (A text's own \u0003/\u0004 come back as '<'/'>':
+ * harmless, the snippet is escaped for HTML anyway.)
+ */
+const HIDE_TAGS = (column: string) => `translate(${column}, '<>', E'\\x03\\x04')`;
+const SHOW_TAGS = (expression: string) => `translate(${expression}, E'\\x03\\x04', '<>')`;
 
 /**
  * The message index on PostgreSQL: one row per message, in the server's
@@ -188,9 +204,11 @@ export class PgMessageIndex implements MessageIndex {
          ORDER BY rank, row_id
          LIMIT $6
        )
-       SELECT ${prefixed('page')}, page.row_id, page.rank, ts_headline('simple', page.text, q.query, $7) AS snippet
+       SELECT ${prefixed('page')}, page.row_id, page.rank,
+              ${SHOW_TAGS(`ts_headline('simple', ${HIDE_TAGS('page.text')}, q.query,
+                CASE WHEN array_length(regexp_split_to_array(btrim(page.text), '\\s+'), 1) <= ${SNIPPET_WORDS} THEN $8 ELSE $7 END)`)} AS snippet
        FROM page, q ORDER BY page.rank, page.row_id`,
-      [query, request.userId, request.conversationId ?? null, request.after?.rank ?? null, request.after?.rowid ?? null, request.limit, HEADLINE],
+      [query, request.userId, request.conversationId ?? null, request.after?.rank ?? null, request.after?.rowid ?? null, request.limit, HEADLINE_PART, HEADLINE_WHOLE],
     );
     return result.rows.map((row) => ({ message: toMessage(row), snippet: row.snippet, position: { rank: row.rank, rowid: row.row_id } }));
   }
