@@ -20,9 +20,13 @@ const FULL = new Set(['SQLITE_FULL']);
 const IO = /^SQLITE_(IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL)/;
 
 // --- PostgreSQL (cluster mode, issue 15) ---
-/** SQLSTATE 53100 disk_full; 53xxx out of resources, 08xxx connection, 57P0x shutdown, 58xxx system errors. */
+/**
+ * SQLSTATE 53100 disk_full; 53xxx out of resources, 08xxx connection, 57P0x shutdown, 58xxx system
+ * errors; 40P01 deadlock and 40001 serialization failure (the transaction was rolled back whole:
+ * retrying it later is safe).
+ */
 const PG_FULL = new Set(['53100']);
-const PG_DOWN = /^(08|53|57P0|58)/;
+const PG_DOWN = /^(08|53|57P0|58|40P01$|40001$)/;
 /** The socket to PostgreSQL failed (the server restarted or is unreachable). */
 const NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 /** node-postgres reports a dropped connection without a code. */
