@@ -96,8 +96,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const mode = e.NODE_ENV;
-  if (e.REDIS_URL || e.DATABASE_URL) {
-    throw new ConfigError(`${e.REDIS_URL ? 'REDIS_URL' : 'DATABASE_URL'}: cluster mode is not available in this build yet; unset it to run on SQLite`);
+  // DATABASE_URL alone runs one server on PostgreSQL; several servers need the routing between them (REDIS_URL), not built yet.
+  if (e.REDIS_URL) {
+    throw new ConfigError('REDIS_URL: cluster mode (several servers) is not available in this build yet; unset it (DATABASE_URL alone runs one server on PostgreSQL)');
   }
   const dataDir = resolve(e.DATA_DIR);
   let jwtSecret = e.JWT_SECRET?.replace(/\\n/g, '\n') ?? null;
@@ -118,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mode,
     logLevel: e.LOG_LEVEL,
     redisUrl: null,
-    databaseUrl: null,
+    databaseUrl: e.DATABASE_URL ?? null,
     webDistDir: resolve(e.WEB_DIST_DIR ?? join(import.meta.dirname, '../../client/dist')),
     compaction: {
       intervalMs: e.COMPACTION_INTERVAL_MS ?? DEFAULTS.compactionIntervalMs,

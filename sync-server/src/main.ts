@@ -3,6 +3,17 @@ import { ConfigError, loadConfig } from './config';
 import { ParleyServer } from './ParleyServer';
 import { routeConsoleToLogger } from './logging/consoleBridge';
 import { CorruptDatabaseError } from './storage/sqlite/integrityCheck';
+import { openStorage } from './storage/openStorage';
+import { SchemaTooNewError } from './storage/postgres/PgMigrator';
+
+/** Why the store did not open, in one line, when it is the store's state or reachability (not a bug). */
+function storageRefusal(error: unknown, postgres: boolean): string | null {
+  if (error instanceof CorruptDatabaseError || error instanceof SchemaTooNewError) return error.message;
+  if (!postgres) return null;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && error instanceof Error) return `cannot open the PostgreSQL database (DATABASE_URL): ${code}: ${error.message.split('\n')[0]}`;
+  return null;
+}
 
 /** Entry point: validate the environment, start, and shut down cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -18,10 +29,11 @@ async function main(): Promise<void> {
   }
   let server: ParleyServer;
   try {
-    server = new ParleyServer(config);
+    server = new ParleyServer(config, { storage: await openStorage(config) });
   } catch (error) {
-    if (error instanceof CorruptDatabaseError) {
-      process.stderr.write(`parley: ${error.message}\n`);
+    const refusal = storageRefusal(error, config.databaseUrl !== null);
+    if (refusal) {
+      process.stderr.write(`parley: ${refusal}\n`);
       process.exit(1);
     }
     throw error;

@@ -19,12 +19,28 @@ export class StorageWriteError extends Error {
 const FULL = new Set(['SQLITE_FULL']);
 const IO = /^SQLITE_(IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL)/;
 
+// --- PostgreSQL (cluster mode, issue 15) ---
+/**
+ * SQLSTATE 53100 disk_full; 53xxx out of resources, 08xxx connection, 57P0x shutdown, 58xxx system
+ * errors; 40P01 deadlock and 40001 serialization failure (the transaction was rolled back whole:
+ * retrying it later is safe).
+ */
+const PG_FULL = new Set(['53100']);
+const PG_DOWN = /^(08|53|57P0|58|40P01$|40001$)/;
+/** The socket to PostgreSQL failed (the server restarted or is unreachable). */
+const NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+/** node-postgres reports a dropped connection without a code. */
+const PG_DROPPED = /^Connection terminated|^Client has encountered a connection error|timeout exceeded when trying to connect/;
+
 /** The error as a StorageWriteError when it is a storage failure, else null (a bug, a constraint...). */
 export function asStorageFailure(error: unknown): StorageWriteError | null {
   if (error instanceof StorageWriteError) return error;
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  if (typeof code !== 'string') return null;
-  if (FULL.has(code)) return new StorageWriteError(true, 'the disk is full: nothing was stored', { cause: error });
-  if (IO.test(code)) return new StorageWriteError(false, `storage failed (${code}): nothing was stored`, { cause: error });
+  if (typeof code !== 'string') {
+    if (error instanceof Error && PG_DROPPED.test(error.message)) return new StorageWriteError(false, `storage unreachable (${error.message}): nothing was stored`, { cause: error });
+    return null;
+  }
+  if (FULL.has(code) || PG_FULL.has(code)) return new StorageWriteError(true, 'the disk is full: nothing was stored', { cause: error });
+  if (IO.test(code) || PG_DOWN.test(code) || NET.has(code)) return new StorageWriteError(false, `storage failed (${code}): nothing was stored`, { cause: error });
   return null;
 }

@@ -19,8 +19,15 @@ const fast: QueueOptions = { retryBaseMs: 5, retryMaxMs: 20, leaseMs: LEASE };
  * The job queue's behaviour, for every Storage implementation (SQLite now,
  * PostgreSQL with cluster mode). `reopen` opens the same data again, as a
  * restarted server would (absent for a store that cannot outlive its process).
+ * `shared`: a store several servers use at once (PostgreSQL), where a
+ * restarted server must not end leases that a live one may hold.
  */
-export function jobSuite(name: string, create: () => Promise<Storage>, reopen?: (old: Storage) => Promise<Storage>): void {
+export function jobSuite(
+  name: string,
+  create: () => Promise<Storage>,
+  reopen?: (old: Storage) => Promise<Storage>,
+  options: { shared?: boolean } = {},
+): void {
   describe(`${name}: job queue`, () => {
     it('claims due jobs oldest first, runs delayed jobs at their time, and counts by queue and state', async () => {
       const storage = await create();
@@ -159,7 +166,29 @@ export function jobSuite(name: string, create: () => Promise<Storage>, reopen?: 
       await storage.close();
     });
 
-    if (reopen) {
+    if (reopen && options.shared) {
+      it('a restarted server leaves active jobs to their leases (another server may be running them), then runs them', async () => {
+        let storage = await create();
+        await storage.jobs.enqueue([{ queue: 'q', data: {} }], 0);
+        const [held] = await storage.jobs.claim('q', 1, 0, 60_000, 3);
+        storage = await reopen(storage);
+        let now = 1_000;
+        const runner = new JobRunner({ jobs: storage.jobs, logger, now: () => now, pollMs: 5 });
+        const ran: number[] = [];
+        runner.define('q', async (job) => void ran.push(job.attempt));
+        await runner.start();
+        await new Promise((r) => setTimeout(r, 50));
+        expect(ran).toEqual([]);
+        expect((await storage.jobs.get(held!.id))?.state).toBe('active');
+        now = 60_000;
+        await until(() => ran.length === 1);
+        expect(ran).toEqual([2]);
+        await runner.stop();
+        await storage.close();
+      });
+    }
+
+    if (reopen && !options.shared) {
       it('a restarted process runs the jobs its previous run left active at once, not after their lease', async () => {
         let storage = await create();
         await storage.jobs.enqueue([{ queue: 'q', data: {} }], 0);

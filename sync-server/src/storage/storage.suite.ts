@@ -201,6 +201,19 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       await storage.close();
     });
 
+    it('cuts a short text\'s snippet as the whole text, markup-like characters included, and a long one around the match', async () => {
+      const storage = await create();
+      await withMembers(storage, 'c', ['ann']);
+      const long = `${Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ')} needle ${Array.from({ length: 40 }, (_, i) => `v${i}`).join(' ')}`;
+      await storage.messages.write({ conversationId: 'c', messages: [message('short', '<img src=x onerror=alert(1)> & "q"'), message('long', long)], reads: [] });
+      const [short] = await storage.messages.search({ userId: 'ann', match: '"onerror"*', limit: 5 });
+      expect(short!.snippet).toBe('<img src=x \u0001onerror\u0002=alert(1)> & "q"');
+      const [cut] = await storage.messages.search({ userId: 'ann', match: '"needle"*', limit: 5 });
+      expect(cut!.snippet).toContain('\u0001needle\u0002');
+      expect(cut!.snippet.split(' ').length).toBeLessThan(30);
+      await storage.close();
+    });
+
     it('writes nothing of an append whose transaction fails', async () => {
       const storage = await create();
       await storage.messages.write({ conversationId: 'c', messages: [message('m1', 'one')], reads: [] });

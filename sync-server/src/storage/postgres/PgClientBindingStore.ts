@@ -1,0 +1,20 @@
+import type pg from 'pg';
+import type { ClientBindingStore } from '../Storage';
+
+export class PgClientBindingStore implements ClientBindingStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async owner(doc: string, clientId: number): Promise<string | null> {
+    const row = (await this.pool.query<{ user_id: string }>('SELECT user_id FROM client_bindings WHERE doc = $1 AND client_id = $2', [doc, clientId])).rows[0];
+    return row?.user_id ?? null;
+  }
+
+  async bind(doc: string, clientId: number, userId: string): Promise<void> {
+    await this.pool.query('INSERT INTO client_bindings (doc, client_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [doc, clientId, userId]);
+  }
+
+  async all(doc: string): Promise<Map<number, string>> {
+    const rows = (await this.pool.query<{ client_id: number; user_id: string }>('SELECT client_id, user_id FROM client_bindings WHERE doc = $1', [doc])).rows;
+    return new Map(rows.map((r) => [r.client_id, r.user_id]));
+  }
+}

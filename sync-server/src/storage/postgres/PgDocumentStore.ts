@@ -1,0 +1,129 @@
+import type pg from 'pg';
+import { DEFAULTS } from '@parley/schema';
+import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, NewJob, StoredDocument } from '../Storage';
+import { StorageWriteError } from '../StorageWriteError';
+import type { PgGroupCommit } from './PgGroupCommit';
+import type { PgMessageIndex } from './PgMessageIndex';
+import type { PgJobStore } from './PgJobStore';
+import { transaction } from './PgPool';
+import { lit, row } from './pgLiteral';
+
+/** Returned instead of inserting an update to a fenced document. */
+const FENCED = Symbol('fenced');
+
+/**
+ * Advisory lock space of a document (the two-key form; the key is a hash of
+ * its name, so two documents may share a lock: that only serialises them).
+ * An append holds it shared until its commit, a compaction exclusively: so a
+ * compaction never reads a log with a hole (a lower seq still uncommitted
+ * while a higher one is visible) and folds past it.
+ */
+const DOCUMENT_LOCK = 1;
+
+const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const toBytes = (data: Buffer): Uint8Array => new Uint8Array(data);
+
+interface PartRow {
+  snapshot: boolean;
+  seq: number;
+  data: Buffer;
+}
+
+export class PgDocumentStore implements DocumentStore {
+  /** Documents with a failed append since they were last loaded (see DocumentStore.append). */
+  private readonly fenced = new Set<string>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly commits: PgGroupCommit,
+    private readonly index: PgMessageIndex,
+    private readonly jobs: PgJobStore,
+  ) {}
+
+  async append(doc: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {
+    const data = update;
+    const createdAt = Date.now();
+    const result = await this.commits.run(
+      {
+        sql: () => {
+          // Checked when the batch runs, not when queued: a write queued before an earlier
+          // commit of this document failed may build on what that commit lost.
+          if (this.fenced.has(doc)) return { text: '', result: FENCED };
+          const statements = [
+            `SELECT pg_advisory_xact_lock_shared(${DOCUMENT_LOCK}, hashtext(${lit(doc)}))`,
+            `INSERT INTO doc_updates (doc, data, created_at) VALUES ${row(doc, data, createdAt)}`,
+            ...(index ? this.index.statements(index) : []),
+            ...(jobs?.length ? this.jobs.enqueueStatements(jobs, createdAt) : []),
+          ];
+          return { text: statements.join(';\n') };
+        },
+      },
+      () => this.fenced.add(doc),
+    );
+    if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
+  }
+
+  settled(): Promise<void> {
+    return this.commits.settled();
+  }
+
+  async load(doc: string): Promise<StoredDocument> {
+    this.fenced.delete(doc);
+    const rows = await this.parts(this.pool, doc);
+    const snapshot = rows[0]?.snapshot ? rows.shift()! : null;
+    return { snapshot: snapshot ? toBytes(snapshot.data) : null, updates: rows.map((row) => toBytes(row.data)) };
+  }
+
+  /** Snapshot (first, when there is one) and the log after it, read in one statement: one consistent view. */
+  private async parts(db: pg.Pool | pg.PoolClient, doc: string): Promise<PartRow[]> {
+    const result = await db.query<PartRow>(
+      `SELECT true AS snapshot, last_seq AS seq, data FROM doc_snapshots WHERE doc = $1
+       UNION ALL
+       SELECT false, seq, data FROM doc_updates
+       WHERE doc = $1 AND seq > coalesce((SELECT last_seq FROM doc_snapshots WHERE doc = $1), 0)
+       ORDER BY snapshot DESC, seq`,
+      [doc],
+    );
+    return result.rows;
+  }
+
+  async compactionCandidates(bounds: CompactionBounds): Promise<string[]> {
+    const result = await this.pool.query<{ doc: string }>(
+      `SELECT u.doc FROM doc_updates u LEFT JOIN doc_snapshots s ON s.doc = u.doc GROUP BY u.doc, s.data
+       HAVING count(*) >= $1
+           OR sum(length(u.data)) >= greatest($2::float8, coalesce(length(s.data), 0) * $3::float8)
+           OR min(u.created_at) <= $4
+       ORDER BY u.doc`,
+      [bounds.maxUpdates, bounds.maxBytes, bounds.majorRatio, bounds.olderThan],
+    );
+    return result.rows.map((row) => row.doc);
+  }
+
+  async compact(doc: string, merge: MergeParts, majorRatio = DEFAULTS.compactionMajorRatio): Promise<{ folded: number }> {
+    return transaction(this.pool, async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${DOCUMENT_LOCK}, hashtext($1))`, [doc]);
+      const rows = await this.parts(client, doc);
+      const snapshot = rows[0]?.snapshot ? rows.shift()! : null;
+      if (rows.length === 0) return { folded: 0 };
+      const lastSeq = rows[rows.length - 1]!.seq;
+      const parts = rows.map((row) => toBytes(row.data));
+      const tailBytes = rows.reduce((sum, row) => sum + row.data.byteLength, 0);
+      if (snapshot && rows.length > 1 && tailBytes < snapshot.data.byteLength * majorRatio) {
+        // Minor: squash the tail into one row in its place; the snapshot is not rewritten.
+        const squashed = merge(parts, { complete: false });
+        await client.query('DELETE FROM doc_updates WHERE doc = $1 AND seq <= $2', [doc, lastSeq]);
+        await client.query('INSERT INTO doc_updates (seq, doc, data, created_at) VALUES ($1, $2, $3, $4)', [lastSeq, doc, toBuffer(squashed), Date.now()]);
+        return { folded: rows.length };
+      }
+      if (snapshot) parts.unshift(toBytes(snapshot.data));
+      const merged = merge(parts, { complete: true });
+      await client.query(
+        `INSERT INTO doc_snapshots (doc, data, last_seq, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (doc) DO UPDATE SET data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+        [doc, toBuffer(merged), lastSeq, Date.now()],
+      );
+      await client.query('DELETE FROM doc_updates WHERE doc = $1 AND seq <= $2', [doc, lastSeq]);
+      return { folded: rows.length };
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { createPool } from './PgPool';
+import { migratePostgres, SchemaTooNewError } from './PgMigrator';
+import { pgMigrations, type PgMigration } from './pgMigrations';
+import { createSchema, dropSchemas, TEST_DATABASE_URL } from './testDatabase';
+
+const schemas = new Set<string>();
+const pools: pg.Pool[] = [];
+const poolOn = (schema: string) => {
+  const pool = createPool({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
+  pools.push(pool);
+  return pool;
+};
+const freshSchema = async () => {
+  const schema = await createSchema('parley_migrate');
+  schemas.add(schema);
+  return schema;
+};
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end()));
+  await dropSchemas(schemas);
+});
+
+/** A later migration that fails if it runs twice (its table exists already). */
+const next: PgMigration = { version: 6, name: 'test: a later table', sql: 'CREATE TABLE later_table (id INTEGER PRIMARY KEY); INSERT INTO later_table VALUES (1);' };
+
+describe('PostgreSQL migrations', () => {
+  it('several servers starting at once on an empty schema migrate it once', async () => {
+    const schema = await freshSchema();
+    const counts = await Promise.all(Array.from({ length: 6 }, () => migratePostgres(poolOn(schema))));
+    expect(counts.sort()).toEqual([0, 0, 0, 0, 0, pgMigrations.length]);
+    const { rows } = await poolOn(schema).query<{ version: number; n: number }>('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version');
+    expect(rows).toEqual(pgMigrations.map((m) => ({ version: m.version, n: 1 })));
+  });
+
+  it('several servers starting at once on an older schema bring it up once', async () => {
+    const schema = await freshSchema();
+    await migratePostgres(poolOn(schema));
+    const counts = await Promise.all(Array.from({ length: 6 }, () => migratePostgres(poolOn(schema), [...pgMigrations, next])));
+    expect(counts.sort()).toEqual([0, 0, 0, 0, 0, 1]);
+    expect((await poolOn(schema).query('SELECT id FROM later_table')).rows).toEqual([{ id: 1 }]);
+  });
+
+  it('a server older than the schema refuses it, with one line naming both versions, and changes nothing', async () => {
+    const schema = await freshSchema();
+    await migratePostgres(poolOn(schema), [...pgMigrations, next]);
+    const refused = migratePostgres(poolOn(schema));
+    await expect(refused).rejects.toBeInstanceOf(SchemaTooNewError);
+    const error = (await refused.catch((e: unknown) => e)) as Error;
+    expect(error.message).not.toContain('\n');
+    expect(error.message).toContain(`version ${next.version}`);
+    expect(error.message).toContain(`(${pgMigrations.at(-1)!.version})`);
+  });
+
+  it('a migration that fails leaves the schema at the last whole version', async () => {
+    const schema = await freshSchema();
+    const broken: PgMigration = { version: 6, name: 'test: broken', sql: 'CREATE TABLE half_done (id INTEGER); SELECT no_such_function();' };
+    await expect(migratePostgres(poolOn(schema), [...pgMigrations, broken])).rejects.toThrow(/no_such_function/);
+    const tables = await poolOn(schema).query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'half_done'", [schema]);
+    expect(tables.rows).toEqual([]);
+    expect(await migratePostgres(poolOn(schema), [...pgMigrations, next])).toBe(1);
+  });
+});

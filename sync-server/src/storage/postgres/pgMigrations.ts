@@ -1,0 +1,168 @@
+/**
+ * PostgreSQL's own list of schema changes, applied in order at start (see
+ * PgMigrator), each in one transaction. It is a separate list from SQLite's
+ * (storage/migrations.ts): the SQL differs (BYTEA, BIGSERIAL, tsvector instead
+ * of FTS5) and PostgreSQL never had SQLite's intermediate shapes, so its first
+ * entry is the baseline that SQLite reached after its migrations 1-5.
+ *
+ * Numbers follow SQLite's: PostgreSQL migration N brings what SQLite migration
+ * N brings, so both stores say "schema version N" of the same tables. A later
+ * SQLite migration (6 and up: bounded live document, inbox bounding, delivery
+ * records, attachments, blocks and reports) is added here as the entry with
+ * the same number; a number one store does not need is simply absent from its
+ * list (versions only have to grow).
+ *
+ * Text keys are `COLLATE "C"`: SQLite compares bytes, and prefix ranges
+ * (the sweep's `doc >= 'inbox:' AND doc < 'inbox;'`) and orderings must not
+ * depend on the database's locale.
+ */
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const KEY = 'TEXT COLLATE "C"';
+
+export const pgMigrations: PgMigration[] = [
+  {
+    version: 5,
+    name: 'baseline (SQLite 1-5): documents, conversations, users, client bindings, events, work marks, push subscriptions, message index with tsvector search, job queue, schedules, sweep marks',
+    sql: `
+      CREATE TABLE doc_updates (
+        seq BIGSERIAL PRIMARY KEY,
+        doc ${KEY} NOT NULL,
+        data BYTEA NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX doc_updates_by_doc ON doc_updates (doc, seq);
+      CREATE TABLE doc_snapshots (
+        doc ${KEY} PRIMARY KEY,
+        data BYTEA NOT NULL,
+        last_seq BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE TABLE users (
+        id ${KEY} PRIMARY KEY,
+        name TEXT,
+        created_at BIGINT NOT NULL,
+        last_seen_at BIGINT
+      );
+      CREATE TABLE conversations (
+        id ${KEY} PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        ref_type TEXT,
+        ref_id TEXT,
+        direct_key ${KEY} UNIQUE
+      );
+      CREATE TABLE members (
+        conversation_id ${KEY} NOT NULL REFERENCES conversations (id),
+        user_id ${KEY} NOT NULL,
+        role TEXT NOT NULL,
+        joined_at BIGINT NOT NULL,
+        PRIMARY KEY (conversation_id, user_id)
+      );
+      CREATE INDEX members_by_user ON members (user_id);
+      CREATE TABLE client_bindings (
+        doc ${KEY} NOT NULL,
+        client_id BIGINT NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (doc, client_id)
+      );
+      CREATE TABLE events (
+        id ${KEY} PRIMARY KEY,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        applied_at BIGINT,
+        last_error TEXT
+      );
+      CREATE TABLE subject_parties (
+        subject_type ${KEY} NOT NULL,
+        subject_id ${KEY} NOT NULL,
+        role ${KEY} NOT NULL,
+        user_id ${KEY} NOT NULL,
+        PRIMARY KEY (subject_type, subject_id, role, user_id)
+      );
+      CREATE TABLE subject_links (
+        subject_type ${KEY} NOT NULL,
+        subject_id ${KEY} NOT NULL,
+        job_id TEXT NOT NULL,
+        PRIMARY KEY (subject_type, subject_id)
+      );
+      CREATE TABLE conversation_work (
+        conversation_id ${KEY} PRIMARY KEY,
+        version INTEGER NOT NULL
+      );
+      CREATE TABLE push_subscriptions (
+        user_id ${KEY} NOT NULL,
+        endpoint ${KEY} NOT NULL,
+        keys TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, endpoint)
+      );
+      CREATE TABLE messages (
+        row_id BIGSERIAL UNIQUE,
+        conversation_id ${KEY} NOT NULL,
+        seq BIGINT NOT NULL,
+        id ${KEY} NOT NULL,
+        author ${KEY} NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        reply_to TEXT,
+        attachments TEXT,
+        mentions TEXT,
+        edited_at BIGINT,
+        deleted_at BIGINT,
+        reactions TEXT NOT NULL,
+        search TSVECTOR NOT NULL,
+        PRIMARY KEY (conversation_id, id)
+      );
+      CREATE UNIQUE INDEX messages_by_seq ON messages (conversation_id, seq);
+      CREATE INDEX messages_search ON messages USING GIN (search);
+      CREATE TABLE message_reads (
+        conversation_id ${KEY} NOT NULL,
+        user_id ${KEY} NOT NULL,
+        message_id ${KEY} NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (conversation_id, user_id)
+      );
+      CREATE TABLE message_index_state (
+        conversation_id ${KEY} PRIMARY KEY,
+        built_at BIGINT NOT NULL
+      );
+      CREATE TABLE jobs (
+        id BIGSERIAL PRIMARY KEY,
+        queue ${KEY} NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'active', 'retry', 'done', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        run_at BIGINT NOT NULL,
+        lease_until BIGINT,
+        dedupe_key ${KEY},
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE INDEX jobs_waiting ON jobs (queue, run_at) WHERE state IN ('queued', 'retry');
+      CREATE INDEX jobs_leased ON jobs (queue, lease_until) WHERE state = 'active';
+      CREATE INDEX jobs_by_state ON jobs (state, queue, updated_at);
+      CREATE UNIQUE INDEX jobs_pending_key ON jobs (queue, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued', 'retry');
+      CREATE TABLE job_schedules (
+        name ${KEY} PRIMARY KEY,
+        next_at BIGINT NOT NULL
+      );
+      CREATE TABLE doc_sweeps (
+        doc ${KEY} PRIMARY KEY,
+        mark BIGINT NOT NULL,
+        due_at BIGINT,
+        swept_at BIGINT NOT NULL
+      );
+    `,
+  },
+];
