@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
@@ -41,6 +42,11 @@ import { InboxReadExtension } from './sync/InboxReadExtension';
 import { createHttpApp } from './http/createHttpApp';
 import { backfillIndex } from './domain/history/IndexBackfill';
 import { JobRunner } from './jobs/JobRunner';
+import { Attachments } from './domain/attachments/Attachments';
+import { SignedLinks } from './domain/attachments/signedLink';
+import { uploadLookup } from './domain/attachments/uploadLookup';
+import { Erasure } from './domain/erasure/Erasure';
+import { FileBlobStore } from './storage/blobs/FileBlobStore';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -80,6 +86,8 @@ export class ParleyServer {
   readonly presence: Presence;
   readonly cleanup: Cleanup;
   readonly jobs: JobRunner;
+  readonly attachments: Attachments;
+  readonly erasure: Erasure;
   private readonly verifier: TokenVerifier;
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
@@ -108,10 +116,17 @@ export class ParleyServer {
     this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
     const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
     const bindings = new ClientBindings(this.storage.clients);
+    // --- Attachments and erasure (issue 14) ---
+    const upload = uploadLookup(this.storage.attachments);
+    this.attachments = new Attachments(
+      { storage: this.storage, blobs: FileBlobStore.inDataDir(config.dataDir), links: new SignedLinks(linkKey(config.jwtSecret)) },
+      config.uploadMaxBytes,
+    );
+    this.erasure = new Erasure({ storage: this.storage, attachments: this.attachments, jobs: this.jobs, logger: this.logger });
     const persistence = new PersistenceExtension({ ...deps, diverged: (documentName) => void this.reload(documentName), mark: (id) => this.chat.mark(id) });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
-      new ValidationExtension({ ...deps, bindings }),
+      new ValidationExtension({ ...deps, bindings, upload }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
       new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
@@ -139,7 +154,7 @@ export class ParleyServer {
       disconnect: (documentName, userId) => this.disconnectUser(documentName, userId),
     });
     // A REST edit, deletion, reaction or receipt is judged as the user's own update, like a socket's.
-    this.messageActions = new MessageActions({ storage: this.storage, writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics }) });
+    this.messageActions = new MessageActions({ storage: this.storage, writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload }) });
     this.search = new MessageSearch(this.storage);
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
@@ -166,6 +181,7 @@ export class ParleyServer {
         presence: this.presence,
         cleanup: this.cleanup,
         jobs: this.jobs,
+        attachments: this.attachments,
         isReady: () => this.accepting,
       },
       this.logger,
@@ -311,4 +327,13 @@ export class ParleyServer {
     });
   }
 
+}
+
+/**
+ * The key of signed attachment links: derived from the HMAC token secret when
+ * there is one (so links work on every server sharing it), else random per
+ * process (links then end with it, which their few minutes allow).
+ */
+function linkKey(jwtSecret: string | null): Buffer {
+  return createHash('sha256').update('parley attachment links\n').update(jwtSecret ?? randomBytes(32)).digest();
 }

@@ -14,6 +14,7 @@ import { GroupCommit } from './sqlite/GroupCommit';
 import { SqliteMessageIndex } from './sqlite/SqliteMessageIndex';
 import { SqliteJobStore } from './sqlite/SqliteJobStore';
 import { SqliteSweepStore } from './sqlite/SqliteSweepStore';
+import { SqliteAttachmentStore } from './sqlite/SqliteAttachmentStore';
 import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
@@ -33,6 +34,7 @@ export class SqliteStorage implements Storage {
   readonly messages: SqliteMessageIndex;
   readonly jobs: SqliteJobStore;
   readonly sweeps: SqliteSweepStore;
+  readonly attachments: SqliteAttachmentStore;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -49,6 +51,7 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEventStore(this.db, this.jobs);
     this.work = new SqliteConversationWorkStore(this.db, this.commits);
     this.push = new SqlitePushSubscriptionStore(this.db);
+    this.attachments = new SqliteAttachmentStore(this.db);
   }
 
   /** Opens and checks the file: a damaged one throws a CorruptDatabaseError naming it. */
@@ -60,6 +63,8 @@ export class SqliteStorage implements Storage {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      // Erasure (issue 14): freed cells and pages are zeroed, so deleted text is not left in the file's free space.
+      db.pragma('secure_delete = ON');
       checkIntegrity(db, file);
       return db;
     } catch (error) {
@@ -72,6 +77,13 @@ export class SqliteStorage implements Storage {
   static inDataDir(dataDir: string): SqliteStorage {
     mkdirSync(dataDir, { recursive: true });
     return new SqliteStorage(join(dataDir, 'parley.sqlite'));
+  }
+
+  async scrub(): Promise<void> {
+    if (!this.db.open) return;
+    // Commits queued in this tick go first; then every page is in the file and the WAL is emptied.
+    this.commits.flush();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {

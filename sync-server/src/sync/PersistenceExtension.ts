@@ -3,7 +3,9 @@ import * as Y from 'yjs';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { parseDocName } from '@parley/schema';
-import type { DocumentStore, IndexChange } from '../storage/Storage';
+import type { DocumentStore, IndexChange, NewJob } from '../storage/Storage';
+import { eraseJob } from '../domain/erasure/Erasure';
+import { setsDeletedAt } from '../domain/erasure/softDeletes';
 import { indexChangeOf } from '../domain/history/indexChange';
 import { carriesUpdate, isEmptyUpdate } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
@@ -120,7 +122,9 @@ export class PersistenceExtension implements Extension {
       const index: IndexChange | undefined = conversationId ? indexChangeOf(document, conversationId, update) : undefined;
       // Queued in the same stretch of code, so one group commit: no update durable without its mark or its index rows.
       const marked = conversationId ? this.deps.mark(conversationId) : Promise.resolve();
-      stored = Promise.all([marked, this.append(documentName, update, index)]);
+      // A soft deletion queues its erasure in the same transaction (issue 14, item 5).
+      const jobs = conversationId && setsDeletedAt(update) ? [eraseJob(conversationId)] : undefined;
+      stored = Promise.all([marked, this.append(documentName, update, index, jobs)]);
     }
     stored.catch((error: unknown) => this.diverge(documentName, document, error));
     const all = Promise.all([this.persisted(document), stored]).then(() => undefined);
@@ -151,9 +155,9 @@ export class PersistenceExtension implements Extension {
     this.deps.diverged(documentName);
   }
 
-  private async append(documentName: string, update: Uint8Array, index?: IndexChange): Promise<void> {
+  private async append(documentName: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {
     const end = this.deps.metrics.storeLatency.startTimer({ op: 'append' });
-    await this.deps.documents.append(documentName, update, index);
+    await this.deps.documents.append(documentName, update, index, jobs);
     end();
   }
 }

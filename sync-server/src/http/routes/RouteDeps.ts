@@ -10,6 +10,7 @@ import type { Presence } from '../../domain/Presence';
 import type { JobRunner } from '../../jobs/JobRunner';
 import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
+import type { Attachments } from '../../domain/attachments/Attachments';
 
 /** What route handlers may use. Routes reach storage only through the domain, except for plain reads. */
 export interface RouteDeps {
@@ -25,6 +26,7 @@ export interface RouteDeps {
   presence: Presence;
   cleanup: Cleanup;
   jobs: JobRunner;
+  attachments: Attachments;
   /** False while shutting down, so load balancers stop sending. */
   isReady(): boolean;
 }

@@ -6,6 +6,7 @@ import type { ConnectionContext } from '../context';
 import { ClientBindings, SERVER_WRITER } from './ClientBindings';
 import { refusal, type Refusal } from './Refusal';
 import { validateUpdate } from './UpdateValidator';
+import type { UploadLookup } from './attachmentRefs';
 import { carriesUpdate } from '../syncMessages';
 import { LogBudget } from '../../logging/LogBudget';
 import { closeOnStorageFailure } from '../StorageClosing';
@@ -22,7 +23,7 @@ export class ValidationExtension implements Extension {
   priority = 500;
   private readonly logBudget = new LogBudget(DEFAULTS.refusalLogsPerWindow, DEFAULTS.refusalLogWindowMs);
 
-  constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger }) {}
+  constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger; upload?: UploadLookup }) {}
 
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const { bindings } = this.deps;
@@ -44,7 +45,7 @@ export class ValidationExtension implements Extension {
     if (!identity) this.refuse(documentName, refusal(UpdateRejection.malformed, 'not authenticated'), 'unknown');
     const writer = { userId: identity.userId, admin: isAdmin(identity) };
     const { bindings, metrics } = this.deps;
-    const verdict = validateUpdate(document, documentName, payload, writer, (client) => bindings.ownerOf(documentName, client));
+    const verdict = validateUpdate(document, documentName, payload, writer, (client) => bindings.ownerOf(documentName, client), this.deps.upload);
     if ('reason' in verdict) this.refuse(documentName, verdict, writer.userId);
     if (!bindings.hasRoom(documentName, writer.userId, verdict.newClients.length)) {
       this.refuse(documentName, refusal(UpdateRejection.tooManyEntries, `at most ${DEFAULTS.clientIdsMaxPerUserPerDocument} Yjs client ids per user in a document`), writer.userId);
