@@ -60,13 +60,13 @@ export interface AttachmentStore {
   remove(id: string): Promise<void>;
   get(conversationId: string, id: string): Promise<AttachmentRecord | null>;
   find(url: string): AttachmentRecord | null;
-  blobInUse(hash: string): boolean;
+  /** Whether an upload (other than `exceptId`) names this blob, as its file or its thumbnail. */
+  blobInUse(hash: string, exceptId?: string): boolean;
   /**
-   * Removes the conversation's uploads that messages referred to and none
-   * refers to any more, and those never referred to created before
-   * `unreferencedBefore`; answers the blob hashes they named.
+   * The conversation's uploads that messages referred to and none refers to
+   * any more, and those never referred to, created before `unreferencedBefore`.
    */
-  release(conversationId: string, unreferencedBefore: number): Promise<string[]>;
+  unreferenced(conversationId: string, unreferencedBefore: number): Promise<AttachmentRecord[]>;
 }
 
 /** A document is a snapshot plus an append-only log of the updates since. */

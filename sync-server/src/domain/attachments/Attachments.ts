@@ -160,15 +160,23 @@ export class Attachments {
     return this.deps.links.verify(path, query);
   }
 
-  /** Removes the conversation's uploads no message refers to any more, and their blobs once no upload names them. */
+  /**
+   * Removes the conversation's uploads no message refers to any more, and
+   * their blobs unless another upload names them. Blobs go first, then the
+   * row: a run cut off in between is redone from the row, never leaving an
+   * orphan blob; and each check-and-unlink is one synchronous stretch.
+   */
   async release(conversationId: string): Promise<number> {
     const { storage, blobs } = this.deps;
-    const hashes = await storage.attachments.release(conversationId, Date.now() - DEFAULTS.attachmentUnreferencedKeepMs);
+    const gone = await storage.attachments.unreferenced(conversationId, Date.now() - DEFAULTS.attachmentUnreferencedKeepMs);
     let removed = 0;
-    for (const hash of hashes) {
-      if (storage.attachments.blobInUse(hash)) continue;
-      await blobs.remove(hash);
-      removed++;
+    for (const record of gone) {
+      for (const hash of [record.blob, record.thumbnail]) {
+        if (!hash || storage.attachments.blobInUse(hash, record.id)) continue;
+        await blobs.remove(hash);
+        removed++;
+      }
+      await storage.attachments.remove(record.id);
     }
     return removed;
   }

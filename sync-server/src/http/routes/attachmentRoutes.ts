@@ -80,19 +80,21 @@ export function attachmentRoutes(app: FastifyInstance, deps: RouteDeps): void {
 }
 
 function send(reply: FastifyReply, rangeHeader: string | undefined, file: ServedFile, attachments: Attachments) {
+  const range = byteRange(rangeHeader, file.size);
+  reply.header('accept-ranges', 'bytes').header('x-content-type-options', 'nosniff');
+  if (range === 'unsatisfiable') {
+    return reply
+      .status(416)
+      .header('content-range', `bytes */${file.size}`)
+      .send({ error: { code: HttpErrorCode.badRequest, message: `the range is outside the file's ${file.size} bytes` } });
+  }
   const { contentType, inline } = servedAs(file.type);
   reply
     .header('content-type', contentType)
     .header('content-disposition', contentDisposition(inline ? 'inline' : 'attachment', file.name))
-    .header('x-content-type-options', 'nosniff')
-    .header('accept-ranges', 'bytes')
     .header('etag', `"${file.hash}"`)
     // Private: a member's file must not sit in a shared cache; kept briefly, as a deletion removes it.
     .header('cache-control', 'private, max-age=300');
-  const range = byteRange(rangeHeader, file.size);
-  if (range === 'unsatisfiable') {
-    return reply.status(416).header('content-range', `bytes */${file.size}`).send({ error: { code: HttpErrorCode.badRequest, message: `the range is outside the file's ${file.size} bytes` } });
-  }
   if (!range) return reply.header('content-length', String(file.size)).send(attachments.read(file.hash));
   return reply
     .status(206)

@@ -62,26 +62,18 @@ export class SqliteAttachmentStore implements AttachmentStore {
     return row ? toRecord(row) : null;
   }
 
-  blobInUse(hash: string): boolean {
-    return this.sql('SELECT 1 FROM attachments WHERE blob = ?1 UNION ALL SELECT 1 FROM attachments WHERE thumbnail = ?1 LIMIT 1').get(hash) !== undefined;
+  blobInUse(hash: string, exceptId?: string): boolean {
+    const row = this.sql('SELECT 1 FROM attachments WHERE (blob = @hash OR thumbnail = @hash) AND id IS NOT @exceptId LIMIT 1').get({ hash, exceptId: exceptId ?? null });
+    return row !== undefined;
   }
 
-  async release(conversationId: string, unreferencedBefore: number): Promise<string[]> {
-    return this.db.transaction(() => {
-      const rows = this.sql(
-        `SELECT id, blob, thumbnail FROM attachments a
-         WHERE conversation_id = ?
-           AND NOT EXISTS (SELECT 1 FROM attachment_refs r WHERE r.attachment_id = a.id)
-           AND (referenced_at IS NOT NULL OR created_at < ?)`,
-      ).all(conversationId, unreferencedBefore) as Array<{ id: string; blob: string; thumbnail: string | null }>;
-      const remove = this.sql('DELETE FROM attachments WHERE id = ?');
-      for (const row of rows) remove.run(row.id);
-      const hashes = new Set<string>();
-      for (const row of rows) {
-        hashes.add(row.blob);
-        if (row.thumbnail) hashes.add(row.thumbnail);
-      }
-      return [...hashes];
-    })();
+  async unreferenced(conversationId: string, unreferencedBefore: number): Promise<AttachmentRecord[]> {
+    const rows = this.sql(
+      `SELECT ${COLUMNS} FROM attachments a
+       WHERE conversation_id = ?
+         AND NOT EXISTS (SELECT 1 FROM attachment_refs r WHERE r.attachment_id = a.id)
+         AND (referenced_at IS NOT NULL OR created_at < ?)`,
+    ).all(conversationId, unreferencedBefore) as AttachmentRow[];
+    return rows.map(toRecord);
   }
 }
