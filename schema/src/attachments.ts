@@ -1,4 +1,8 @@
 import { isId } from './ids';
+import { Attachment } from './conversation';
+
+/** The upload call's answer: exactly what a message's `attachments` entry carries. */
+export const AttachmentAnswer = Attachment;
 
 /**
  * Where an upload is served: the one shape of an attachment `url`. A message

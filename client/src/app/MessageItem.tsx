@@ -5,6 +5,7 @@ import { formatMessage } from './formatMessage';
 import { formatTime } from './formatTime';
 import { MessageActions } from './MessageActions';
 import { ReadBy } from './ReadBy';
+import { AttachmentList } from './AttachmentList';
 
 
 /** `saving` (not yet in IndexedDB) is an ellipsis before the clock of `pending` (safe on this device, waiting for the server). */
@@ -48,6 +49,7 @@ export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply,
       <p className={deleted ? 'text deleted' : 'text'} data-testid="message-text" dir="auto">
         {deleted ? 'Message deleted' : formatMessage(message.text)}
       </p>
+      {!deleted && message.attachments && <AttachmentList attachments={message.attachments} />}
       <div className="message-foot">
         {Object.entries(reactions).map(([emoji, users]) => (
           <button
