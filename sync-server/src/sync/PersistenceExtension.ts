@@ -123,7 +123,7 @@ export class PersistenceExtension implements Extension {
       // Queued in the same stretch of code, so one group commit: no update durable without its mark or its index rows.
       const marked = conversationId ? this.deps.mark(conversationId) : Promise.resolve();
       // A soft deletion queues its erasure in the same transaction (issue 14, item 5).
-      const jobs = false && conversationId && setsDeletedAt(update) ? [eraseJob(conversationId)] : undefined;
+      const jobs = conversationId && setsDeletedAt(update) ? [eraseJob(conversationId)] : undefined;
       stored = Promise.all([marked, this.append(documentName, update, index, jobs)]);
     }
     stored.catch((error: unknown) => this.diverge(documentName, document, error));
