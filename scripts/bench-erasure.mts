@@ -12,21 +12,23 @@ import * as Y from 'yjs';
 import { appendMessage, softDeleteMessage } from '@parley/schema';
 import { SqliteStorage } from '../sync-server/src/storage/SqliteStorage';
 import { mergeDocumentParts } from '../sync-server/src/sync/Compactor';
+import type { DocumentStore } from '../sync-server/src/storage/Storage';
 
 async function once(messages: number): Promise<number> {
   const storage = new SqliteStorage(join(mkdtempSync(join(tmpdir(), 'parley-erasure-')), 'db.sqlite'));
+  const documents: DocumentStore = storage.documents;
   const doc = new Y.Doc();
   doc.transact(() => {
     for (let i = 0; i < messages; i++) appendMessage(doc, { id: `m${i}`, author: 'a', text: `message number ${i} with some words in it` });
   });
   await storage.documents.append('conversation:c', Y.encodeStateAsUpdate(doc));
-  await storage.documents.compact('conversation:c', mergeDocumentParts, 0);
+  await documents.compact('conversation:c', mergeDocumentParts, 0);
   let update: Uint8Array | null = null;
   doc.on('update', (u: Uint8Array) => (update = u));
   softDeleteMessage(doc, `m${Math.floor(messages / 2)}`);
   await storage.documents.append('conversation:c', update!);
   const start = performance.now();
-  await storage.documents.compact('conversation:c', mergeDocumentParts, 0);
+  await documents.compact('conversation:c', mergeDocumentParts, 0);
   await storage.scrub();
   const ms = performance.now() - start;
   await storage.close();

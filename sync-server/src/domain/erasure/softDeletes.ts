@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 
 type Decoded = { structs: Array<Y.Item | Y.GC | Y.Skip> };
 
-const KEY = new TextEncoder().encode('deletedAt');
+const KEY = Buffer.from('deletedAt', 'utf8');
 
 /**
  * Whether a conversation update sets some message's `deletedAt`: a soft
