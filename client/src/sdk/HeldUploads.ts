@@ -40,7 +40,15 @@ export class HeldUploads {
     this.db ??= new Promise((resolve, reject) => {
       const request = indexedDB.open(this.name, 1);
       request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: 'id' });
-      request.onsuccess = () => resolve(request.result);
+      request.onsuccess = () => {
+        const db = request.result;
+        // Sign-out deletes this database: let go at once, or the deletion waits for this tab to close.
+        db.onversionchange = () => {
+          db.close();
+          this.db = null;
+        };
+        resolve(db);
+      };
       request.onerror = () => reject(request.error);
     });
     return this.db;
