@@ -63,7 +63,7 @@ export const SendMessageBody = z.strictObject({
   id: Id.optional(),
   text: MessageText,
   replyTo: Id.optional(),
-  attachments: z.array(Attachment).max(20).optional(),
+  attachments: z.array(Attachment).max(DEFAULTS.attachmentsMaxPerMessage).optional(),
   mentions: Mentions.optional(),
 });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;

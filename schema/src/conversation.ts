@@ -40,6 +40,8 @@ export const Attachment = z.strictObject({
   name: z.string().max(256),
   type: z.string().max(128),
   size: z.number().int().nonnegative(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
 });
 export type Attachment = z.infer<typeof Attachment>;
 

@@ -312,6 +312,33 @@ export const DEFAULTS = {
   reportsOpenMaxPerUser: 100,
   /** Reports one `GET /api/admin/reports` answers with, at most. */
   reportListMax: 200,
+
+  // --- Attachments and erasure (issue 14, items 1 and 5) ---
+  /**
+   * The largest file `POST /api/conversations/:id/attachments` stores (env
+   * `UPLOAD_MAX_BYTES`): photos of a job and a quote as a PDF fit; a bigger
+   * body answers 413 and is read to its end (up to twice this) so the client
+   * sees the answer, not a reset.
+   */
+  uploadMaxBytes: 25 * 1024 * 1024,
+  /** Attachments on one message: the upload's answers, each a stored file. */
+  attachmentsMaxPerMessage: 20,
+  /** Characters kept of a file's name (after sanitising). */
+  attachmentNameMaxLength: 200,
+  /** An image with more pixels is refused (400 `invalid_image`), not decoded: a decompression bomb costs memory. */
+  imageMaxPixels: 50_000_000,
+  /** The longest side of a thumbnail, px (a timeline preview; the original is fetched when opened). */
+  thumbnailMaxPx: 320,
+  /** How long a signed attachment link (`?sig=`, for `<img>` tags that cannot send a bearer token) is valid. */
+  attachmentLinkTtlMs: 10 * 60_000,
+  /** An upload no message ever referred to is removed after this (a message held offline refers to it within it). */
+  attachmentUnreferencedKeepMs: 7 * 24 * 3600_000,
+  /**
+   * A soft deletion is erased from history, snapshots, search, inboxes and the
+   * file's free pages this long after it (deletions in the meantime share one
+   * run): well inside the contract's 60 s.
+   */
+  erasureDelayMs: 3_000,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

@@ -20,6 +20,15 @@ export const HttpErrorCode = {
   storageFull: 'storage_full',
   /** 503: storage failed otherwise (I/O error); nothing of the request was stored. Retry later. */
   storageUnavailable: 'storage_unavailable',
+  // --- Attachments (issue 14) ---
+  /** 400: an upload without a file, or with more than one. */
+  noFile: 'no_file',
+  /** 400: a zero-byte file. */
+  emptyFile: 'empty_file',
+  /** 400: the bytes claim an image format but do not decode as one. */
+  invalidImage: 'invalid_image',
+  /** 400: a message names an attachment that is not an upload of this conversation as the upload call returned it. */
+  invalidAttachment: 'invalid_attachment',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 

@@ -6,3 +6,4 @@ export * from './conversation';
 export * from './inbox';
 export * from './api';
 export * from './events';
+export * from './attachments';

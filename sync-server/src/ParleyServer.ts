@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
@@ -45,6 +46,12 @@ import { Blocks } from './domain/moderation/Blocks';
 import { Reports } from './domain/moderation/Reports';
 import { MentionNotifier } from './domain/notifications/MentionNotifier';
 
+import { Attachments } from './domain/attachments/Attachments';
+import { SignedLinks } from './domain/attachments/signedLink';
+import { uploadLookup } from './domain/attachments/uploadLookup';
+import { Erasure } from './domain/erasure/Erasure';
+import { FileBlobStore } from './storage/blobs/FileBlobStore';
+
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
 const SWEEP_MS = 1_000;
@@ -87,6 +94,9 @@ export class ParleyServer {
   readonly mentions: MentionNotifier;
   readonly blocks: Blocks;
   readonly reports: Reports;
+
+  readonly attachments: Attachments;
+  readonly erasure: Erasure;
   private readonly verifier: TokenVerifier;
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
@@ -115,6 +125,13 @@ export class ParleyServer {
     this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
     const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
     const bindings = new ClientBindings(this.storage.clients);
+    // --- Attachments and erasure (issue 14) ---
+    const upload = uploadLookup(this.storage.attachments);
+    this.attachments = new Attachments(
+      { storage: this.storage, blobs: FileBlobStore.inDataDir(config.dataDir), links: new SignedLinks(linkKey(config.jwtSecret)) },
+      config.uploadMaxBytes,
+    );
+    this.erasure = new Erasure({ storage: this.storage, attachments: this.attachments, jobs: this.jobs, logger: this.logger });
     const persistence = new PersistenceExtension({
       ...deps,
       diverged: (documentName) => void this.reload(documentName),
@@ -124,7 +141,7 @@ export class ParleyServer {
     });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
-      new ValidationExtension({ ...deps, bindings }),
+      new ValidationExtension({ ...deps, bindings, upload }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
       new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
@@ -156,7 +173,7 @@ export class ParleyServer {
       disconnect: (documentName, userId) => this.disconnectUser(documentName, userId),
     });
     // A REST edit, deletion, reaction or receipt is judged as the user's own update, like a socket's.
-    this.messageActions = new MessageActions({ storage: this.storage, writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics }) });
+    this.messageActions = new MessageActions({ storage: this.storage, writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload }) });
     this.search = new MessageSearch(this.storage);
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
@@ -185,6 +202,8 @@ export class ParleyServer {
         jobs: this.jobs,
         blocks: this.blocks,
         reports: this.reports,
+
+        attachments: this.attachments,
         isReady: () => this.accepting,
       },
       this.logger,
@@ -330,4 +349,13 @@ export class ParleyServer {
     });
   }
 
+}
+
+/**
+ * The key of signed attachment links: derived from the HMAC token secret when
+ * there is one (so links work on every server sharing it), else random per
+ * process (links then end with it, which their few minutes allow).
+ */
+function linkKey(jwtSecret: string | null): Buffer {
+  return createHash('sha256').update('parley attachment links\n').update(jwtSecret ?? randomBytes(32)).digest();
 }

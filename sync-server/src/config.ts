@@ -33,6 +33,9 @@ export interface Config {
   pushEndpointHosts: readonly string[];
   /** HTTP API rate limits: requests per window per user, service and IP (see DEFAULTS). */
   httpRateLimit: { windowMs: number; perUser: number; perService: number; perIp: number };
+  // --- Attachments (issue 14) ---
+  /** The largest upload, bytes (env `UPLOAD_MAX_BYTES`, default DEFAULTS.uploadMaxBytes). */
+  uploadMaxBytes: number;
 }
 
 /** `host`, `host:port` or `*.domain`, lower case. */
@@ -53,6 +56,7 @@ const Env = z.object({
     .pipe(z.number().int().min(0).max(65535))
     .default(8787),
   DATA_DIR: z.string().min(1).default('./data'),
+  UPLOAD_MAX_BYTES: positiveInt.optional(),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   JWT_PUBLIC_KEY: z
     .string()
@@ -138,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perService: e.HTTP_RATE_LIMIT_SERVICE ?? DEFAULTS.httpRequestsPerWindowPerService,
       perIp: e.HTTP_RATE_LIMIT_IP ?? DEFAULTS.httpRequestsPerWindowPerIp,
     },
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES ?? DEFAULTS.uploadMaxBytes,
   };
 }
 

@@ -7,6 +7,7 @@ import { formatTime } from './formatTime';
 import { highlightMentions } from './highlightMentions';
 import { MessageActions } from './MessageActions';
 import { ReadBy } from './ReadBy';
+import { AttachmentList } from './AttachmentList';
 
 
 /** `saving` (not yet in IndexedDB) is an ellipsis before the clock of `pending` (safe on this device, waiting for the server). */
@@ -65,6 +66,7 @@ export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply,
       <p className={deleted ? 'text deleted' : 'text'} data-testid="message-text" dir="auto">
         {deleted ? 'Message deleted' : highlightMentions(formatMessage(message.text), message.mentions, me)}
       </p>
+      {!deleted && message.attachments && <AttachmentList attachments={message.attachments} />}
       <div className="message-foot">
         {Object.entries(reactions).map(([emoji, users]) => (
           <button

@@ -98,10 +98,10 @@ export class ConversationHandle extends Emitter<{ change: void }> {
   }
 
   /** Sends a message; returns its id at once (`saving`, then `pending` once in IndexedDB, `sent` once acknowledged). */
-  send(text: string, options: { replyTo?: string; attachments?: Attachment[]; mentions?: string[] } = {}): string {
+  send(text: string, options: { replyTo?: string; attachments?: Attachment[]; mentions?: string[]; id?: string } = {}): string {
     MessageText.parse(text);
-    const id = newId();
-    this.replica.write((doc) => appendMessage(doc, { id, author: this.me, text, ...options }));
+    const { id = newId(), ...rest } = options;
+    this.replica.write((doc) => appendMessage(doc, { id, author: this.me, text, ...rest }));
     this.setTyping(false);
     return id;
   }

@@ -28,6 +28,8 @@ import type { Storage } from '../storage/Storage';
 import type { ServerWriter } from '../sync/ServerWriter';
 import { conversationMirror } from '../sync/DocumentInitializer';
 import { messageIds } from '../sync/validation/MessageIds';
+import { attachmentProblem } from '../sync/validation/attachmentRefs';
+import { uploadLookup } from './attachments/uploadLookup';
 import { setConversationSummary } from './notifications/inboxWrites';
 import { historyCursor, parseHistoryBefore } from './history/historyCursor';
 import { publicMessage } from './history/publicMessage';
@@ -225,6 +227,9 @@ export class Conversations {
   async send(caller: Identity, conversationId: string, body: SendMessageBody): Promise<{ message: Message; created: boolean }> {
     await this.requireMember(caller, conversationId);
     if (body.mentions?.length) await this.requireMembers(conversationId, body.mentions);
+    // The same rule as a socket update's: only this conversation's uploads, as the upload call answered them.
+    const problem = body.attachments?.length ? attachmentProblem(body.attachments, conversationId, uploadLookup(this.deps.storage.attachments)) : null;
+    if (problem) throw new ApiError(400, HttpErrorCode.invalidAttachment, problem);
     const id = body.id ?? randomUUID();
     return this.deps.writer.write(conversationDocName(conversationId), (doc) => {
       // The id index answers the common case (a new id) without scanning the history.

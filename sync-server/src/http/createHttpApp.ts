@@ -19,6 +19,8 @@ import { messageRoutes } from './routes/messageRoutes';
 import { searchRoutes } from './routes/searchRoutes';
 import { blockRoutes } from './routes/blockRoutes';
 import { reportRoutes } from './routes/reportRoutes';
+
+import { attachmentRoutes } from './routes/attachmentRoutes';
 import { HttpErrorCode } from '@parley/schema';
 import { securityHeaders } from './securityHeaders';
 import { rateLimit } from './rateLimit';
@@ -46,7 +48,7 @@ export async function createHttpApp(deps: RouteDeps, logger: Logger, extraRoutes
   securityHeaders(app);
   await rateLimit(app, deps.verifier, deps.config.httpRateLimit);
 
-  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, messageRoutes, searchRoutes, blockRoutes, reportRoutes, ...extraRoutes]) register(app, deps);
+  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, messageRoutes, searchRoutes, blockRoutes, reportRoutes, attachmentRoutes, ...extraRoutes]) register(app, deps);
   await serveWebApp(app, deps.config.webDistDir);
   return app;
 }

@@ -16,6 +16,8 @@ import { SqliteJobStore } from './sqlite/SqliteJobStore';
 import { SqliteSweepStore } from './sqlite/SqliteSweepStore';
 import { SqliteBlockStore } from './sqlite/SqliteBlockStore';
 import { SqliteReportStore } from './sqlite/SqliteReportStore';
+
+import { SqliteAttachmentStore } from './sqlite/SqliteAttachmentStore';
 import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
@@ -37,6 +39,8 @@ export class SqliteStorage implements Storage {
   readonly sweeps: SqliteSweepStore;
   readonly blocks: SqliteBlockStore;
   readonly reports: SqliteReportStore;
+
+  readonly attachments: SqliteAttachmentStore;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -55,6 +59,8 @@ export class SqliteStorage implements Storage {
     this.push = new SqlitePushSubscriptionStore(this.db);
     this.blocks = new SqliteBlockStore(this.db);
     this.reports = new SqliteReportStore(this.db);
+
+    this.attachments = new SqliteAttachmentStore(this.db);
   }
 
   /** Opens and checks the file: a damaged one throws a CorruptDatabaseError naming it. */
@@ -66,6 +72,8 @@ export class SqliteStorage implements Storage {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      // Erasure (issue 14): freed cells and pages are zeroed, so deleted text is not left in the file's free space.
+      db.pragma('secure_delete = ON');
       checkIntegrity(db, file);
       return db;
     } catch (error) {
@@ -78,6 +86,13 @@ export class SqliteStorage implements Storage {
   static inDataDir(dataDir: string): SqliteStorage {
     mkdirSync(dataDir, { recursive: true });
     return new SqliteStorage(join(dataDir, 'parley.sqlite'));
+  }
+
+  async scrub(): Promise<void> {
+    if (!this.db.open) return;
+    // Commits queued in this tick go first; then every page is in the file and the WAL is emptied.
+    this.commits.flush();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {

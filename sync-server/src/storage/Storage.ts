@@ -19,7 +19,57 @@ export interface Storage {
   readonly sweeps: SweepStore;
   readonly blocks: BlockStore;
   readonly reports: ReportStore;
+
+  readonly attachments: AttachmentStore;
+  /**
+   * Makes what was deleted unreadable from the store's files (issue 14, item
+   * 5): SQLite zeroes freed cells and pages as it goes (`secure_delete`), and
+   * this folds the WAL into the file and truncates it, so no older page image
+   * with deleted text survives there either.
+   */
+  scrub(): Promise<void>;
   close(): Promise<void>;
+}
+
+// --- Attachments (issue 14) ---
+
+/** One upload: the file's facts as the upload call answered them, and where its bytes are. */
+export interface AttachmentRecord {
+  id: string;
+  conversationId: string;
+  url: string;
+  uploader: string;
+  /** SHA-256 (hex) of the stored bytes: the blob's name in the BlobStore. */
+  blob: string;
+  /** SHA-256 of the thumbnail's bytes, for images. */
+  thumbnail: string | null;
+  name: string;
+  type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  createdAt: number;
+}
+
+/**
+ * Uploads and which messages refer to them. The references are kept by the
+ * store from the message index's `attachments` column, in the index write's
+ * own transaction. `find` and `blobInUse` answer synchronously: the update
+ * validator judges in one synchronous stretch, and a blob is removed only in
+ * the same stretch as the check that nothing names it (see Attachments).
+ */
+export interface AttachmentStore {
+  insert(record: AttachmentRecord): Promise<void>;
+  remove(id: string): Promise<void>;
+  get(conversationId: string, id: string): Promise<AttachmentRecord | null>;
+  find(url: string): AttachmentRecord | null;
+  /** Whether an upload (other than `exceptId`) names this blob, as its file or its thumbnail. */
+  blobInUse(hash: string, exceptId?: string): boolean;
+  /**
+   * The conversation's uploads that messages referred to and none refers to
+   * any more, and those never referred to, created before `unreferencedBefore`.
+   */
+  unreferenced(conversationId: string, unreferencedBefore: number): Promise<AttachmentRecord[]>;
 }
 
 /** A document is a snapshot plus an append-only log of the updates since. */

@@ -185,6 +185,55 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       DROP INDEX events_due;
     `,
   },
+  // --- Attachments and erasure (issue 14): version 9 is reserved for them ---
+  {
+    version: 9,
+    name: 'attachments with their message references; FTS5 secure-delete',
+    sql: `
+      CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL,
+        url TEXT NOT NULL UNIQUE,
+        uploader TEXT NOT NULL,
+        blob TEXT NOT NULL,
+        thumbnail TEXT,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        created_at INTEGER NOT NULL,
+        referenced_at INTEGER
+      );
+      CREATE INDEX attachments_by_conversation ON attachments (conversation_id, created_at);
+      CREATE INDEX attachments_by_blob ON attachments (blob);
+      CREATE INDEX attachments_by_thumbnail ON attachments (thumbnail) WHERE thumbnail IS NOT NULL;
+      CREATE TABLE attachment_refs (
+        conversation_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        attachment_id TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, message_id, attachment_id)
+      );
+      CREATE INDEX attachment_refs_by_attachment ON attachment_refs (attachment_id);
+      CREATE TRIGGER attachment_refs_on_insert AFTER INSERT ON messages WHEN new.attachments IS NOT NULL BEGIN
+        INSERT OR IGNORE INTO attachment_refs (conversation_id, message_id, attachment_id)
+          SELECT new.conversation_id, new.id, a.id FROM json_each(new.attachments) j
+          JOIN attachments a ON a.url = json_extract(j.value, '$.url') AND a.conversation_id = new.conversation_id;
+        UPDATE attachments SET referenced_at = CAST(unixepoch('subsec') * 1000 AS INTEGER)
+          WHERE referenced_at IS NULL AND id IN (SELECT attachment_id FROM attachment_refs WHERE conversation_id = new.conversation_id AND message_id = new.id);
+      END;
+      CREATE TRIGGER attachment_refs_on_update AFTER UPDATE OF attachments ON messages BEGIN
+        DELETE FROM attachment_refs WHERE conversation_id = old.conversation_id AND message_id = old.id;
+        INSERT OR IGNORE INTO attachment_refs (conversation_id, message_id, attachment_id)
+          SELECT new.conversation_id, new.id, a.id FROM json_each(coalesce(new.attachments, '[]')) j
+          JOIN attachments a ON a.url = json_extract(j.value, '$.url') AND a.conversation_id = new.conversation_id;
+        UPDATE attachments SET referenced_at = CAST(unixepoch('subsec') * 1000 AS INTEGER)
+          WHERE referenced_at IS NULL AND id IN (SELECT attachment_id FROM attachment_refs WHERE conversation_id = new.conversation_id AND message_id = new.id);
+      END;
+      -- A deleted row's tokens leave the index's b-tree at once instead of lingering until a merge.
+      INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+    `,
+  },
   // --- Blocks and reports (issue 14, items 3 and 4): migration 10, reserved for them ---
   {
     version: 10,

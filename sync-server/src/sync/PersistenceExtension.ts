@@ -4,6 +4,8 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { parseDocName } from '@parley/schema';
 import type { DocumentStore, IndexChange, NewJob } from '../storage/Storage';
+import { eraseJob } from '../domain/erasure/Erasure';
+import { setsDeletedAt } from '../domain/erasure/softDeletes';
 import { indexChangeOf } from '../domain/history/indexChange';
 import { carriesUpdate, isEmptyUpdate } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
@@ -129,6 +131,8 @@ export class PersistenceExtension implements Extension {
       const jobs = conversationId && mentioned.size > 0 && this.deps.mentionJobs ? this.deps.mentionJobs(conversationId, [...mentioned]) : [];
       // Queued in the same stretch of code, so one group commit: no update durable without its mark, its index rows or its jobs.
       const marked = conversationId ? this.deps.mark(conversationId) : Promise.resolve();
+      // A soft deletion queues its erasure in the same transaction (issue 14, item 5).
+      if (conversationId && setsDeletedAt(update)) jobs.push(eraseJob(conversationId));
       const appended = this.append(documentName, update, index, jobs);
       if (jobs.length > 0) appended.then(() => this.deps.jobsStored?.(jobs), () => {});
       stored = Promise.all([marked, appended]);

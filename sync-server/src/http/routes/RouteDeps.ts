@@ -13,6 +13,8 @@ import type { Storage } from '../../storage/Storage';
 import type { Blocks } from '../../domain/moderation/Blocks';
 import type { Reports } from '../../domain/moderation/Reports';
 
+import type { Attachments } from '../../domain/attachments/Attachments';
+
 /** What route handlers may use. Routes reach storage only through the domain, except for plain reads. */
 export interface RouteDeps {
   config: Config;
@@ -30,6 +32,8 @@ export interface RouteDeps {
   /** Issue 14: blocks and reports. */
   blocks: Blocks;
   reports: Reports;
+
+  attachments: Attachments;
   /** False while shutting down, so load balancers stop sending. */
   isReady(): boolean;
 }

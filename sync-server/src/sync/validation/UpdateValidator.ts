@@ -6,6 +6,7 @@ import type { DocumentRules } from './DocumentRules';
 import type { Writer } from './Writer';
 import { conversationRules } from './conversationRules';
 import { inboxRules } from './inboxRules';
+import { NO_UPLOADS, type UploadLookup } from './attachmentRefs';
 
 export interface Accepted {
   /** Client ids this update introduces; bind them to the writer. */
@@ -19,9 +20,9 @@ export type OwnerOf = (clientId: number) => string | null;
 
 type Decoded = { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } };
 
-const rulesFor = (documentName: string): DocumentRules | null => {
+const rulesFor = (documentName: string, upload: UploadLookup): DocumentRules | null => {
   const name = parseDocName(documentName);
-  return name?.type === 'conversation' ? conversationRules : name?.type === 'inbox' ? inboxRules : null;
+  return name?.type === 'conversation' ? conversationRules({ conversationId: name.id, upload }) : name?.type === 'inbox' ? inboxRules : null;
 };
 
 /**
@@ -31,9 +32,16 @@ const rulesFor = (documentName: string): DocumentRules | null => {
  * remove something the writer may change. Cost: one binary search per
  * reference, so it grows with the update, not the history.
  */
-export function validateUpdate(doc: Y.Doc, documentName: string, update: Uint8Array, writer: Writer, ownerOf: OwnerOf): Accepted | Refusal {
+export function validateUpdate(
+  doc: Y.Doc,
+  documentName: string,
+  update: Uint8Array,
+  writer: Writer,
+  ownerOf: OwnerOf,
+  upload: UploadLookup = NO_UPLOADS,
+): Accepted | Refusal {
   if (update.byteLength > DEFAULTS.updateMaxBytes) return refusal(UpdateRejection.tooLarge, `an update is at most ${DEFAULTS.updateMaxBytes} bytes`);
-  const rules = rulesFor(documentName);
+  const rules = rulesFor(documentName, upload);
   if (!rules) return refusal(UpdateRejection.malformed, 'unknown document');
   let decoded: Decoded;
   try {

@@ -7,6 +7,7 @@ import type { ClientBindings } from './ClientBindings';
 import { refusal } from './Refusal';
 import { validateUpdate } from './UpdateValidator';
 import type { Writer } from './Writer';
+import type { UploadLookup } from './attachmentRefs';
 
 /** Attempts at finding a REST client id nobody else owns (a clash with another user's is a 1 in 2^32 event). */
 const CLIENT_ID_TRIES = 8;
@@ -28,7 +29,7 @@ const CLIENT_ID_TRIES = 8;
 export class UserWrites {
   private readonly shadows = new WeakMap<Y.Doc, { doc: Y.Doc; stop(): void }>();
 
-  constructor(private readonly deps: { writer: ServerWriter; bindings: ClientBindings; metrics: Metrics }) {}
+  constructor(private readonly deps: { writer: ServerWriter; bindings: ClientBindings; metrics: Metrics; upload?: UploadLookup }) {}
 
   async as<T>(documentName: string, writer: Writer, change: (doc: Y.Doc) => T): Promise<T> {
     // Open (and so the bindings loaded) before a client id is chosen.
@@ -52,7 +53,7 @@ export class UserWrites {
       }
       if (updates.length === 0) return result;
       const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
-      const verdict = validateUpdate(live, documentName, update, writer, (client) => this.deps.bindings.ownerOf(documentName, client));
+      const verdict = validateUpdate(live, documentName, update, writer, (client) => this.deps.bindings.ownerOf(documentName, client), this.deps.upload);
       if ('reason' in verdict) {
         // The shadow holds the refused change: it no longer mirrors the live document.
         this.forget(live);

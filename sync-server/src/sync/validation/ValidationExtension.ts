@@ -6,6 +6,7 @@ import type { ConnectionContext } from '../context';
 import { ClientBindings, SERVER_WRITER } from './ClientBindings';
 import { refusal, type Refusal } from './Refusal';
 import { validateUpdate } from './UpdateValidator';
+import type { UploadLookup } from './attachmentRefs';
 import { carriesUpdate } from '../syncMessages';
 import { LogBudget } from '../../logging/LogBudget';
 import { closeOnStorageFailure } from '../StorageClosing';
@@ -22,7 +23,7 @@ export class ValidationExtension implements Extension {
   priority = 500;
   private readonly logBudget = new LogBudget(DEFAULTS.refusalLogsPerWindow, DEFAULTS.refusalLogWindowMs);
 
-  constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger }) {}
+  constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger; upload?: UploadLookup }) {}
 
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const { bindings } = this.deps;
@@ -96,7 +97,7 @@ export class ValidationExtension implements Extension {
    */
   private judge(document: beforeSyncPayload['document'], documentName: string, payload: Uint8Array, writer: { userId: string; admin: boolean }): ReturnType<typeof validateUpdate> {
     try {
-      return validateUpdate(document, documentName, payload, writer, (client) => this.deps.bindings.ownerOf(documentName, client));
+      return validateUpdate(document, documentName, payload, writer, (client) => this.deps.bindings.ownerOf(documentName, client), this.deps.upload);
     } catch (error) {
       // A client can trigger a fault at will once it finds one: within the same log budget as refusals.
       const fields = { documentName, userId: writer.userId, err: error instanceof Error ? error.message : String(error) };

@@ -4,10 +4,17 @@ import { refusal, type Refusal } from './Refusal';
 import type { Place, PlaceResolver } from './PlaceResolver';
 import type { Writer } from './Writer';
 import { mentionsRefusal } from './mentionRules';
-import { entryValue, isAttachments, isDeletedContent, isMapContent, isPlainValue, isReadReceipt, isText, isTimestamp } from './values';
+import { entryValue, isDeletedContent, isMapContent, isPlainValue, isReadReceipt, isText, isTimestamp } from './values';
 import type { DocumentRules } from './DocumentRules';
 import { messageIds } from './MessageIds';
 import { keysAfter, newKeysPerMap, overLimit } from './entryLimits';
+import { attachmentProblem, type UploadLookup } from './attachmentRefs';
+
+/** What the rules of one conversation need to know besides the document: which conversation, and its uploads. */
+export interface ConversationFacts {
+  conversationId: string;
+  upload: UploadLookup;
+}
 
 /** Fields fixed once a message exists. */
 const IMMUTABLE: readonly MessageField[] = ['id', 'author', 'kind', 'createdAt', 'replyTo', 'reactions'];
@@ -32,7 +39,7 @@ function storedAuthor(message: Y.Item): unknown {
   return content instanceof Y.ContentType && content.type instanceof Y.Map ? content.type.get('author') : undefined;
 }
 
-function checkFieldValue(field: MessageField, item: Y.Item, writer: Writer, resolver: PlaceResolver): Refusal | null {
+function checkFieldValue(field: MessageField, item: Y.Item, writer: Writer, resolver: PlaceResolver, facts: ConversationFacts): Refusal | null {
   if (isDeletedContent(item)) return null;
   if (field === 'reactions') return isMapContent(item) ? null : refusal(UpdateRejection.invalidMessage, 'reactions must be a map');
   if (!isPlainValue(item)) return refusal(UpdateRejection.invalidMessage, `${field} must be a plain value`);
@@ -53,8 +60,10 @@ function checkFieldValue(field: MessageField, item: Y.Item, writer: Writer, reso
     case 'editedAt':
     case 'deletedAt':
       return isTimestamp(value) ? null : refusal(UpdateRejection.invalidMessage, `${field} must be a ms epoch from 2020 to at most 5 minutes ahead`);
-    case 'attachments':
-      return isAttachments(value) ? null : refusal(UpdateRejection.invalidMessage, 'attachments are malformed');
+    case 'attachments': {
+      const problem = attachmentProblem(value, facts.conversationId, facts.upload);
+      return problem ? refusal(UpdateRejection.invalidMessage, problem) : null;
+    }
     case 'mentions':
       return mentionsRefusal(value, resolver.doc);
   }
@@ -70,14 +79,14 @@ function isModeration(field: MessageField, item: Y.Item): boolean {
   return Array.isArray(value) && value.length === 0;
 }
 
-function checkMessageField(message: Y.Item, field: string | null, item: Y.Item | null, writer: Writer, resolver: PlaceResolver): Refusal | null {
+function checkMessageField(message: Y.Item, field: string | null, item: Y.Item | null, writer: Writer, resolver: PlaceResolver, facts: ConversationFacts): Refusal | null {
   if (field === null || !(MessageFields as readonly string[]).includes(field)) return refusal(UpdateRejection.unknownField, `unknown message field ${field}`);
   const name = field as MessageField;
   const isNew = !resolver.isStored(message);
   const author = isNew ? writer.userId : storedAuthor(message);
   if (author === writer.userId) {
     if (!isNew && IMMUTABLE.includes(name)) return refusal(UpdateRejection.invalidMessage, `${name} cannot change`);
-    return item ? checkFieldValue(name, item, writer, resolver) : null;
+    return item ? checkFieldValue(name, item, writer, resolver, facts) : null;
   }
   if (writer.admin && !isNew && (item ? isModeration(name, item) : ModeratorFields.includes(name))) return null;
   return refusal(UpdateRejection.notAuthor, 'only the author changes a message');
@@ -116,7 +125,7 @@ function checkRead(place: Place, item: Y.Item | null, writer: Writer): Refusal |
 }
 
 /** The rules of CONTRACT section 3 for `conversation:<id>`, item by item. */
-export const conversationRules: DocumentRules = {
+export const conversationRules = (facts: ConversationFacts): DocumentRules => ({
   roots: new Set(Object.values(ConversationKeys)),
   insert(item, place, writer, resolver) {
     switch (place.root) {
@@ -135,7 +144,7 @@ export const conversationRules: DocumentRules = {
         if (place.sub !== null) return refusal(UpdateRejection.invalidMessage, 'messages is an array');
         return isMapContent(item) || isDeletedContent(item) ? null : refusal(UpdateRejection.invalidMessage, 'a message is a map');
       case 'message':
-        return checkMessageField(place.container!, place.sub, item, writer, resolver);
+        return checkMessageField(place.container!, place.sub, item, writer, resolver, facts);
       case 'reactions':
         return checkReaction(place.sub, item, writer);
       default:
@@ -156,7 +165,7 @@ export const conversationRules: DocumentRules = {
       case 'root':
         return refusal(UpdateRejection.hardDelete, 'messages are soft-deleted (deletedAt), never removed');
       case 'message':
-        return checkMessageField(place.container!, place.sub, null, writer, resolver);
+        return checkMessageField(place.container!, place.sub, null, writer, resolver, facts);
       case 'reactions':
         return checkReaction(place.sub, null, writer);
       default:
@@ -199,4 +208,4 @@ export const conversationRules: DocumentRules = {
     }
     return null;
   },
-};
+});

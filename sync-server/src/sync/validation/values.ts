@@ -20,7 +20,7 @@ export const isTimestamp = (v: unknown, now: number = Date.now()): boolean =>
 /** A time that may lie far ahead by design (muted until): any a JS Date can hold. */
 export const isFutureTimestamp = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= DEFAULTS.timestampMax;
 export const isText = (v: unknown): boolean => typeof v === 'string' && utf8Length(v) <= DEFAULTS.messageTextMaxBytes;
-export const isAttachments = (v: unknown): boolean => z.array(Attachment).max(20).safeParse(v).success;
+export const isAttachments = (v: unknown): boolean => z.array(Attachment).max(DEFAULTS.attachmentsMaxPerMessage).safeParse(v).success;
 export const isChannels = (v: unknown): boolean => Channels.safeParse(v).success;
 export const isQuietHours = (v: unknown): boolean => QuietHours.safeParse(v).success;
 export const isReadReceipt = (v: unknown): boolean =>
