@@ -14,6 +14,7 @@ import { GroupCommit } from './sqlite/GroupCommit';
 import { SqliteMessageIndex } from './sqlite/SqliteMessageIndex';
 import { SqliteJobStore } from './sqlite/SqliteJobStore';
 import { SqliteSweepStore } from './sqlite/SqliteSweepStore';
+import { SqliteNotificationArchive } from './sqlite/SqliteNotificationArchive';
 import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
@@ -33,6 +34,7 @@ export class SqliteStorage implements Storage {
   readonly messages: SqliteMessageIndex;
   readonly jobs: SqliteJobStore;
   readonly sweeps: SqliteSweepStore;
+  readonly notificationArchive: SqliteNotificationArchive;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -42,6 +44,7 @@ export class SqliteStorage implements Storage {
     this.messages = new SqliteMessageIndex(this.db);
     this.jobs = new SqliteJobStore(this.db, this.commits);
     this.sweeps = new SqliteSweepStore(this.db);
+    this.notificationArchive = new SqliteNotificationArchive(this.db);
     this.documents = new SqliteDocumentStore(this.db, this.commits, this.messages, this.jobs);
     this.conversations = new SqliteConversationStore(this.db);
     this.users = new SqliteUserStore(this.db);

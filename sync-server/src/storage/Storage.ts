@@ -1,4 +1,4 @@
-import type { ConversationKind, EntityRef, JobState, MemberRole, Message } from '@parley/schema';
+import type { ConversationKind, EntityRef, JobState, MemberRole, Message, Notification } from '@parley/schema';
 
 /**
  * Everything the server keeps on disk, behind one interface so that the
@@ -17,6 +17,7 @@ export interface Storage {
   readonly messages: MessageIndex;
   readonly jobs: JobStore;
   readonly sweeps: SweepStore;
+  readonly notificationArchive: NotificationArchive;
   close(): Promise<void>;
 }
 
@@ -265,6 +266,8 @@ export interface MessageIndex {
   last(conversationId: string): Promise<IndexedMessage | null>;
   /** Messages by others after the user's receipt, not deleted, not system: exact. */
   unread(conversationId: string, userId: string): Promise<number>;
+  /** The newest of the messages `unread` counts (null: none), for the chat notification. */
+  latestUnread(conversationId: string, userId: string): Promise<IndexedMessage | null>;
   /** Best match first, among the conversations the user is a member of now; deleted messages never match. */
   search(request: SearchRequest): Promise<SearchHit[]>;
 }
@@ -371,4 +374,21 @@ export interface SweepStore {
   due(prefix: string, now: number, limit: number): Promise<Array<{ doc: string; mark: number }>>;
   /** After a sweep at `now`: the document is due again when it changes after `mark`, or at `dueAt`. */
   record(doc: string, mark: number, dueAt: number | null, now: number): Promise<void>;
+}
+
+/**
+ * Settled (read or archived) notifications that left their user's inbox
+ * document, so the document stays bounded (issue 9). A notification is in the
+ * document or here; the API merges both. It never holds an unread one: marking
+ * one unread again puts it back into the document.
+ */
+export interface NotificationArchive {
+  /** Stores (or replaces) these notifications of the user; one transaction. */
+  put(userId: string, notifications: readonly Notification[]): Promise<void>;
+  get(userId: string, id: string): Promise<Notification | null>;
+  remove(userId: string, ids: readonly string[]): Promise<void>;
+  /** Newest first (updatedAt, then id, both descending), strictly after `after` in that order; archived ones only with `includeArchived`. */
+  page(userId: string, options: { after: { updatedAt: number; id: string } | null; limit: number; includeArchived: boolean }): Promise<Notification[]>;
+  /** Deletes the notifications last changed before `cutoff` (retention); returns how many. */
+  prune(cutoff: number): Promise<number>;
 }

@@ -185,6 +185,25 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       DROP INDEX events_due;
     `,
   },
+  // --- issue 9, helper "history": notifications that left the inbox document (migration 7; 6 is reserved for the bounded live document) ---
+  {
+    version: 7,
+    name: 'notification archive: settled notifications that left the inbox document',
+    sql: `
+      CREATE TABLE notification_archive (
+        user_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        read_at INTEGER,
+        archived_at INTEGER,
+        changed_at INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+      );
+      CREATE INDEX notification_archive_newest ON notification_archive (user_id, updated_at DESC, id DESC);
+      CREATE INDEX notification_archive_age ON notification_archive (changed_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -37,6 +37,11 @@ const toMessage = (row: MessageRow): IndexedMessage => ({
 
 const COLUMNS = 'conversation_id, seq, id, author, kind, text, created_at, reply_to, attachments, mentions, edited_at, deleted_at, reactions';
 
+/** Messages by others after the reader's receipt, not deleted, not system; an unknown receipt counts everything (seq 0). */
+const UNREAD = `conversation_id = :c AND author != :u AND deleted_at IS NULL AND kind != 'system'
+  AND seq > coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+                      WHERE r.conversation_id = :c AND r.user_id = :u), 0)`;
+
 /**
  * The message index: one row per message, in the server's order of
  * acceptance (`seq`, per conversation), with an FTS5 table over the text kept
@@ -141,15 +146,14 @@ export class SqliteMessageIndex implements MessageIndex {
   }
 
   async unread(conversationId: string, userId: string): Promise<number> {
-    // Messages by others after the reader's receipt; an unknown receipt counts everything (seq 0).
-    return this.sql(
-      `SELECT count(*) FROM messages
-       WHERE conversation_id = :c AND author != :u AND deleted_at IS NULL AND kind != 'system'
-         AND seq > coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
-                              WHERE r.conversation_id = :c AND r.user_id = :u), 0)`,
-    )
+    return this.sql(`SELECT count(*) FROM messages WHERE ${UNREAD}`)
       .pluck()
       .get({ c: conversationId, u: userId }) as number;
+  }
+
+  async latestUnread(conversationId: string, userId: string): Promise<IndexedMessage | null> {
+    const row = this.sql(`SELECT ${COLUMNS} FROM messages WHERE ${UNREAD} ORDER BY seq DESC LIMIT 1`).get({ c: conversationId, u: userId }) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
