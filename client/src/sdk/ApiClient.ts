@@ -1,4 +1,4 @@
-import type { ConversationListItem, HistoryPage, HttpErrorBody, PresenceEntry, Prefs } from '@parley/schema';
+import type { ConversationListItem, HistoryPage, HttpErrorBody, Message, PresenceEntry, Prefs, SearchPage } from '@parley/schema';
 import type { TokenSource } from './TokenSource';
 
 export class ApiError extends Error {
@@ -68,6 +68,31 @@ export class ApiClient {
     if (before) query.set('before', before);
     if (limit) query.set('limit', String(limit));
     return this.request('GET', `/conversations/${encodeURIComponent(conversationId)}/messages?${query}`);
+  }
+
+  // --- issue 9: search and the REST message calls (changes to messages outside the live replica) ---
+  search(q: string, options: { conversationId?: string; limit?: number; cursor?: string } = {}): Promise<SearchPage> {
+    const query = new URLSearchParams({ q });
+    if (options.conversationId) query.set('conversationId', options.conversationId);
+    if (options.limit) query.set('limit', String(options.limit));
+    if (options.cursor) query.set('cursor', options.cursor);
+    return this.request('GET', `/search?${query}`);
+  }
+
+  private messagePath(conversationId: string, messageId: string): string {
+    return `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`;
+  }
+
+  editMessage(conversationId: string, messageId: string, text: string): Promise<{ message: Message }> {
+    return this.request('PATCH', this.messagePath(conversationId, messageId), { text });
+  }
+
+  deleteMessage(conversationId: string, messageId: string): Promise<{ message: Message }> {
+    return this.request('DELETE', this.messagePath(conversationId, messageId));
+  }
+
+  setReaction(conversationId: string, messageId: string, emoji: string, on: boolean): Promise<{ message: Message }> {
+    return this.request(on ? 'PUT' : 'DELETE', `${this.messagePath(conversationId, messageId)}/reactions/${encodeURIComponent(emoji)}`);
   }
 
   presence(users: string[]): Promise<Record<string, PresenceEntry>> {
