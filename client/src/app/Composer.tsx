@@ -10,7 +10,7 @@ const LIMIT = DEFAULTS.messageTextMaxBytes;
 export type ComposerMode = { kind: 'new' } | { kind: 'reply'; to: MessageView } | { kind: 'edit'; message: MessageView };
 
 /** Writes, replies to and edits messages; Enter sends, Shift+Enter breaks the line, Escape cancels. */
-export function Composer({ chat, mode, onDone }: { chat: ConversationHandle; mode: ComposerMode; onDone: () => void }) {
+export function Composer({ chat, mode, onDone, onEdit }: { chat: ConversationHandle; mode: ComposerMode; onDone: () => void; /** Edits (default: in the live replica). */ onEdit?: (messageId: string, text: string) => void }) {
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
@@ -31,7 +31,7 @@ export function Composer({ chat, mode, onDone }: { chat: ConversationHandle; mod
       return;
     }
     try {
-      if (mode.kind === 'edit') chat.edit(mode.message.id, value);
+      if (mode.kind === 'edit') (onEdit ?? ((messageId: string, text: string) => chat.edit(messageId, text)))(mode.message.id, value);
       else if (mode.kind === 'reply') chat.reply(mode.to.id, value);
       else chat.send(value);
     } catch (e) {

@@ -8,12 +8,17 @@ import { dayLabel, firstUnreadId } from './timeline';
 import { useUnreadJump } from './useUnreadJump';
 import { PresenceLine } from './Presence';
 import { useSeenReceipts } from './useSeenReceipts';
+import { useOlderHistory } from './useOlderHistory';
+import { jumpTargets } from './jumpTargets';
+import { withChange, type OldMessageChange } from '../sdk/OldMessageOutbox';
+import type { Message } from '@parley/schema';
+import type { MessageView } from '../sdk/types';
 
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
 
 /** History (older pages load on scroll), composer, typing indicator, read receipts. */
-export function ConversationView({ id }: { id: string }) {
+export function ConversationView({ id, at }: { id: string; /** A message to open at (a search result). */ at?: string | undefined }) {
   const session = useSession();
   // Never reopen here: a conversation the server refused stays closed until the user picks it again.
   const chat = session.hasConversation(id) ? session.conversation(id) : null;
@@ -45,6 +50,42 @@ export function ConversationView({ id }: { id: string }) {
   const messages = useMemo(() => snapshot?.messages ?? [], [snapshot]);
   const shown = messages.slice(Math.max(0, messages.length - visible));
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const liveIds = useMemo(() => new Set(messages.map((m) => m.id)), [messages]);
+  // Older than the live replica: history pages (the server, or this device's cache offline).
+  const older = useOlderHistory(session, id, liveIds, messages[0]?.id);
+  const olderViews = useMemo(() => older.messages.map((m): MessageView => ({ ...m, status: 'sent', readBy: [] })), [older.messages]);
+  const allLiveShown = visible >= messages.length;
+  const shownOlder = allLiveShown || older.gap ? olderViews : [];
+  const timeline = useMemo(() => [...shownOlder, ...shown], [shownOlder, shown]);
+  const jumped = useRef<string | null>(null);
+
+  // A search result: scroll to it when it is loaded; out of the live replica, load the history around it.
+  useEffect(() => {
+    if (!at || !snapshot || jumped.current === `${id}/${at}`) return;
+    jumped.current = `${id}/${at}`;
+    stickToBottom.current = false;
+    const index = messages.findIndex((m) => m.id === at);
+    if (index >= 0) setVisible((v) => Math.max(v, messages.length - index + 5));
+    else {
+      const target = jumpTargets.get(at);
+      if (target) older.jumpTo(target);
+    }
+  }, [at, id, snapshot, messages, older]);
+  useEffect(() => {
+    if (!at) return;
+    const element = list.current?.querySelector(`[data-id="${CSS.escape(at)}"]`);
+    if (element && !element.classList.contains('jump-target')) {
+      element.classList.add('jump-target');
+      element.scrollIntoView({ block: 'center' });
+    }
+  }, [at, timeline]);
+
+  /** Edits, deletions and reactions: in the live replica, else queued for the server (works offline). */
+  const change = (messageId: string, what: OldMessageChange) => {
+    void session.changeMessage(id, messageId, what).then((where) => {
+      if (where === 'queued') older.patch(messageId, (m: Message) => withChange(m, me, what));
+    });
+  };
 
   // A mark per rendered message count, read by scripts/bench-first-render.ts.
   useEffect(() => {
@@ -61,7 +102,7 @@ export function ConversationView({ id }: { id: string }) {
       element.scrollTop = element.scrollHeight - keepFromBottom.current;
       keepFromBottom.current = null;
     } else if (stickToBottom.current) element.scrollTop = element.scrollHeight;
-  }, [shown.length, messages]);
+  }, [shown.length, messages, older.messages.length]);
 
   const onScroll = () => {
     const element = list.current;
@@ -71,6 +112,9 @@ export function ConversationView({ id }: { id: string }) {
     if (element.scrollTop < 40 && visible < messages.length) {
       keepFromBottom.current = element.scrollHeight - element.scrollTop;
       setVisible((v) => v + PAGE);
+    } else if (element.scrollTop < 40 && !older.exhausted && !older.loading && !older.problem) {
+      keepFromBottom.current = element.scrollHeight - element.scrollTop;
+      older.loadMore();
     }
   };
 
@@ -93,16 +137,34 @@ export function ConversationView({ id }: { id: string }) {
       </header>
       {details && <ConversationDetails id={id} onClose={() => setDetails(false)} />}
       <ol className="messages" ref={list} onScroll={onScroll} aria-label="Messages" data-testid="messages" tabIndex={0}>
-        {visible < messages.length && (
+        {(visible < messages.length || (!older.exhausted && !older.loading)) && (
           <li className="older">
-            <button type="button" onClick={() => setVisible((v) => v + PAGE)}>
+            <button
+              type="button"
+              onClick={() => {
+                if (visible < messages.length) setVisible((v) => v + PAGE);
+                else older.loadMore();
+              }}
+              data-testid="load-older"
+            >
               Load older messages
             </button>
           </li>
         )}
-        {shown.map((message, index) => (
+        {older.loading && <li className="older" data-testid="older-loading">Loading older messages…</li>}
+        {older.problem && (
+          <li className="older" role="status" data-testid="older-problem">
+            {older.problem}
+          </li>
+        )}
+        {timeline.map((message, index) => (
           <Fragment key={`${index}:${message.id}`}>
-          {dayLabel(message.createdAt)?.key !== dayLabel(shown[index - 1]?.createdAt)?.key && dayLabel(message.createdAt) && (
+          {older.gap && index === shownOlder.length && index > 0 && (
+            <li className="history-gap" data-testid="history-gap">
+              …
+            </li>
+          )}
+          {dayLabel(message.createdAt)?.key !== dayLabel(timeline[index - 1]?.createdAt)?.key && dayLabel(message.createdAt) && (
             <li className="day-separator" data-testid="day-separator">
               <span>{dayLabel(message.createdAt)!.label}</span>
             </li>
@@ -122,8 +184,8 @@ export function ConversationView({ id }: { id: string }) {
             repliedTo={message.replyTo ? byId.get(message.replyTo) : undefined}
             onReply={() => setMode({ kind: 'reply', to: message })}
             onEdit={() => setMode({ kind: 'edit', message })}
-            onDelete={() => chat.remove(message.id)}
-            onReact={(emoji) => chat.toggleReaction(message.id, emoji)}
+            onDelete={() => change(message.id, { op: 'delete' })}
+            onReact={(emoji) => change(message.id, { op: 'reaction', emoji, on: !(`${me}:${emoji}` in message.reactions) })}
           />
           </ErrorBoundary>
           </Fragment>
@@ -137,7 +199,7 @@ export function ConversationView({ id }: { id: string }) {
       <p className="typing" aria-live="polite" data-testid="typing">
         {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
       </p>
-      <Composer chat={chat} mode={mode} onDone={() => setMode({ kind: 'new' })} />
+      <Composer chat={chat} mode={mode} onDone={() => setMode({ kind: 'new' })} onEdit={(messageId, text) => change(messageId, { op: 'edit', text })} />
     </section>
   );
 }

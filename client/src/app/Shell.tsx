@@ -7,6 +7,7 @@ import { ConversationView } from './ConversationView';
 import { ErrorBoundary } from './ErrorBoundary';
 import { InboxPanel } from './InboxPanel';
 import { Preferences } from './Preferences';
+import { SearchBox } from './SearchBox';
 import { useHashRoute } from './useHashRoute';
 
 /** The signed-in app: header, conversation list, and the page the route names. */
@@ -26,6 +27,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         <a href="#/" className="brand">
           Parley
         </a>
+        <SearchBox />
         <ConnectionBanner />
         <span className="me" data-testid="me">
           {me.name}
@@ -55,7 +57,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         <main className="main">
           {/* What fails to render stays in this pane: the list, the banner and the other pages keep working. */}
           <ErrorBoundary resetKey={activeId ?? route.page} fallback={<p className="empty" role="alert">This page cannot be shown. Pick another conversation or page.</p>}>
-            {route.page === 'conversation' && <ConversationView id={route.id} />}
+            {route.page === 'conversation' && <ConversationView id={route.id} at={route.at} />}
             {route.page === 'inbox' && <InboxPanel />}
             {route.page === 'prefs' && <Preferences />}
             {route.page === 'home' && <p className="empty">Pick a conversation, or message a user.</p>}
