@@ -71,14 +71,23 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
       if (target) older.jumpTo(target);
     }
   }, [at, id, snapshot, messages, older]);
+  const scrolledTo = useRef<string | null>(null);
   useEffect(() => {
-    if (!at) return;
+    if (!at || scrolledTo.current === `${id}/${at}`) return;
     const element = list.current?.querySelector(`[data-id="${CSS.escape(at)}"]`);
-    if (element && !element.classList.contains('jump-target')) {
-      element.classList.add('jump-target');
-      element.scrollIntoView({ block: 'center' });
-    }
-  }, [at, timeline]);
+    if (!element) return;
+    scrolledTo.current = `${id}/${at}`;
+    element.scrollIntoView({ block: 'center' });
+  });
+  // Keys that stay with their message when older ones are added above (an index in the key would remount every row).
+  const keys = useMemo(() => {
+    const seen = new Map<string, number>();
+    return timeline.map((m) => {
+      const n = (seen.get(m.id) ?? 0) + 1;
+      seen.set(m.id, n);
+      return n === 1 ? m.id : `${m.id}#${n}`;
+    });
+  }, [timeline]);
 
   /** Edits, deletions and reactions: in the live replica, else queued for the server (works offline). */
   const change = (messageId: string, what: OldMessageChange) => {
@@ -158,7 +167,7 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
           </li>
         )}
         {timeline.map((message, index) => (
-          <Fragment key={`${index}:${message.id}`}>
+          <Fragment key={keys[index]}>
           {older.gap && index === shownOlder.length && index > 0 && (
             <li className="history-gap" data-testid="history-gap">
               …
@@ -186,6 +195,7 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
             onEdit={() => setMode({ kind: 'edit', message })}
             onDelete={() => change(message.id, { op: 'delete' })}
             onReact={(emoji) => change(message.id, { op: 'reaction', emoji, on: !(`${me}:${emoji}` in message.reactions) })}
+            highlight={message.id === at}
           />
           </ErrorBoundary>
           </Fragment>

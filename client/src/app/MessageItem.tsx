@@ -26,15 +26,17 @@ interface Props {
   onEdit(): void;
   onDelete(): void;
   onReact(emoji: string): void;
+  /** The message a search result opened the conversation at. */
+  highlight?: boolean;
 }
 
 /** One message: text, reply quote, reactions, actions and (for own messages) its delivery ticks. */
-export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact }: Props) {
+export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact, highlight = false }: Props) {
   const deleted = message.deletedAt !== undefined;
   const reactions = groupReactions(message.reactions);
   const time = formatTime(message.createdAt, 'time');
   return (
-    <li className={mine ? 'message mine' : 'message'} data-testid="message" data-id={message.id} data-status={mine ? message.status : undefined}>
+    <li className={`${mine ? 'message mine' : 'message'}${highlight ? ' jump-target' : ''}`} data-testid="message" data-id={message.id} data-status={mine ? message.status : undefined}>
       <div className="message-head">
         <Avatar name={message.author} />
         <span className="author">{message.author}</span> {time && <time dateTime={time.iso}>{time.label}</time>}
