@@ -3,13 +3,22 @@
  * messages, offline reading and an offline edit of an old message that lands
  * once; and the search box, whose results open the conversation at the message.
  */
-import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { TestServer } from '../fixtures/server';
 import type { Message } from '@parley/schema';
-import { appServerAndBrowser, messageAction, messageByText, messageTexts, openConversation, signedIn, startDirect, until, userIdsForAttempt, waitConnection } from '../fixtures/browser';
+import { launchBrowser, messageAction, messageByText, messageTexts, openConversation, signedIn, startDirect, until, userIdsForAttempt, waitConnection, startAppServer } from '../fixtures/browser';
 import { seedHistory } from '../fixtures/bulkHistory';
 
-const both = appServerAndBrowser();
+const both = {} as { server: TestServer; browser: Browser };
+// Building the app on a loaded machine can take more than the default minute.
+beforeAll(async () => {
+  [both.server, both.browser] = await Promise.all([startAppServer(), launchBrowser()]);
+}, 300_000);
+afterAll(async () => {
+  await both.browser?.close();
+  await both.server?.stop();
+});
 
 /** Scrolls the timeline to the top the way a person does (and says so, in case it already sat there), then reads the first message. */
 const scrollToTopAndReadFirst = (page: Page) =>

@@ -157,18 +157,27 @@ export class SqliteMessageIndex implements MessageIndex {
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
+    // Rank first, then snippets for the page only: with snippet() in the ranked query, SQLite
+    // computes it for every match before sorting (142 ms for a word in 2,000 of 1M messages).
     const rows = this.sql(
-      `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
-              m.rowid AS rowid, snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet, bm25(messages_fts) AS rank
-       FROM messages_fts
-       JOIN messages m ON m.rowid = messages_fts.rowid
-       WHERE messages_fts MATCH :match
-         AND m.deleted_at IS NULL
-         AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = :user)
-         AND (:conversation IS NULL OR m.conversation_id = :conversation)
-         AND (:afterRank IS NULL OR bm25(messages_fts) > :afterRank OR (bm25(messages_fts) = :afterRank AND m.rowid > :afterRowid))
-       ORDER BY rank, m.rowid
-       LIMIT :limit`,
+      `WITH top AS (
+         SELECT m.rowid AS rowid, bm25(messages_fts) AS rank
+         FROM messages_fts
+         JOIN messages m ON m.rowid = messages_fts.rowid
+         WHERE messages_fts MATCH :match
+           AND m.deleted_at IS NULL
+           AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = :user)
+           AND (:conversation IS NULL OR m.conversation_id = :conversation)
+           AND (:afterRank IS NULL OR bm25(messages_fts) > :afterRank OR (bm25(messages_fts) = :afterRank AND m.rowid > :afterRowid))
+         ORDER BY rank, m.rowid
+         LIMIT :limit
+       )
+       SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
+              top.rowid AS rowid, top.rank AS rank, snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet
+       FROM top
+       JOIN messages_fts ON messages_fts.rowid = top.rowid AND messages_fts MATCH :match
+       JOIN messages m ON m.rowid = top.rowid
+       ORDER BY top.rank, top.rowid`,
     ).all({
       match: request.match,
       user: request.userId,
