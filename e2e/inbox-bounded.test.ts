@@ -130,4 +130,29 @@ describe('the bounded inbox document', () => {
     expect((await allPages(token, 'archived=1')).some((n) => n.id === other.id && n.archivedAt !== null)).toBe(true);
     expect((await server.api('/api/notifications/nope/read', { token, method: 'POST' })).status).toBe(404);
   }, 120_000);
+
+  it('answers bad paging input with the contract 400 (never a 500), over document and archive alike', async () => {
+    const token = await server.token('joe'); // has notifications in the document and in the archive (first test)
+    const bad = [
+      'limit=0',
+      `limit=${DEFAULTS.notificationsPageMax + 1}`,
+      'limit=99999999999999999999',
+      'limit=ten',
+      'cursor=garbage',
+      `cursor=${Buffer.from('Infinity\nx').toString('base64url')}`,
+      `cursor=${'x'.repeat(201)}`,
+      'unread=maybe',
+      'page=2',
+    ];
+    for (const query of bad) {
+      const answer = await server.api(`/api/notifications?${query}`, { token });
+      expect(answer.status, query).toBe(400);
+      expect(answer.body.error.code, query).toEqual(expect.any(String));
+    }
+    // A cursor this API gave out keeps working after its notification moved to the archive.
+    const first = await server.api('/api/notifications?archived=1&limit=5', { token });
+    const next = await server.api(`/api/notifications?archived=1&limit=5&cursor=${first.body.nextCursor}`, { token });
+    expect(next.status).toBe(200);
+    expect(next.body.notifications).toHaveLength(5);
+  });
 });
