@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { groupReactions } from '@parley/schema';
 import type { MessageView } from '../sdk/types';
 import { Avatar } from './Avatar';
@@ -31,7 +32,7 @@ interface Props {
 }
 
 /** One message: text, reply quote, reactions, actions and (for own messages) its delivery ticks. */
-export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact, highlight = false }: Props) {
+function MessageItemView({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact, highlight = false }: Props) {
   const deleted = message.deletedAt !== undefined;
   const reactions = groupReactions(message.reactions);
   const time = formatTime(message.createdAt, 'time');
@@ -83,3 +84,18 @@ export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply,
     </li>
   );
 }
+
+/**
+ * Rows re-render only when what they show changes: the handlers are made
+ * afresh on each render of the list but act on the same message, so they do
+ * not count. Scrolling back through thousands of messages then renders the
+ * rows it adds, not every row again.
+ */
+export const MessageItem = memo(MessageItemView, (before, after) =>
+  before.message === after.message &&
+  before.mine === after.mine &&
+  before.me === after.me &&
+  before.others === after.others &&
+  before.repliedTo === after.repliedTo &&
+  before.highlight === after.highlight,
+);
