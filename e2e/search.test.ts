@@ -123,6 +123,13 @@ describe('search', () => {
       { q: 'leak', cursor: first.body.nextCursor },
       { q: 'leak', conversationId: 'not an id' },
       { q: 'leak', page: '2' },
+      // issue 9 gaps: control characters, symbols only, cursors that are not ours
+      { q: '\u0000\u0001\u0002' },
+      { q: '😀 ✨' },
+      { q: 'leak', cursor: 'x'.repeat(5_000) },
+      { q: 'leak', cursor: Buffer.from('{"rank":"x"}').toString('base64url') },
+      { q: 'leak', limit: '-1' },
+      { q: 'leak', limit: '1e3' },
     ];
     for (const query of bad) {
       const answer = await search('sb', query);

@@ -151,6 +151,25 @@ export const DEFAULTS = {
   /** Clean-up: inboxes loaded per run at most; the rest (those due longest) wait for the next run. */
   cleanupInboxesPerRun: 500,
 
+  // --- issue 9, helper "history": the bounded inbox document and the offline history cache ---
+  /**
+   * A settled (read or archived) notification stays in its inbox document this
+   * long after its last change, then the clean-up moves it to SQL, where
+   * `GET /api/notifications` still pages it: every device syncs the inbox
+   * document, so it must not grow with a user's whole notification history.
+   */
+  inboxSettledKeepMs: 24 * 3600_000,
+  /** At most this many settled notifications stay in an inbox document (the newest); older ones move out at the next clean-up, however recent. */
+  inboxSettledMax: 200,
+  /**
+   * Pages of older history (`GET .../messages`) a client keeps in IndexedDB
+   * for offline reading, over all its conversations; the least recently used
+   * go first. 400 pages of 50 messages are about 20,000 messages (a few MB).
+   */
+  historyCachePagesMax: 400,
+  /** Changes to messages outside the live replica a client queues offline (edits, deletions, reactions), before it refuses more. */
+  oldMessageOutboxMax: 500,
+
   /**
    * Job queue (sync-server/src/jobs): how often each queue looks for due jobs
    * when nothing woke it (an enqueue in this process wakes it at once; a job

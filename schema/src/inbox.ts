@@ -116,6 +116,9 @@ export function listNotifications(doc: Y.Doc): Notification[] {
   return list.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
+/** When a notification last changed, by the server or its owner (settling it): clean-up ages count from it. */
+export const notificationLastChange = (n: Pick<Notification, 'updatedAt' | 'readAt' | 'archivedAt'>): number => Math.max(n.updatedAt, n.readAt ?? 0, n.archivedAt ?? 0);
+
 export const isUnread = (n: Pick<Notification, 'readAt' | 'archivedAt'>): boolean =>
   n.readAt === null && n.archivedAt === null;
 

@@ -30,8 +30,9 @@ import { memory } from './metrics/memory';
 import { notifications } from './metrics/notifications';
 import { storm } from './metrics/storm';
 import { throughput } from './metrics/throughput';
+import { history } from './metrics/history';
 
-const METRICS: readonly Metric[] = [fanout, throughput, durableAck, memory, catchup, coldOpen, storm, kill9, notifications];
+const METRICS: readonly Metric[] = [fanout, throughput, durableAck, memory, catchup, coldOpen, storm, kill9, notifications, history];
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);

@@ -177,7 +177,7 @@ export class ParleyServer {
     this.search = new MessageSearch(this.storage);
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
-    this.notifications = new Notifications(this.writer);
+    this.notifications = new Notifications(this.writer, this.storage);
     this.presence = new Presence(this.storage, this.registry);
     this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs);
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).

@@ -26,7 +26,22 @@ interface Suggestion {
  * ArrowUp move the active option, Enter or Tab take it, Escape closes the
  * list); a sent message mentions every member whose `@id` it contains.
  */
-export function Composer({ chat, mode, onDone, members = [], me = '' }: { chat: ConversationHandle; mode: ComposerMode; onDone: () => void; members?: string[]; me?: string }) {
+export function Composer({
+  chat,
+  mode,
+  onDone,
+  onEdit,
+  members = [],
+  me = '',
+}: {
+  chat: ConversationHandle;
+  mode: ComposerMode;
+  onDone: () => void;
+  /** Edits (default: in the live replica). */
+  onEdit?: (messageId: string, text: string) => void;
+  members?: string[];
+  me?: string;
+}) {
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [suggestion, setSuggestion] = useState<Suggestion | null>(null);
@@ -90,7 +105,7 @@ export function Composer({ chat, mode, onDone, members = [], me = '' }: { chat: 
     const mentions = mentionsIn(value, others, me);
     try {
       // An edit keeps the message's mentions (the server notifies only mentions an edit adds; this app adds none).
-      if (mode.kind === 'edit') chat.edit(mode.message.id, value);
+      if (mode.kind === 'edit') (onEdit ?? ((messageId: string, text: string) => chat.edit(messageId, text)))(mode.message.id, value);
       else if (mode.kind === 'reply') chat.reply(mode.to.id, value, { mentions });
       else if (files.length > 0) {
         // Held durably (IndexedDB) until its files are uploaded, then sent: offline too.

@@ -11,13 +11,17 @@ import { useSeenReceipts } from './useSeenReceipts';
 import { useBlocks } from './useBlocks';
 import { ReportDialog } from './ReportDialog';
 import { friendlyError } from './friendlyError';
+import { useOlderHistory } from './useOlderHistory';
+import { jumpTargets } from './jumpTargets';
+import { withChange, type OldMessageChange } from '../sdk/OldMessageOutbox';
+import type { Message } from '@parley/schema';
 import type { MessageView } from '../sdk/types';
 
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
 
 /** History (older pages load on scroll), composer, typing indicator, read receipts. */
-export function ConversationView({ id }: { id: string }) {
+export function ConversationView({ id, at }: { id: string; /** A message to open at (a search result). */ at?: string | undefined }) {
   const session = useSession();
   // Never reopen here: a conversation the server refused stays closed until the user picks it again.
   const chat = session.hasConversation(id) ? session.conversation(id) : null;
@@ -53,6 +57,51 @@ export function ConversationView({ id }: { id: string }) {
   const messages = useMemo(() => snapshot?.messages ?? [], [snapshot]);
   const shown = messages.slice(Math.max(0, messages.length - visible));
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const liveIds = useMemo(() => new Set(messages.map((m) => m.id)), [messages]);
+  // Older than the live replica: history pages (the server, or this device's cache offline).
+  const older = useOlderHistory(session, id, liveIds, messages[0]?.id);
+  const olderViews = useMemo(() => older.messages.map((m): MessageView => ({ ...m, status: 'sent', readBy: [] })), [older.messages]);
+  const allLiveShown = visible >= messages.length;
+  const shownOlder = allLiveShown || older.gap ? olderViews : [];
+  const timeline = useMemo(() => [...shownOlder, ...shown], [shownOlder, shown]);
+  const jumped = useRef<string | null>(null);
+
+  // A search result: scroll to it when it is loaded; out of the live replica, load the history around it.
+  useEffect(() => {
+    if (!at || !snapshot || jumped.current === `${id}/${at}`) return;
+    jumped.current = `${id}/${at}`;
+    stickToBottom.current = false;
+    const index = messages.findIndex((m) => m.id === at);
+    if (index >= 0) setVisible((v) => Math.max(v, messages.length - index + 5));
+    else {
+      const target = jumpTargets.get(at);
+      if (target) older.jumpTo(target);
+    }
+  }, [at, id, snapshot, messages, older]);
+  const scrolledTo = useRef<string | null>(null);
+  useEffect(() => {
+    if (!at || scrolledTo.current === `${id}/${at}`) return;
+    const element = list.current?.querySelector(`[data-id="${CSS.escape(at)}"]`);
+    if (!element) return;
+    scrolledTo.current = `${id}/${at}`;
+    element.scrollIntoView({ block: 'center' });
+  });
+  // Keys that stay with their message when older ones are added above (an index in the key would remount every row).
+  const keys = useMemo(() => {
+    const seen = new Map<string, number>();
+    return timeline.map((m) => {
+      const n = (seen.get(m.id) ?? 0) + 1;
+      seen.set(m.id, n);
+      return n === 1 ? m.id : `${m.id}#${n}`;
+    });
+  }, [timeline]);
+
+  /** Edits, deletions and reactions: in the live replica, else queued for the server (works offline). */
+  const change = (messageId: string, what: OldMessageChange) => {
+    void session.changeMessage(id, messageId, what).then((where) => {
+      if (where === 'queued') older.patch(messageId, (m: Message) => withChange(m, me, what));
+    });
+  };
 
   // A mark per rendered message count, read by scripts/bench-first-render.ts.
   useEffect(() => {
@@ -69,7 +118,7 @@ export function ConversationView({ id }: { id: string }) {
       element.scrollTop = element.scrollHeight - keepFromBottom.current;
       keepFromBottom.current = null;
     } else if (stickToBottom.current) element.scrollTop = element.scrollHeight;
-  }, [shown.length, messages]);
+  }, [shown.length, messages, older.messages.length]);
 
   const onScroll = () => {
     const element = list.current;
@@ -79,6 +128,9 @@ export function ConversationView({ id }: { id: string }) {
     if (element.scrollTop < 40 && visible < messages.length) {
       keepFromBottom.current = element.scrollHeight - element.scrollTop;
       setVisible((v) => v + PAGE);
+    } else if (element.scrollTop < 40 && !older.exhausted && !older.loading && !older.problem) {
+      keepFromBottom.current = element.scrollHeight - element.scrollTop;
+      older.loadMore();
     }
   };
 
@@ -101,16 +153,34 @@ export function ConversationView({ id }: { id: string }) {
       </header>
       {details && <ConversationDetails id={id} onClose={() => setDetails(false)} />}
       <ol className="messages" ref={list} onScroll={onScroll} aria-label="Messages" data-testid="messages" tabIndex={0}>
-        {visible < messages.length && (
+        {(visible < messages.length || (!older.exhausted && !older.loading)) && (
           <li className="older">
-            <button type="button" onClick={() => setVisible((v) => v + PAGE)}>
+            <button
+              type="button"
+              onClick={() => {
+                if (visible < messages.length) setVisible((v) => v + PAGE);
+                else older.loadMore();
+              }}
+              data-testid="load-older"
+            >
               Load older messages
             </button>
           </li>
         )}
-        {shown.map((message, index) => (
-          <Fragment key={`${index}:${message.id}`}>
-          {dayLabel(message.createdAt)?.key !== dayLabel(shown[index - 1]?.createdAt)?.key && dayLabel(message.createdAt) && (
+        {older.loading && <li className="older" data-testid="older-loading">Loading older messages…</li>}
+        {older.problem && (
+          <li className="older" role="status" data-testid="older-problem">
+            {older.problem}
+          </li>
+        )}
+        {timeline.map((message, index) => (
+          <Fragment key={keys[index]}>
+          {older.gap && index === shownOlder.length && index > 0 && (
+            <li className="history-gap" data-testid="history-gap">
+              …
+            </li>
+          )}
+          {dayLabel(message.createdAt)?.key !== dayLabel(timeline[index - 1]?.createdAt)?.key && dayLabel(message.createdAt) && (
             <li className="day-separator" data-testid="day-separator">
               <span>{dayLabel(message.createdAt)!.label}</span>
             </li>
@@ -130,8 +200,9 @@ export function ConversationView({ id }: { id: string }) {
             repliedTo={message.replyTo ? byId.get(message.replyTo) : undefined}
             onReply={() => setMode({ kind: 'reply', to: message })}
             onEdit={() => setMode({ kind: 'edit', message })}
-            onDelete={() => chat.remove(message.id)}
-            onReact={(emoji) => chat.toggleReaction(message.id, emoji)}
+            onDelete={() => change(message.id, { op: 'delete' })}
+            onReact={(emoji) => change(message.id, { op: 'reaction', emoji, on: !(`${me}:${emoji}` in message.reactions) })}
+            highlight={message.id === at}
             blocked={message.author !== me && blockedIds.has(message.author)}
             onReport={() => setReporting(message)}
           />
@@ -167,7 +238,14 @@ export function ConversationView({ id }: { id: string }) {
           }}
         />
       )}
-      <Composer chat={chat} mode={mode} onDone={() => setMode({ kind: 'new' })} members={Object.keys(snapshot.members)} me={me} />
+      <Composer
+        chat={chat}
+        mode={mode}
+        onDone={() => setMode({ kind: 'new' })}
+        onEdit={(messageId, text) => change(messageId, { op: 'edit', text })}
+        members={Object.keys(snapshot.members)}
+        me={me}
+      />
     </section>
   );
 }

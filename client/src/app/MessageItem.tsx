@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { groupReactions } from '@parley/schema';
 import type { MessageView } from '../sdk/types';
 import { Avatar } from './Avatar';
@@ -32,10 +32,12 @@ interface Props {
   /** Issue 14: the author is blocked by the reader (the message is collapsed until shown). */
   blocked?: boolean;
   onReport?(): void;
+  /** The message a search result opened the conversation at. */
+  highlight?: boolean;
 }
 
 /** One message: text, reply quote, reactions, actions and (for own messages) its delivery ticks. */
-export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact, blocked = false, onReport }: Props) {
+function MessageItemView({ message, mine, me, others = 1, repliedTo, onReply, onEdit, onDelete, onReact, blocked = false, onReport, highlight = false }: Props) {
   const [shown, setShown] = useState(false);
   const deleted = message.deletedAt !== undefined;
   const reactions = groupReactions(message.reactions);
@@ -52,7 +54,12 @@ export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply,
   }
   const mentionsMe = !deleted && (message.mentions ?? []).includes(me);
   return (
-    <li className={`message${mine ? ' mine' : ''}${mentionsMe ? ' mentions-me' : ''}`} data-testid="message" data-id={message.id} data-status={mine ? message.status : undefined}>
+    <li
+      className={`message${mine ? ' mine' : ''}${mentionsMe ? ' mentions-me' : ''}${highlight ? ' jump-target' : ''}`}
+      data-testid="message"
+      data-id={message.id}
+      data-status={mine ? message.status : undefined}
+    >
       <div className="message-head">
         <Avatar name={message.author} />
         <span className="author">{message.author}</span> {time && <time dateTime={time.iso}>{time.label}</time>}
@@ -101,3 +108,19 @@ export function MessageItem({ message, mine, me, others = 1, repliedTo, onReply,
     </li>
   );
 }
+
+/**
+ * Rows re-render only when what they show changes: the handlers are made
+ * afresh on each render of the list but act on the same message, so they do
+ * not count. Scrolling back through thousands of messages then renders the
+ * rows it adds, not every row again.
+ */
+export const MessageItem = memo(MessageItemView, (before, after) =>
+  before.message === after.message &&
+  before.mine === after.mine &&
+  before.me === after.me &&
+  before.others === after.others &&
+  before.repliedTo === after.repliedTo &&
+  before.highlight === after.highlight &&
+  before.blocked === after.blocked,
+);

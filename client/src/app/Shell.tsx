@@ -8,6 +8,7 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { InboxPanel } from './InboxPanel';
 import { Preferences } from './Preferences';
 import { AdminReports } from './AdminReports';
+import { SearchBox } from './SearchBox';
 import { useHashRoute } from './useHashRoute';
 
 /** The signed-in app: header, conversation list, and the page the route names. */
@@ -27,6 +28,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         <a href="#/" className="brand">
           Parley
         </a>
+        <SearchBox />
         <ConnectionBanner />
         <span className="me" data-testid="me">
           {me.name}
@@ -56,7 +58,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         <main className="main">
           {/* What fails to render stays in this pane: the list, the banner and the other pages keep working. */}
           <ErrorBoundary resetKey={activeId ?? route.page} fallback={<p className="empty" role="alert">This page cannot be shown. Pick another conversation or page.</p>}>
-            {route.page === 'conversation' && <ConversationView id={route.id} />}
+            {route.page === 'conversation' && <ConversationView id={route.id} at={route.at} />}
             {route.page === 'inbox' && <InboxPanel />}
             {route.page === 'prefs' && <Preferences />}
             {route.page === 'reports' && <AdminReports />}

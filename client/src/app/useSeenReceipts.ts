@@ -34,12 +34,14 @@ export function useSeenReceipts(chat: ConversationHandle | null, list: RefObject
     }
   }, [chat]);
 
-  // One observer per rendering of the list: it reports every observed element at once, so the set is rebuilt.
+  // One observer for the list; each rendering observes the rows it added and lets go of those it removed,
+  // so scrolling back through thousands of messages costs the rows added, not all of them each time.
+  const observer = useRef<{ io: IntersectionObserver; root: HTMLElement; watched: Set<Element> } | null>(null);
   useEffect(() => {
     const root = list.current;
     if (!root || typeof IntersectionObserver === 'undefined') return;
     onScreen.current = new Set();
-    const observer = new IntersectionObserver(
+    const io = new IntersectionObserver(
       (entries) => {
         for (const entry of entries) {
           const id = (entry.target as HTMLElement).dataset.id;
@@ -52,9 +54,29 @@ export function useSeenReceipts(chat: ConversationHandle | null, list: RefObject
       },
       { root, threshold: [0, SEEN_RATIO, 1] },
     );
-    root.querySelectorAll<HTMLElement>('[data-testid="message"][data-id]').forEach((element) => observer.observe(element));
-    return () => observer.disconnect();
-  }, [list, rendered, readWhatIsSeen]);
+    observer.current = { io, root, watched: new Set() };
+    return () => {
+      io.disconnect();
+      observer.current = null;
+    };
+  }, [list, readWhatIsSeen]);
+  useEffect(() => {
+    const current = observer.current;
+    if (!current) return;
+    const rows = new Set<Element>(current.root.querySelectorAll('[data-testid="message"][data-id]'));
+    for (const element of current.watched) {
+      if (rows.has(element)) continue;
+      current.io.unobserve(element);
+      current.watched.delete(element);
+      const id = (element as HTMLElement).dataset.id;
+      if (id) onScreen.current.delete(id);
+    }
+    for (const element of rows) {
+      if (current.watched.has(element)) continue;
+      current.io.observe(element);
+      current.watched.add(element);
+    }
+  }, [rendered]);
 
   useEffect(() => {
     window.addEventListener('focus', readWhatIsSeen);

@@ -1,4 +1,4 @@
-import type { AdminReport, BlockEntry, ConversationListItem, HistoryPage, HttpErrorBody, Message, PresenceEntry, Prefs, Report } from '@parley/schema';
+import type { AdminReport, BlockEntry, ConversationListItem, HistoryPage, HttpErrorBody, Message, PresenceEntry, Prefs, Report, SearchPage } from '@parley/schema';
 import type { TokenSource } from './TokenSource';
 
 export class ApiError extends Error {
@@ -70,6 +70,32 @@ export class ApiClient {
     return this.request('GET', `/conversations/${encodeURIComponent(conversationId)}/messages?${query}`);
   }
 
+  // --- issue 9: search and the REST message calls (changes to messages outside the live replica) ---
+  search(q: string, options: { conversationId?: string; limit?: number; cursor?: string } = {}): Promise<SearchPage> {
+    const query = new URLSearchParams({ q });
+    if (options.conversationId) query.set('conversationId', options.conversationId);
+    if (options.limit) query.set('limit', String(options.limit));
+    if (options.cursor) query.set('cursor', options.cursor);
+    return this.request('GET', `/search?${query}`);
+  }
+
+  private messagePath(conversationId: string, messageId: string): string {
+    return `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`;
+  }
+
+  editMessage(conversationId: string, messageId: string, text: string): Promise<{ message: Message }> {
+    return this.request('PATCH', this.messagePath(conversationId, messageId), { text });
+  }
+
+  /** Soft deletion over REST: the author's, or an admin's of anyone's message (moderation). */
+  deleteMessage(conversationId: string, messageId: string): Promise<{ message: Message }> {
+    return this.request('DELETE', this.messagePath(conversationId, messageId));
+  }
+
+  setReaction(conversationId: string, messageId: string, emoji: string, on: boolean): Promise<{ message: Message }> {
+    return this.request(on ? 'PUT' : 'DELETE', `${this.messagePath(conversationId, messageId)}/reactions/${encodeURIComponent(emoji)}`);
+  }
+
   presence(users: string[]): Promise<Record<string, PresenceEntry>> {
     return this.request('GET', `/presence?users=${users.map(encodeURIComponent).join(',')}`);
   }
@@ -101,11 +127,6 @@ export class ApiClient {
 
   closeReport(id: string): Promise<{ report: Report }> {
     return this.request('POST', `/admin/reports/${encodeURIComponent(id)}/close`);
-  }
-
-  /** Soft deletion over REST: the author's, or an admin's of anyone's message (moderation). */
-  deleteMessage(conversationId: string, messageId: string): Promise<{ message: Message }> {
-    return this.request('DELETE', `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`);
   }
 }
 

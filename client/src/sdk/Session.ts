@@ -9,6 +9,8 @@ import { Emitter } from './Emitter';
 import { InboxHandle } from './InboxHandle';
 import { MetaStore } from './MetaStore';
 import { eraseLocalData } from './eraseLocalData';
+import { HistoryCache } from './HistoryCache';
+import { OldMessageOutbox, withChange, type OldMessageChange, type OutboxRejection } from './OldMessageOutbox';
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
 import { ReconnectBackoff } from './ReconnectBackoff';
@@ -86,6 +88,12 @@ export class Session extends Emitter<SessionEvents> {
   readonly inbox: InboxHandle;
   /** Issue 14: whom this user blocks (loaded on demand by the app). */
   readonly blocks: BlockList;
+  /** Older history pages, cached for offline reading (issue 9). */
+  readonly history: HistoryCache;
+  /** Changes to messages outside the live replicas, queued durably offline (issue 9). */
+  readonly oldMessages: OldMessageOutbox;
+  /** Changes to old messages the server refused (shown to the user, then dropped). */
+  readonly outboxRejections: OutboxRejection[] = [];
   readonly errors: SdkError[] = [];
   private readonly socket: HocuspocusProviderWebsocket;
   private readonly gate: AttachGate;
@@ -143,6 +151,7 @@ export class Session extends Emitter<SessionEvents> {
     this.socket.on('connect', () => {
       this.disconnectedOnce = false;
       void this.refreshFromServer();
+      void this.oldMessages.flush();
     });
     this.socket.on('disconnect', () => {
       this.disconnectedOnce = true;
@@ -153,6 +162,13 @@ export class Session extends Emitter<SessionEvents> {
       if (event?.code === CloseCode.rateLimited) this.backOffRateLimited();
     });
     this.persistOptions = { persist, prefix };
+    this.history = new HistoryCache(`${prefix}:history`, persist, (conversationId, before, limit) => this.api.history(conversationId, before, limit));
+    this.oldMessages = new OldMessageOutbox(`${prefix}:outbox`, persist, this.api, {
+      onRejected: (rejection) => {
+        this.outboxRejections.push(rejection);
+        this.changed();
+      },
+    });
     this.inbox = new InboxHandle(this.openReplica(inboxDocName(this.identity.userId)));
     this.inbox.on('change', () => this.openListedConversations());
   }
@@ -175,6 +191,20 @@ export class Session extends Emitter<SessionEvents> {
     this.cleanups.push(() => clearInterval(poll));
     if (!this.forcedOffline) this.connectSocket();
     this.changed();
+  }
+
+  /**
+   * Edits, soft-deletes or reacts to a message: in the live replica when it
+   * is there (a Yjs change, pending until acknowledged, like any), else
+   * through the outbox of old-message changes (REST, queued durably while
+   * offline) with the cached history showing the change at once.
+   */
+  async changeMessage(conversationId: string, messageId: string, change: OldMessageChange): Promise<'live' | 'queued'> {
+    const chat = this.conversations.get(conversationId);
+    if (chat && changeLive(chat, messageId, change)) return 'live';
+    await this.oldMessages.enqueue(conversationId, messageId, change);
+    await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, change));
+    return 'queued';
   }
 
   /** The handle of a conversation, opening its replica if needed. */
@@ -356,7 +386,7 @@ export class Session extends Emitter<SessionEvents> {
     const names = [...this.replicas.keys()].map((name) => `${this.persistOptions.prefix}:${name}`);
     await this.destroy();
     if (!this.persistOptions.persist) return 0;
-    return eraseLocalData(this.persistOptions.prefix, [...names, `${this.persistOptions.prefix}:meta`]);
+    return eraseLocalData(this.persistOptions.prefix, [...names, `${this.persistOptions.prefix}:meta`, this.history.dbName, this.oldMessages.dbName]);
   }
 
   /** Drops the connection on purpose (and keeps it down until `goOnline`). */
@@ -427,6 +457,7 @@ export class Session extends Emitter<SessionEvents> {
     await Promise.all(closing);
     this.relay?.close();
     await this.meta?.close();
+    await Promise.all([this.history.close(), this.oldMessages.close()]);
     this.clear();
   }
 
@@ -552,5 +583,17 @@ export class Session extends Emitter<SessionEvents> {
       this.changeQueued = false;
       if (!this.destroyed) this.emit('change', undefined);
     });
+  }
+}
+
+/** The change on the live replica; false when the message is not in it. */
+function changeLive(chat: ConversationHandle, messageId: string, change: OldMessageChange): boolean {
+  switch (change.op) {
+    case 'edit':
+      return chat.edit(messageId, change.text);
+    case 'delete':
+      return chat.remove(messageId);
+    case 'reaction':
+      return chat.react(messageId, change.emoji, change.on);
   }
 }

@@ -8,3 +8,5 @@ export { TokenSource } from './TokenSource';
 export { isRejection } from './RejectionRecovery';
 export { newId } from './ids';
 export type * from './types';
+export { HistoryCache, HistoryUnavailable, type LoadedPage } from './HistoryCache';
+export { OldMessageOutbox, OutboxFull, withChange, type OldMessageChange, type OutboxRejection } from './OldMessageOutbox';

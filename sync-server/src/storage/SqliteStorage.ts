@@ -18,6 +18,8 @@ import { SqliteBlockStore } from './sqlite/SqliteBlockStore';
 import { SqliteReportStore } from './sqlite/SqliteReportStore';
 
 import { SqliteAttachmentStore } from './sqlite/SqliteAttachmentStore';
+
+import { SqliteNotificationArchive } from './sqlite/SqliteNotificationArchive';
 import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
@@ -41,6 +43,8 @@ export class SqliteStorage implements Storage {
   readonly reports: SqliteReportStore;
 
   readonly attachments: SqliteAttachmentStore;
+
+  readonly notificationArchive: SqliteNotificationArchive;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -50,6 +54,7 @@ export class SqliteStorage implements Storage {
     this.messages = new SqliteMessageIndex(this.db);
     this.jobs = new SqliteJobStore(this.db, this.commits);
     this.sweeps = new SqliteSweepStore(this.db);
+    this.notificationArchive = new SqliteNotificationArchive(this.db);
     this.documents = new SqliteDocumentStore(this.db, this.commits, this.messages, this.jobs);
     this.conversations = new SqliteConversationStore(this.db);
     this.users = new SqliteUserStore(this.db);

@@ -1,4 +1,4 @@
-import type { ConversationKind, EntityRef, JobState, MemberRole, Message } from '@parley/schema';
+import type { ConversationKind, EntityRef, JobState, MemberRole, Message, Notification } from '@parley/schema';
 
 /**
  * Everything the server keeps on disk, behind one interface so that the
@@ -28,6 +28,8 @@ export interface Storage {
    * with deleted text survives there either.
    */
   scrub(): Promise<void>;
+
+  readonly notificationArchive: NotificationArchive;
   close(): Promise<void>;
 }
 
@@ -315,8 +317,13 @@ export interface MessageIndex {
   /** Newest first, strictly before `beforeSeq` (null: from the newest). */
   page(conversationId: string, beforeSeq: number | null, limit: number): Promise<MessagePage>;
   last(conversationId: string): Promise<IndexedMessage | null>;
-  /** Messages by others after the user's receipt, not deleted, not system: exact. */
-  unread(conversationId: string, userId: string): Promise<number>;
+  /**
+   * Messages by others after the user's receipt, not deleted, not system,
+   * and not by `ignoredAuthors` (the caller's business, e.g. users blocked): exact.
+   */
+  unread(conversationId: string, userId: string, ignoredAuthors?: readonly string[]): Promise<number>;
+  /** The newest of the messages `unread` counts (null: none), for the chat notification. */
+  latestUnread(conversationId: string, userId: string, ignoredAuthors?: readonly string[]): Promise<IndexedMessage | null>;
   /** Best match first, among the conversations the user is a member of now; deleted messages never match. */
   search(request: SearchRequest): Promise<SearchHit[]>;
 }
@@ -468,4 +475,21 @@ export interface ReportStore {
   openCount(reporter: string): Promise<number>;
   /** False when it was closed already (the first close stands). */
   close(id: string, by: string, at: number): Promise<boolean>;
+}
+
+/**
+ * Settled (read or archived) notifications that left their user's inbox
+ * document, so the document stays bounded (issue 9). A notification is in the
+ * document or here; the API merges both. It never holds an unread one: marking
+ * one unread again puts it back into the document.
+ */
+export interface NotificationArchive {
+  /** Stores (or replaces) these notifications of the user; one transaction. */
+  put(userId: string, notifications: readonly Notification[]): Promise<void>;
+  get(userId: string, id: string): Promise<Notification | null>;
+  remove(userId: string, ids: readonly string[]): Promise<void>;
+  /** Newest first (updatedAt, then id, both descending), strictly after `after` in that order; archived ones only with `includeArchived`. */
+  page(userId: string, options: { after: { updatedAt: number; id: string } | null; limit: number; includeArchived: boolean }): Promise<Notification[]>;
+  /** Deletes the notifications last changed before `cutoff` (retention); returns how many. */
+  prune(cutoff: number): Promise<number>;
 }

@@ -185,6 +185,25 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       DROP INDEX events_due;
     `,
   },
+  // --- issue 9, helper "history": notifications that left the inbox document (migration 7; 6 is reserved for the bounded live document) ---
+  {
+    version: 7,
+    name: 'notification archive: settled notifications that left the inbox document',
+    sql: `
+      CREATE TABLE notification_archive (
+        user_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        read_at INTEGER,
+        archived_at INTEGER,
+        changed_at INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+      );
+      CREATE INDEX notification_archive_newest ON notification_archive (user_id, updated_at DESC, id DESC);
+      CREATE INDEX notification_archive_age ON notification_archive (changed_at);
+    `,
+  },
   // --- Attachments and erasure (issue 14): version 9 is reserved for them ---
   {
     version: 9,
@@ -267,7 +286,8 @@ export function migrate(db: Database): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   let count = 0;
-  for (const migration of migrations) {
+  // In version order, whatever order the blocks above were added in.
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);

@@ -1,14 +1,17 @@
-import { DEFAULTS, channelsFor, conversationDocName, conversationParts, inboxDocName, isMuted, readPrefs, type ConversationKind, type Member, type ReadReceipt } from '@parley/schema';
+import { DEFAULTS, channelsFor, conversationDocName, inboxDocName, isMuted, readPrefs, type ConversationKind } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
-import { digestAll, quoteOf, windowQuotes, type MemberDigest } from './conversationDigest';
+import { digestAll, quoteOfIndexed, type MemberDigest } from './conversationDigest';
 import { addNotification, chatNotifications, patchNotification, setConversationSummary } from './inboxWrites';
 import { moveReceiptForward } from './readThrough';
 import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
 import { inTurns } from '../inTurns';
+
+/** The id of the chat notification about a message (one per message it was first created for). */
+const chatNotificationId = (conversationId: string, messageId: string) => `chat:${conversationId}:${messageId}`;
 
 /** How long a grace entry outlives its grace when no recompute asks for it again. */
 const GRACE_ENTRY_TTL_MS = 60_000;
@@ -18,15 +21,13 @@ interface Snapshot {
   kind: ConversationKind;
   members: string[];
   digests: Map<string, MemberDigest>;
-  /** What the inbox may quote of each of the newest messages now. */
-  quotes: Map<string, string>;
 }
 
 /**
  * Keeps members' inboxes in step with a conversation: the `conversations`
  * summary (title, last message, unread) and one coalesced `new_message`
  * notification per burst of unread messages. It recomputes from the
- * documents instead of counting events, so running twice (after a crash, or
+ * message index (never the document) instead of counting events, so running twice (after a crash, or
  * a replayed update) gives the same inboxes. Conversations to recompute are
  * marked durably before the update that needs it is stored.
  */
@@ -94,18 +95,14 @@ export class ChatNotifier {
   }
 
   private async recompute(conversationId: string): Promise<void> {
-    const { storage, writer } = this.deps;
+    const { storage } = this.deps;
     const changesSeen = this.marks.get(conversationId) ?? 0;
     const record = await storage.conversations.get(conversationId);
     if (!record) return this.clearMark(conversationId, changesSeen);
     // Who blocks whom in this room (issue 14): a blocked author's messages neither count nor notify for the blocker.
     const blocked = await storage.blocks.amongMembers(conversationId);
-    const snapshot = await writer.read(conversationDocName(conversationId), (doc): Snapshot => {
-      const parts = conversationParts(doc);
-      const members = Object.keys(parts.members.toJSON() as Record<string, Member>);
-      const reads = parts.reads.toJSON() as Record<string, ReadReceipt>;
-      return { title: record.title, kind: record.kind, members, digests: digestAll(doc, members, reads, blocked), quotes: windowQuotes(doc) };
-    });
+    const members = (await storage.conversations.members(conversationId)).map((m) => m.userId);
+    const snapshot: Snapshot = { title: record.title, kind: record.kind, members, digests: await digestAll(storage.messages, conversationId, members, blocked) };
     // Display names of the authors people will be notified about, looked up once per recompute.
     const authors = [...new Set([...snapshot.digests.values()].flatMap((d) => (d.latestUnread ? [d.latestUnread.author] : [])))];
     const names = new Map((await storage.users.get(authors)).map((u) => [u.id, u.name ?? u.id]));
@@ -199,26 +196,31 @@ export class ChatNotifier {
 
   /**
    * What the inbox may quote now of the messages its chat notifications are
-   * about: the newest messages from the document, older ones from the
-   * message index (which knows each message's current text and deletion).
+   * about, from the message index (which knows each message's current text
+   * and deletion, in the live document or not).
    */
-  private async quotesFor(conversationId: string, userId: string, snapshot: Snapshot): Promise<Map<string, string>> {
+  private async quotesFor(conversationId: string, userId: string): Promise<Map<string, string>> {
     const ids = await this.deps.writer.read(inboxDocName(userId), (inbox) => chatNotifications(inbox, conversationId, null).all.map((n) => n.data.messageId));
-    const outside = [...new Set(ids.filter((id): id is string => typeof id === 'string' && !snapshot.quotes.has(id)))];
-    if (outside.length === 0) return snapshot.quotes;
-    const quotes = new Map(snapshot.quotes);
-    for (const id of outside) {
+    const quotes = new Map<string, string>();
+    for (const id of new Set(ids.filter((id): id is string => typeof id === 'string'))) {
       const indexed = await this.deps.storage.messages.get(conversationId, id);
       // A message the index does not know (yet) keeps its quote: nothing says it changed.
-      if (indexed) quotes.set(id, quoteOf({ text: indexed.text, deleted: indexed.deletedAt !== undefined && indexed.deletedAt !== null }));
+      if (indexed) quotes.set(id, quoteOfIndexed(indexed));
     }
     return quotes;
+  }
+
+  /** Whether the user was told about this message by a notification that has since left the inbox document (issue 9). */
+  private async archivedAbout(conversationId: string, userId: string, messageId: string | undefined): Promise<boolean> {
+    if (messageId === undefined) return false;
+    return (await this.deps.storage.notificationArchive.get(userId, chatNotificationId(conversationId, messageId))) !== null;
   }
 
   private async updateInbox(conversationId: string, userId: string, snapshot: Snapshot, names: Map<string, string>): Promise<'created' | 'deferred' | 'none'> {
     const digest = snapshot.digests.get(userId)!;
     const actorName = digest.latestUnread ? (names.get(digest.latestUnread.author) ?? digest.latestUnread.author) : '';
-    const quotes = await this.quotesFor(conversationId, userId, snapshot);
+    const quotes = await this.quotesFor(conversationId, userId);
+    const archived = await this.archivedAbout(conversationId, userId, digest.latestUnread?.id);
     const inboxKey = `${conversationId}\n${userId}`;
     const readInInbox = this.readInInbox.get(inboxKey);
     this.readInInbox.delete(inboxKey);
@@ -244,12 +246,12 @@ export class ChatNotifier {
         return 'none';
       }
       // Read or archived through the inbox while the messages stay unread: nothing new to tell.
-      if (toldAbout) return 'none';
+      if (toldAbout || archived) return 'none';
       const prefs = readPrefs(inbox);
       if (isMuted(prefs, conversationId, now) || !channelsFor(prefs, 'new_message').inApp) return 'none';
       // Someone reading the chat live reads it within the grace: no notification for what they saw.
       if (this.inGrace(conversationId, latest.id, now)) return 'deferred';
-      const id = `chat:${conversationId}:${latest.id}`;
+      const id = chatNotificationId(conversationId, latest.id);
       if (addNotification(inbox, { id, kind: 'new_message', title, body, data, count: digest.unread }, now)) return 'created';
       // This id was moved on to newer messages, since deleted: bring it back to this one.
       patchNotification(inbox, id, { title, body, data, count: digest.unread, readAt: null, updatedAt: now });

@@ -1,5 +1,5 @@
-import * as Y from 'yjs';
-import { DEFAULTS, inboxDocName, inboxParts } from '@parley/schema';
+import { DEFAULTS, inboxDocName } from '@parley/schema';
+import { applyMoveOut, planMoveOut } from './inboxMoveOut';
 import type { Logger } from '../../logger';
 import type { Storage } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
@@ -8,6 +8,10 @@ import { every } from '../../jobs/Schedule';
 
 export interface CleanupResult {
   notificationsRemoved: number;
+  /** Settled notifications moved out of inbox documents into the archive (issue 9). */
+  notificationsMoved: number;
+  /** Archived notifications past retention, deleted. */
+  archivedPruned: number;
   eventsPruned: number;
   jobsPruned: number;
   /** Inboxes loaded by this run. */
@@ -22,7 +26,9 @@ const INBOX_PREFIX = inboxDocName('');
 
 /**
  * Removes notifications that were read or archived more than `maxAgeMs` ago
- * (by their last change), prunes applied events older than that (which also
+ * (by their last change), moves settled ones out of inbox documents into the
+ * notification archive (older than `settledKeepMs`, or past the newest
+ * `inboxSettledMax`), prunes the archive past `maxAgeMs`, prunes applied events older than that (which also
  * ends their duplicate window) and done jobs older than `jobDoneKeepMs`.
  *
  * A recurring job (one run per slot of `intervalMs`, across restarts). It
@@ -37,6 +43,8 @@ export class Cleanup {
     private readonly deps: { storage: Storage; writer: ServerWriter; logger: Logger; jobs: JobRunner },
     readonly maxAgeMs: number = DEFAULTS.cleanupMaxAgeMs,
     intervalMs: number = DEFAULTS.cleanupIntervalMs,
+    /** How long a settled notification stays in its inbox document (issue 9). */
+    readonly settledKeepMs: number = DEFAULTS.inboxSettledKeepMs,
   ) {
     deps.jobs.define(CLEANUP_QUEUE, () => this.runJob(), { concurrency: 1 });
     deps.jobs.every(CLEANUP_QUEUE, every(intervalMs), { queue: CLEANUP_QUEUE, data: {} });
@@ -52,34 +60,37 @@ export class Cleanup {
     const cutoff = now - this.maxAgeMs;
     const due = await storage.sweeps.due(INBOX_PREFIX, now, DEFAULTS.cleanupInboxesPerRun);
     let notificationsRemoved = 0;
+    let notificationsMoved = 0;
     for (const { doc, mark } of due) {
-      const { removed, dueAt } = await this.deps.writer.write(doc, (inbox) => this.sweep(inbox, cutoff));
+      const { removed, moved, dueAt } = await this.sweep(doc, now, cutoff);
       notificationsRemoved += removed;
+      notificationsMoved += moved;
       await storage.sweeps.record(doc, mark, dueAt, now);
     }
+    const archivedPruned = await storage.notificationArchive.prune(cutoff);
     const eventsPruned = await storage.events.pruneApplied(cutoff);
     const jobsPruned = await storage.jobs.pruneDone(now - DEFAULTS.jobDoneKeepMs);
-    const result = { notificationsRemoved, eventsPruned, jobsPruned, inboxes: due.length, more: due.length === DEFAULTS.cleanupInboxesPerRun };
+    const result = { notificationsRemoved, notificationsMoved, archivedPruned, eventsPruned, jobsPruned, inboxes: due.length, more: due.length === DEFAULTS.cleanupInboxesPerRun };
     this.deps.logger.info(result, 'clean-up done');
     return result;
   }
 
-  /** Deletes the expired notifications; says when the next settled one expires (null: none is settled). */
-  private sweep(inbox: Y.Doc, cutoff: number): { removed: number; dueAt: number | null } {
-    const notifications = inboxParts(inbox).notifications;
-    const expired: string[] = [];
-    let dueAt: number | null = null;
-    notifications.forEach((map, id) => {
-      if (!(map instanceof Y.Map)) return;
-      const readAt = map.get('readAt') as number | null;
-      const archivedAt = map.get('archivedAt') as number | null;
-      const settledAt = Math.max(readAt ?? -1, archivedAt ?? -1);
-      if (settledAt < 0) return; // unsettled: reading or archiving it changes the inbox, which makes it due
-      const changedAt = Math.max(settledAt, (map.get('updatedAt') as number) ?? 0);
-      if (changedAt < cutoff) expired.push(id);
-      else dueAt = Math.min(dueAt ?? Infinity, changedAt + this.maxAgeMs + 1);
-    });
-    for (const id of expired) notifications.delete(id);
-    return { removed: expired.length, dueAt };
+  /**
+   * Deletes the expired settled notifications of one inbox and moves the old
+   * ones to the archive: stored there before they leave the document, so a
+   * crash in between leaves a copy in both (the API shows the document's),
+   * never none. Says when the next settled one is due (null: none is settled).
+   */
+  private async sweep(doc: string, now: number, cutoff: number): Promise<{ removed: number; moved: number; dueAt: number | null }> {
+    const { writer, storage } = this.deps;
+    const userId = doc.slice(INBOX_PREFIX.length);
+    const keepMs = Math.min(this.settledKeepMs, this.maxAgeMs);
+    const rules = { dropBefore: cutoff, moveBefore: now - keepMs, keepMax: DEFAULTS.inboxSettledMax, keepMs };
+    const plan = await writer.read(doc, (inbox) => planMoveOut(inbox, rules));
+    if (plan.drop.length === 0 && plan.move.length === 0) return { removed: 0, moved: 0, dueAt: plan.dueAt };
+    if (plan.move.length > 0) await storage.notificationArchive.put(userId, plan.move);
+    const { removed, stayed } = await writer.write(doc, (inbox) => applyMoveOut(inbox, plan));
+    if (stayed.length > 0) await storage.notificationArchive.remove(userId, stayed);
+    return { removed: removed - (plan.move.length - stayed.length), moved: plan.move.length - stayed.length, dueAt: plan.dueAt };
   }
 }

@@ -33,6 +33,16 @@ export function addNotification(doc: Y.Doc, n: NewNotification, now: number): bo
   return true;
 }
 
+/** Puts a notification back into the inbox document as it was (from the archive); a copy already there is kept. */
+export function restoreNotification(doc: Y.Doc, n: Notification): boolean {
+  const notifications = inboxParts(doc).notifications;
+  if (notifications.has(n.id)) return false;
+  const map = new Y.Map<unknown>();
+  for (const [key, value] of Object.entries(n)) map.set(key, value);
+  notifications.set(n.id, map);
+  return true;
+}
+
 /** Sets fields that differ; returns whether anything changed. */
 export function patchNotification(doc: Y.Doc, id: string, fields: Partial<Record<keyof Notification, unknown>>): boolean {
   const map = inboxParts(doc).notifications.get(id);

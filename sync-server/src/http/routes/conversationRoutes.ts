@@ -4,6 +4,7 @@ import { AddMemberBody, CreateConversationBody, HistoryQuery, Id, RenameConversa
 import { authenticate } from '../authenticate';
 import { validate } from '../validate';
 import type { RouteDeps } from './RouteDeps';
+import { timed } from '../serverTiming';
 
 const ConversationParams = z.strictObject({ id: Id });
 const MemberParams = z.strictObject({ id: Id, userId: Id });
@@ -46,11 +47,11 @@ export function conversationRoutes(app: FastifyInstance, deps: RouteDeps): void 
     return reply.status(200).send({ id, userId, removed: true });
   });
 
-  app.get('/api/conversations/:id/messages', async (request) => {
+  app.get('/api/conversations/:id/messages', async (request, reply) => {
     const caller = await authenticate(verifier, request);
     const { id } = validate(ConversationParams, request.params, 'params');
     const query = validate(HistoryQuery, request.query, 'query');
-    return conversations.history(caller, id, query.before, query.limit);
+    return timed(reply, 'history', () => conversations.history(caller, id, query.before, query.limit));
   });
 
   app.post('/api/conversations/:id/messages', async (request, reply) => {

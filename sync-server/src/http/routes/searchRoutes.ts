@@ -3,10 +3,12 @@ import { SearchQuery } from '@parley/schema';
 import { authenticate } from '../authenticate';
 import { validate } from '../validate';
 import type { RouteDeps } from './RouteDeps';
+import { timed } from '../serverTiming';
 
 export function searchRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  app.get('/api/search', async (request) => {
+  app.get('/api/search', async (request, reply) => {
     const caller = await authenticate(deps.verifier, request);
-    return deps.search.search(caller, validate(SearchQuery, request.query, 'query'));
+    const query = validate(SearchQuery, request.query, 'query');
+    return timed(reply, 'search', () => deps.search.search(caller, query));
   });
 }
