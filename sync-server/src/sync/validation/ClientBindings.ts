@@ -48,6 +48,11 @@ export class ClientBindings {
     return this.open.get(doc)?.get(clientId) ?? null;
   }
 
+  /** Whether any of these ids was retired by a renewal of the document (issue 9, item 2). */
+  anyRetired(doc: string, clientIds: readonly number[]): Promise<boolean> {
+    return this.store.anyRetired(doc, clientIds);
+  }
+
   /** Records owners; false when a client id is already someone else's. */
   async bind(doc: string, clientIds: number[], userId: string): Promise<boolean> {
     const owners = this.open.get(doc);
