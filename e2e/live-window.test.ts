@@ -28,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.destroy();
   await server?.stop();
+  (await import('node:fs')).writeFileSync('/tmp/bw/server.log', server.output());
 });
 
 async function open(userId: string): Promise<OpenDoc> {
@@ -120,7 +121,7 @@ describe('bounded live document', () => {
     const tb = await server.token('lwb');
     const path = `/api/conversations/${id}/messages/w1`;
     const edited = await server.api(path, { method: 'PATCH', token: ta, body: { text: 'edited long after' } });
-    expect(edited.status).toBe(200);
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
     expect(edited.body.message).toMatchObject({ id: 'w1', text: 'edited long after', editedAt: expect.any(Number) });
     // Someone else's message: refused, as in the live document.
     const foreign = await server.api(path, { method: 'PATCH', token: tb, body: { text: 'not mine' } });
@@ -138,6 +139,7 @@ describe('bounded live document', () => {
     expect(row.deletedAt).toEqual(expect.any(Number));
     // A receipt for a message outside the window lands in the live document's reads.
     const read = await server.api(`/api/conversations/${id}/read`, { token: tb, body: { messageId: 'w2' } });
+    if (read.status !== 200) console.log(JSON.stringify(read.body), server.output().split("\n").filter((l) => /error|warn/i.test(l)).slice(-8).join("\n"));
     expect(read.status).toBe(200);
   });
 
