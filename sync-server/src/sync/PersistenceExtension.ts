@@ -1,4 +1,4 @@
-import type { Document, Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeSyncPayload, onLoadDocumentPayload } from '@hocuspocus/server';
+import type { Document, Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeSyncPayload, beforeUnloadDocumentPayload, onLoadDocumentPayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -175,6 +175,17 @@ export class PersistenceExtension implements Extension {
     all.catch(() => {}); // reported by diverge; whoever awaits `persisted` gets the rejection too
     this.appends.set(document, all);
     if (conversationId) this.checkSize(document, documentName);
+  }
+
+  /**
+   * Hocuspocus 4.7 unloads by name: an unload of a document that was already
+   * replaced under its name (renewed, reloaded; its last connection's close
+   * schedules one) would evict the successor from its map while the
+   * successor's connections carry on, and the next client would get a second
+   * copy of the document. Refusing here makes Hocuspocus skip that unload.
+   */
+  async beforeUnloadDocument({ instance, documentName, document }: beforeUnloadDocumentPayload): Promise<void> {
+    if (instance.documents.get(documentName) !== document) throw new Error(`${documentName}: not unloading a document already replaced`);
   }
 
   async afterUnloadDocument({ documentName, instance }: afterUnloadDocumentPayload): Promise<void> {

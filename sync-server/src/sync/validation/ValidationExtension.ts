@@ -1,4 +1,4 @@
-import type { Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeHandleAwarenessPayload, beforeSyncPayload } from '@hocuspocus/server';
+import type { Extension, afterLoadDocumentPayload, beforeHandleAwarenessPayload, beforeSyncPayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import { DEFAULTS, UpdateRejection, isAdmin, parseDocName } from '@parley/schema';
 import type { Logger } from '../../logger';
@@ -29,16 +29,14 @@ export class ValidationExtension implements Extension {
 
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const { bindings } = this.deps;
-    await bindings.load(documentName);
+    await bindings.load(documentName, document);
+    // Unloaded with this very document (a renewed one's successor may already be open under the name).
+    document.once('destroy', () => bindings.unload(documentName, document));
     // The server writes with the document's own client id; make sure no user owns it.
     // Stored before the document opens (a full disk refuses the opening: the client retries later).
     while (!(await bindings.bind(documentName, [document.clientID], SERVER_WRITER).catch(closeOnStorageFailure))) {
       document.clientID = Math.floor(Math.random() * 2 ** 32);
     }
-  }
-
-  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
-    this.deps.bindings.unload(documentName);
   }
 
   async beforeSync({ type, payload, document, documentName, context }: beforeSyncPayload): Promise<void> {
