@@ -221,11 +221,12 @@ export class DocReplica extends Emitter<ReplicaEvents> {
    * server: the recovery from a refused update, whose bytes would otherwise
    * be resent and refused forever. `tellTabs` makes other tabs do the same.
    */
-  async reset(tellTabs = true): Promise<void> {
+  async reset(tellTabs = true, salvage = this.options.salvage): Promise<void> {
     if (this.destroyed) return;
     this.hold();
     // Only the tab that was refused salvages: two tabs posting the same messages again would race.
-    const salvaged = tellTabs ? (this.options.salvage?.(this.doc, this.ack) ?? []) : [];
+    // (After a renewal, `salvage` is the renewal's: RenewalRecovery.)
+    const salvaged = tellTabs ? (salvage?.(this.doc, this.ack) ?? []) : [];
     if (tellTabs) this.options.relay?.publishReset(this.name);
     this.teardownProvider();
     this.leaveRelay?.();

@@ -38,6 +38,11 @@ export interface ArchivedChanges {
 export class MessageActions {
   constructor(private readonly deps: { storage: Storage; writes: ValidatedWrites; archived: ArchivedChanges }) {}
 
+  /** One message from the index, as the history API shows it (members only; unknown: 404). */
+  async get(caller: Identity, conversationId: string, messageId: string): Promise<Message> {
+    return publicMessage(await this.find(caller, conversationId, messageId));
+  }
+
   async edit(caller: Identity, conversationId: string, messageId: string, text: string): Promise<Message> {
     const indexed = await this.find(caller, conversationId, messageId);
     if (indexed.author !== caller.userId) throw ApiError.forbidden('only the author edits a message');
