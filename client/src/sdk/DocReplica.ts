@@ -169,7 +169,7 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     provider.on('unsyncedChanges', ({ number }: { number: number }) => {
       if (!current()) return;
       // Every update sent so far is acknowledged, so stored: the whole document is.
-      if (number === 0) this.mergeAck(vectorOfDoc(this.doc), true);
+      if (number === 0 && provider.handshakeComplete) this.mergeAck(vectorOfDoc(this.doc), true);
       this.emit('change', undefined);
     });
     provider.on('close', ({ event }: { event: { code?: number; reason?: string } }) => {

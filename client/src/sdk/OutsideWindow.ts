@@ -10,6 +10,11 @@ export type OutsideOp =
 
 /** How long to wait before retrying an operation that met no server (offline) or a 5xx. */
 const RETRY_MS = 2_000;
+/**
+ * A 404 is retried this many times first: the message may be one of this
+ * replica's own, on its way to the server again after a renewal.
+ */
+const NOT_FOUND_TRIES = 5;
 
 /**
  * Edits, soft deletions, reactions and receipts on messages outside the live
@@ -23,6 +28,7 @@ const RETRY_MS = 2_000;
  */
 export class OutsideWindow {
   private readonly queue: OutsideOp[] = [];
+  private notFound = 0;
   private running = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -68,13 +74,15 @@ export class OutsideWindow {
         try {
           await send(this.api, op);
         } catch (error) {
-          if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429) {
+          const retryable404 = error instanceof ApiError && error.status === 404 && ++this.notFound < NOT_FOUND_TRIES;
+          if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429 && !retryable404) {
             this.report(op, error);
           } else {
             this.timer ??= setTimeout(() => this.kick(), RETRY_MS);
             return;
           }
         }
+        this.notFound = 0;
         this.queue.shift();
       }
     } finally {

@@ -57,9 +57,14 @@ function replay(op: PendingOp, replica: DocReplica, deps: RenewalDeps): Change {
   return (doc) => {
     const inWindow = findMessage(doc, op.id) !== null;
     switch (op.kind) {
-      case 'message':
-        if (!inWindow) void postIfMissing(op, replica, deps);
+      case 'message': {
+        // The server may hold it already (taken in before the renewal, its acknowledgement lost) with an
+        // older text: the local text (edited since) is made again as an edit.
+        const held = findMessage(doc, op.id);
+        if (!held) void postIfMissing(op, replica, deps);
+        else if (held.map.get('text') !== op.text) editMessage(doc, op.id, op.text);
         return;
+      }
       case 'edit':
         if (inWindow) editMessage(doc, op.id, op.text);
         else deps.outside({ kind: 'edit', conversationId, id: op.id, text: op.text });
@@ -86,8 +91,10 @@ async function postIfMissing(op: Extract<PendingOp, { kind: 'message' }>, replic
   const path = `/conversations/${encodeURIComponent(deps.conversationId)}/messages/${encodeURIComponent(op.id)}`;
   for (let attempt = 0; attempt < LOOKUP_TRIES; attempt++) {
     try {
-      await deps.api.request('GET', path);
-      return; // the server holds it (outside the window): nothing to post
+      const { message } = await deps.api.request<{ message: { text: string } }>('GET', path);
+      // The server holds it (outside the window): nothing to post, maybe an edit to make again.
+      if (message.text !== op.text) deps.outside({ kind: 'edit', conversationId: deps.conversationId, id: op.id, text: op.text });
+      return;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) break;
       await new Promise((resolve) => setTimeout(resolve, LOOKUP_RETRY_MS));
