@@ -24,6 +24,8 @@ export interface ConversationMeta {
   createdAt: number;
   createdBy: string;
   ref?: EntityRef;
+  /** How many times the live document was renewed (issue 9, item 2); absent before the first renewal. */
+  epoch?: number;
 }
 
 export type MemberRole = 'owner' | 'member';
@@ -99,6 +101,12 @@ export function readMeta(doc: Y.Doc): ConversationMeta | null {
   const meta = conversationParts(doc).meta;
   if (!meta.has('id')) return null;
   return meta.toJSON() as ConversationMeta;
+}
+
+/** The live document's epoch (0 before its first renewal). */
+export function readEpoch(doc: Y.Doc): number {
+  const epoch = conversationParts(doc).meta.get('epoch');
+  return typeof epoch === 'number' && Number.isInteger(epoch) && epoch >= 0 ? epoch : 0;
 }
 
 export function readMembers(doc: Y.Doc): Record<string, Member> {

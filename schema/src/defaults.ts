@@ -358,6 +358,24 @@ export const DEFAULTS = {
    * run): well inside the contract's 60 s.
    */
   erasureDelayMs: 3_000,
+
+  // --- Bounded live document (issue 9, item 2) ---
+  /**
+   * Messages `conversation:<id>` keeps after a renewal (the contract asks for
+   * at least 200): enough for a screen of scroll-back and the messages people
+   * still react to. Older ones live in the message index (history, search,
+   * REST edits).
+   */
+  liveWindowMessages: 500,
+  /**
+   * A live document is renewed into a fresh one holding the window once it
+   * holds more than this many windows of messages: the document stays between
+   * 1x and 2x the window, and a renewal (a snapshot rewrite and a reconnect
+   * of every member) happens once per window of new messages, not per message.
+   */
+  liveRenewalFactor: 2,
+  /** Pending REST operations (edits, deletions, reactions on messages outside the window) an SDK replica queues while offline. */
+  sdkPendingOutsideOpsMax: 1_000,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

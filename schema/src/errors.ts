@@ -102,7 +102,25 @@ export const CloseCode = {
   tooManyUnauthenticated: 4529,
   /** The update could not be stored (disk full, I/O error); resend later. */
   storageUnavailable: 4507,
+  /** The live document was renewed (issue 9, item 2): drop the replica, sync afresh, re-apply what was not acknowledged. */
+  documentRenewed: 4410,
 } as const;
+
+// --- Bounded live document (issue 9, item 2) ---
+/**
+ * The server replaced `conversation:<id>` by a fresh document holding the
+ * newest window (its `meta.epoch` one higher). A replica of an earlier epoch
+ * must not be synced into it (Yjs would merge every old message back in as
+ * a duplicate): the connection is closed with this reason (code 4410) when the
+ * renewal happens and whenever a replica of an earlier epoch announces itself
+ * (its sync step 1 names a client id of an earlier epoch). The client drops
+ * its replica, opens the document with a fresh Y.Doc, and makes again, as
+ * operations, whatever the server never acknowledged (see docs/CONTRACT-NOTES.md).
+ */
+export const DocumentRenewal = { reason: 'document-renewed' } as const;
+
+export const isDocumentRenewal = (event: { code?: number; reason?: string }): boolean =>
+  event.reason === DocumentRenewal.reason || event.code === CloseCode.documentRenewed;
 
 /** Why a socket was closed for its reading (see `CloseCode.slowReader`). */
 export const SlowReader = { reason: 'slow-reader' } as const;
@@ -127,6 +145,7 @@ export const isUpdateRejection = (reason: string): reason is UpdateRejection => 
 export function closeCodeOf(event: { code?: number; reason?: string }): number {
   const code = event.code ?? 1000;
   if (code === 1000 && event.reason && isUpdateRejection(event.reason)) return rejectionCloseCode(event.reason);
+  if (code === 1000 && event.reason === 'document-renewed') return CloseCode.documentRenewed;
   return code;
 }
 

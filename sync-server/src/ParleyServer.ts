@@ -16,6 +16,7 @@ import { AuthExtension } from './sync/AuthExtension';
 import { Compactor } from './sync/Compactor';
 import { DocumentInitializer } from './sync/DocumentInitializer';
 import { PersistenceExtension } from './sync/PersistenceExtension';
+import { DocumentRenewal } from './sync/renewal/DocumentRenewal';
 import { ServerWriter } from './sync/ServerWriter';
 import { SocketSession } from './sync/SocketSession';
 import { SessionRegistry } from './sync/SessionRegistry';
@@ -32,6 +33,7 @@ import { Conversations } from './domain/Conversations';
 import { MessageActions } from './domain/MessageActions';
 import { MessageSearch } from './domain/history/MessageSearch';
 import { UserWrites } from './sync/validation/UserWrites';
+import { ArchivedWrites } from './sync/validation/ArchivedWrites';
 import { ChatNotifier } from './domain/notifications/ChatNotifier';
 import { EventProcessor } from './domain/notifications/EventProcessor';
 import { Notifications } from './domain/notifications/Notifications';
@@ -97,6 +99,8 @@ export class ParleyServer {
 
   readonly attachments: Attachments;
   readonly erasure: Erasure;
+  /** Bounded live document (issue 9, item 2). */
+  readonly renewal: DocumentRenewal;
   private readonly verifier: TokenVerifier;
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
@@ -132,16 +136,20 @@ export class ParleyServer {
       config.uploadMaxBytes,
     );
     this.erasure = new Erasure({ storage: this.storage, attachments: this.attachments, jobs: this.jobs, logger: this.logger });
+    const liveWindow = { window: config.liveWindow, factor: DEFAULTS.liveRenewalFactor };
     const persistence = new PersistenceExtension({
       ...deps,
       diverged: (documentName) => void this.reload(documentName),
       mark: (id) => this.chat.mark(id),
       mentionJobs: (conversationId, messageIds) => this.mentions.jobsFor(conversationId, messageIds),
       jobsStored: () => this.mentions.stored(),
+      // --- Bounded live document (issue 9, item 2) ---
+      renewalThreshold: liveWindow.window * liveWindow.factor,
+      outgrown: (documentName) => this.renewal.schedule(documentName),
     });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
-      new ValidationExtension({ ...deps, bindings, upload }),
+      new ValidationExtension({ ...deps, bindings, archive: this.storage.messages, upload }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
       new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
@@ -166,6 +174,19 @@ export class ParleyServer {
     this.blocks = new Blocks(this.storage);
     this.reports = new Reports({ storage: this.storage, writer: this.writer });
     this.mentions = new MentionNotifier({ ...deps, writer: this.writer, jobs: this.jobs });
+    const kill = () => process.kill(process.pid, 'SIGKILL');
+    this.renewal = new DocumentRenewal(
+      {
+        hocuspocus: this.hocuspocus,
+        gate: persistence,
+        documents: this.storage.documents,
+        logger: this.logger,
+        dropWriter: (documentName) => this.writer.drop(documentName),
+        ...(config.testKillInRenewal === 'before-commit' && { beforeCommit: kill }),
+        ...(config.testKillInRenewal === 'after-commit' && { afterCommit: kill }),
+      },
+      liveWindow,
+    );
     this.conversations = new Conversations({
       storage: this.storage,
       writer: this.writer,
@@ -173,7 +194,12 @@ export class ParleyServer {
       disconnect: (documentName, userId) => this.disconnectUser(documentName, userId),
     });
     // A REST edit, deletion, reaction or receipt is judged as the user's own update, like a socket's.
-    this.messageActions = new MessageActions({ storage: this.storage, writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload }) });
+    this.messageActions = new MessageActions({
+      storage: this.storage,
+      writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload }),
+      // Messages outside the live window (issue 9, item 2): same rules, written to the index.
+      archived: new ArchivedWrites({ writer: this.writer, messages: this.storage.messages, metrics: this.metrics, mark: (id) => this.chat.mark(id) }),
+    });
     this.search = new MessageSearch(this.storage);
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
@@ -231,6 +257,7 @@ export class ParleyServer {
     try {
       for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.socketCloseGraceMs);
       await this.compactor.stop();
+      await this.renewal.idle();
       await this.jobs.stop();
       await this.chat.stop();
       await this.writer.closeAll();

@@ -36,6 +36,10 @@ export interface Config {
   // --- Attachments (issue 14) ---
   /** The largest upload, bytes (env `UPLOAD_MAX_BYTES`, default DEFAULTS.uploadMaxBytes). */
   uploadMaxBytes: number;
+  /** Bounded live document: the window kept by a renewal (DEFAULTS.liveWindowMessages; env LIVE_WINDOW_MESSAGES, tests use a small one). */
+  liveWindow: number;
+  /** Test mode only: where a renewal stops the process (see TEST_KILL_IN_RENEWAL). */
+  testKillInRenewal: 'before-commit' | 'after-commit' | null;
 }
 
 /** `host`, `host:port` or `*.domain`, lower case. */
@@ -83,6 +87,10 @@ const Env = z.object({
   HTTP_RATE_LIMIT_USER: positiveInt.optional(),
   HTTP_RATE_LIMIT_SERVICE: positiveInt.optional(),
   HTTP_RATE_LIMIT_IP: positiveInt.optional(),
+  // --- Bounded live document (issue 9, item 2) ---
+  LIVE_WINDOW_MESSAGES: positiveInt.optional(),
+  /** Test servers only: stop the process with SIGKILL at this point of a renewal (the kill -9 test). */
+  TEST_KILL_IN_RENEWAL: z.enum(['before-commit', 'after-commit']).optional(),
 });
 
 export class ConfigError extends Error {}
@@ -136,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // A configured key means real users: minting tokens for anyone must then be asked for.
     devLogin: mode !== 'production' && (e.DEV_LOGIN ?? (jwtSecretGenerated ? 'on' : 'off')) === 'on',
     pushEndpointHosts: e.PUSH_ENDPOINT_HOSTS ?? DEFAULTS.pushEndpointHosts,
+    liveWindow: e.LIVE_WINDOW_MESSAGES ?? DEFAULTS.liveWindowMessages,
+    testKillInRenewal: mode === 'test' ? (e.TEST_KILL_IN_RENEWAL ?? null) : null,
     httpRateLimit: {
       windowMs: e.HTTP_RATE_LIMIT_WINDOW_MS ?? DEFAULTS.httpRateWindowMs,
       perUser: e.HTTP_RATE_LIMIT_USER ?? DEFAULTS.httpRequestsPerWindowPerUser,

@@ -169,7 +169,7 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     provider.on('unsyncedChanges', ({ number }: { number: number }) => {
       if (!current()) return;
       // Every update sent so far is acknowledged, so stored: the whole document is.
-      if (number === 0) this.mergeAck(vectorOfDoc(this.doc), true);
+      if (number === 0 && provider.handshakeComplete) this.mergeAck(vectorOfDoc(this.doc), true);
       this.emit('change', undefined);
     });
     provider.on('close', ({ event }: { event: { code?: number; reason?: string } }) => {
@@ -221,11 +221,12 @@ export class DocReplica extends Emitter<ReplicaEvents> {
    * server: the recovery from a refused update, whose bytes would otherwise
    * be resent and refused forever. `tellTabs` makes other tabs do the same.
    */
-  async reset(tellTabs = true): Promise<void> {
+  async reset(tellTabs = true, salvage = this.options.salvage): Promise<void> {
     if (this.destroyed) return;
     this.hold();
     // Only the tab that was refused salvages: two tabs posting the same messages again would race.
-    const salvaged = tellTabs ? (this.options.salvage?.(this.doc, this.ack) ?? []) : [];
+    // (After a renewal, `salvage` is the renewal's: RenewalRecovery.)
+    const salvaged = tellTabs ? (salvage?.(this.doc, this.ack) ?? []) : [];
     if (tellTabs) this.options.relay?.publishReset(this.name);
     this.teardownProvider();
     this.leaveRelay?.();

@@ -35,6 +35,17 @@ export class ParleyProvider extends HocuspocusProvider {
     });
   }
 
+  /**
+   * The sync step 2 went out on this connection: only from then on does
+   * `unsyncedChanges` reaching 0 mean the server acknowledged everything
+   * (before, held-back updates are counted down unsent). A replica that
+   * takes such a 0 for an acknowledgement would lose the held-back change at
+   * a renewal, where nothing is resent by sync (issue 9, item 2).
+   */
+  get handshakeComplete(): boolean {
+    return this.handshakeDone;
+  }
+
   override async onOpen(event: Event): Promise<void> {
     this.handshakeDone = false;
     if (this.gate && !(await this.gate.admit(this))) return;

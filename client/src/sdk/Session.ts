@@ -13,6 +13,8 @@ import { HistoryCache } from './HistoryCache';
 import { OldMessageOutbox, withChange, type OldMessageChange, type OutboxRejection } from './OldMessageOutbox';
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
+import { recoverFromRenewals } from './RenewalRecovery';
+import { OutsideWindow } from './OutsideWindow';
 import { ReconnectBackoff } from './ReconnectBackoff';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
@@ -85,6 +87,8 @@ export class Session extends Emitter<SessionEvents> {
   readonly identity: Identity;
   readonly tokens: TokenSource;
   readonly api: ApiClient;
+  /** REST changes of messages outside the live window, waiting for the server (issue 9, item 2). */
+  readonly outside: OutsideWindow;
   readonly inbox: InboxHandle;
   /** Issue 14: whom this user blocks (loaded on demand by the app). */
   readonly blocks: BlockList;
@@ -134,6 +138,9 @@ export class Session extends Emitter<SessionEvents> {
     this.tokens = new TokenSource(options.fetchToken, options.token ?? null, 60_000, options.onToken);
     this.api = new ApiClient(options.apiBase, this.tokens);
     this.blocks = new BlockList(this.api);
+    this.outside = new OutsideWindow(this.api, (op, error) =>
+      this.reportError({ docName: conversationDocName(op.conversationId), reason: error.code, recovery: 'none', at: Date.now() }),
+    );
     this.meta = persist ? new MetaStore(`${prefix}:meta`) : null;
     this.relay = (options.tabRelay ?? true) && typeof BroadcastChannel !== 'undefined' ? new TabRelay(`${prefix}:relay`) : null;
     this.gate = new AttachGate(options.attachBatch ?? Math.floor(DEFAULTS.maxPendingDocuments / 2));
@@ -213,7 +220,7 @@ export class Session extends Emitter<SessionEvents> {
     if (!handle) {
       this.forgotten.delete(id);
       const replica = this.openReplica(conversationDocName(id));
-      handle = new ConversationHandle(id, replica, this.identity.userId);
+      handle = new ConversationHandle(id, replica, this.identity.userId, (op) => this.outside.push(op));
       this.conversations.set(id, handle);
       handle.on('change', () => this.changed());
       void this.meta?.writeConversationIds([...this.conversations.keys()]);
@@ -444,6 +451,7 @@ export class Session extends Emitter<SessionEvents> {
   }
 
   async destroy(): Promise<void> {
+    this.outside.stop();
     if (this.destroyed) return;
     this.destroyed = true;
     this.rateLimitedRetry.stop();
@@ -486,6 +494,17 @@ export class Session extends Emitter<SessionEvents> {
     this.replicas.set(name, replica);
     replica.on('change', () => this.changed());
     recoverFromRejections(replica, (error) => this.reportError(error));
+    // Bounded live document (issue 9, item 2): a renewal rebuilds the replica and makes again what was not acknowledged.
+    const conversation = parseDocName(name);
+    if (conversation?.type === 'conversation') {
+      recoverFromRenewals(replica, {
+        conversationId: conversation.id,
+        me: this.identity.userId,
+        api: this.api,
+        outside: (op) => this.outside.push(op),
+        report: (error) => this.reportError(error),
+      });
+    }
     replica.on('reset', () => this.reconnectSocket());
     const refused = (reason: string) => {
       const doc = parseDocName(name);

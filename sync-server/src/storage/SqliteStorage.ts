@@ -51,7 +51,7 @@ export class SqliteStorage implements Storage {
     this.db = SqliteStorage.open(file);
     migrate(this.db);
     this.commits = new GroupCommit(this.db);
-    this.messages = new SqliteMessageIndex(this.db);
+    this.messages = new SqliteMessageIndex(this.db, this.commits);
     this.jobs = new SqliteJobStore(this.db, this.commits);
     this.sweeps = new SqliteSweepStore(this.db);
     this.notificationArchive = new SqliteNotificationArchive(this.db);

@@ -101,6 +101,15 @@ export interface DocumentStore {
    * hundred updates: compaction costs stay proportional to what was appended.
    */
   compact(doc: string, merge: MergeParts, majorRatio?: number): Promise<{ folded: number }>;
+  /**
+   * Renews a live document (issue 9, item 2), in one transaction queued after
+   * every append before it: `fresh` becomes the whole stored document (its
+   * log is dropped), every client id bound in it is retired, and
+   * `serverClientId` is bound to the server for the new epoch. A crash leaves
+   * either the old document or the new one. Refused (StorageWriteError) when
+   * an earlier append of the document failed (see append).
+   */
+  renew(doc: string, fresh: Uint8Array, serverClientId: number, serverOwner: string): Promise<void>;
 }
 
 /** Merges stored parts into one; `complete` when they are the whole document (snapshot first). */
@@ -188,6 +197,8 @@ export interface ClientBindingStore {
   bind(doc: string, clientId: number, userId: string): Promise<void>;
   /** Every binding of a document, to hold in memory while it is open. */
   all(doc: string): Promise<Map<number, string>>;
+  /** Whether any of these client ids was retired by a renewal of the document (a replica of an earlier epoch). */
+  anyRetired(doc: string, clientIds: readonly number[]): Promise<boolean>;
 }
 
 export interface StoredEvent {
@@ -314,6 +325,14 @@ export interface MessageIndex {
   /** Conversations whose index was never built (stored before the index existed). */
   unbuilt(): Promise<string[]>;
   get(conversationId: string, messageId: string): Promise<IndexedMessage | null>;
+  /** Which of these message ids the conversation has (unique ids across the whole history, issue 9 item 2). */
+  existing(conversationId: string, ids: readonly string[]): Promise<string[]>;
+  /**
+   * Writes a change to messages that are in no live document any more (they
+   * left the window): through the group commit, so queued in the same
+   * stretch as the chat notifier's mark it commits in one transaction with it.
+   */
+  writeArchived(change: IndexChange): Promise<void>;
   /** Newest first, strictly before `beforeSeq` (null: from the newest). */
   page(conversationId: string, beforeSeq: number | null, limit: number): Promise<MessagePage>;
   last(conversationId: string): Promise<IndexedMessage | null>;

@@ -185,6 +185,19 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       DROP INDEX events_due;
     `,
   },
+  // --- Bounded live document (issue 9, item 2) ---
+  {
+    version: 6,
+    name: 'client ids retired by live-document renewals',
+    // A renewal moves a document's bindings here: a replica naming one of them is of an earlier epoch.
+    sql: `
+      CREATE TABLE retired_clients (
+        doc TEXT NOT NULL,
+        client_id INTEGER NOT NULL,
+        PRIMARY KEY (doc, client_id)
+      ) WITHOUT ROWID;
+    `,
+  },
   // --- issue 9, helper "history": notifications that left the inbox document (migration 7; 6 is reserved for the bounded live document) ---
   {
     version: 7,

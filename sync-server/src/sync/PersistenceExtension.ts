@@ -1,14 +1,15 @@
-import type { Document, Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeSyncPayload, onLoadDocumentPayload } from '@hocuspocus/server';
+import type { Document, Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeSyncPayload, beforeUnloadDocumentPayload, onLoadDocumentPayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { parseDocName } from '@parley/schema';
+import { conversationParts, parseDocName } from '@parley/schema';
 import type { DocumentStore, IndexChange, NewJob } from '../storage/Storage';
 import { eraseJob } from '../domain/erasure/Erasure';
 import { setsDeletedAt } from '../domain/erasure/softDeletes';
 import { indexChangeOf } from '../domain/history/indexChange';
 import { carriesUpdate, isEmptyUpdate } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
+import { renewedClosing } from './renewal/RenewedClosing';
 
 export interface PersistenceDeps {
   documents: DocumentStore;
@@ -29,6 +30,12 @@ export interface PersistenceDeps {
    */
   mentionJobs?(conversationId: string, messageIds: string[]): NewJob[];
   jobsStored?(jobs: NewJob[]): void;
+  /**
+   * A conversation's live document holds more messages than this: it is due
+   * for renewal (issue 9, item 2; see renewal/DocumentRenewal).
+   */
+  renewalThreshold?: number;
+  outgrown?(documentName: string): void;
 }
 
 /**
@@ -68,6 +75,12 @@ export class PersistenceExtension implements Extension {
   private readonly live = new Map<string, Document>();
   /** Per loaded document, its appends so far (rejected once one failed). */
   private readonly appends = new WeakMap<Document, Promise<void>>();
+  /**
+   * Documents being renewed: from the moment the fresh window is taken
+   * nothing more is applied to (client updates are closed with
+   * `document-renewed`) or stored on top of the old epoch.
+   */
+  private readonly renewing = new WeakSet<Document>();
 
   constructor(private readonly deps: PersistenceDeps) {}
 
@@ -119,11 +132,46 @@ export class PersistenceExtension implements Extension {
     const name = parseDocName(documentName);
     const conversationId = name?.type === 'conversation' ? name.id : null;
     document.on('update', (update: Uint8Array) => this.store(document, documentName, conversationId, update));
+    // A document stored before the window existed (or with a smaller factor) is renewed as soon as it opens.
+    if (conversationId) this.checkSize(document, documentName);
+  }
+
+  // --- Bounded live document (issue 9, item 2) ---
+  /**
+   * Takes the document out of the old epoch: false when it is not the live,
+   * stored copy (a failed write is reloading it) or already being renewed.
+   */
+  beginRenewal(documentName: string, document: Document): boolean {
+    if (this.live.get(documentName) !== document || this.renewing.has(document)) return false;
+    this.renewing.add(document);
+    return true;
+  }
+
+  /**
+   * The renewal was given up before it was stored: the document goes on in
+   * its epoch. (A renewed document stays sealed until it is unloaded.)
+   */
+  abandonRenewal(document: Document): void {
+    this.renewing.delete(document);
+  }
+
+  private checkSize(document: Document, documentName: string): void {
+    const { renewalThreshold, outgrown } = this.deps;
+    if (renewalThreshold === undefined || !outgrown || this.renewing.has(document)) return;
+    if (conversationParts(document).messages.length > renewalThreshold) outgrown(documentName);
   }
 
   /** Step 3, for every change of the document, client or server, as Yjs applied it. */
   private store(document: Document, documentName: string, conversationId: string | null, update: Uint8Array): void {
     let stored: Promise<unknown>;
+    if (this.renewing.has(document)) {
+      // A server write into a document being renewed: refused, never stored on top of the old epoch.
+      const refused = Promise.reject(renewedClosing());
+      refused.catch(() => {});
+      this.appends.set(document, Promise.all([this.persisted(document), refused]).then(() => undefined));
+      this.appends.get(document)!.catch(() => {});
+      return;
+    }
     if (this.live.get(documentName) !== document) stored = Promise.reject(storageClosing());
     else {
       const mentioned = new Set<string>();
@@ -141,6 +189,18 @@ export class PersistenceExtension implements Extension {
     const all = Promise.all([this.persisted(document), stored]).then(() => undefined);
     all.catch(() => {}); // reported by diverge; whoever awaits `persisted` gets the rejection too
     this.appends.set(document, all);
+    if (conversationId) this.checkSize(document, documentName);
+  }
+
+  /**
+   * Hocuspocus 4.7 unloads by name: an unload of a document that was already
+   * replaced under its name (renewed, reloaded; its last connection's close
+   * schedules one) would evict the successor from its map while the
+   * successor's connections carry on, and the next client would get a second
+   * copy of the document. Refusing here makes Hocuspocus skip that unload.
+   */
+  async beforeUnloadDocument({ instance, documentName, document }: beforeUnloadDocumentPayload): Promise<void> {
+    if (instance.documents.get(documentName) !== document) throw new Error(`${documentName}: not unloading a document already replaced`);
   }
 
   async afterUnloadDocument({ documentName, instance }: afterUnloadDocumentPayload): Promise<void> {
@@ -151,6 +211,8 @@ export class PersistenceExtension implements Extension {
   async beforeSync({ type, payload, document, documentName, connection }: beforeSyncPayload): Promise<void> {
     if (!carriesUpdate(type)) return;
     if (isEmptyUpdate(payload)) return;
+    // Being renewed: the sender opens the new epoch and makes its change again there.
+    if (this.renewing.has(document)) throw renewedClosing();
     // A diverged document is on its way out: nothing more is stored on top of it.
     if (this.live.get(documentName) !== document) throw storageClosing();
     // Applied here, with the origin Hocuspocus would give it, so it is stored before the

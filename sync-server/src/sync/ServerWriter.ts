@@ -31,7 +31,7 @@ export class ServerWriter {
    * document is then reloaded from storage, without the change.
    */
   async write<T>(documentName: string, change: (doc: Document) => T): Promise<T> {
-    const connection = await this.connection(documentName);
+    const connection = await this.current(documentName);
     let result!: T;
     let written: Document | null = null;
     await connection.transact((doc: Document) => {
@@ -49,13 +49,25 @@ export class ServerWriter {
 
   /** Reads the document as the server holds it (loading it if needed). */
   async read<T>(documentName: string, look: (doc: Document) => T): Promise<T> {
-    const connection = await this.connection(documentName);
+    const connection = await this.current(documentName);
     return look(connection.document!);
   }
 
   async closeAll(): Promise<void> {
     const names = [...this.held.keys()];
     await Promise.all(names.map((name) => this.release(name)));
+  }
+
+  /**
+   * The held connection, if its document is still the one Hocuspocus holds:
+   * a document swapped meanwhile (renewed, issue 9 item 2, or reloaded) is
+   * let go of and the current one opened.
+   */
+  private async current(documentName: string): Promise<DirectConnection> {
+    const connection = await this.connection(documentName);
+    if (connection.document === this.hocuspocus.documents.get(documentName)) return connection;
+    await this.release(documentName);
+    return this.connection(documentName);
   }
 
   private connection(documentName: string): Promise<DirectConnection> {

@@ -52,7 +52,8 @@ export function wholeIndexOf(doc: Y.Doc, conversationId: string): IndexChange {
 
 const isIndexable = (map: unknown): map is Y.Map<unknown> => map instanceof Y.Map && typeof map.get('id') === 'string';
 
-function indexable(map: Y.Map<unknown>): IndexableMessage {
+/** A message map as an index row (also for REST changes of messages outside the window, ArchivedWrites). */
+export function indexable(map: Y.Map<unknown>): IndexableMessage {
   const message = messageToJSON(map);
   const mentions = map.get('mentions');
   return Array.isArray(mentions) ? { ...message, mentions: mentions.filter((m): m is string => typeof m === 'string') } : message;

@@ -13,6 +13,13 @@ const ConversationParams = z.strictObject({ id: Id });
 export function messageRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { verifier, messageActions } = deps;
 
+  // Bounded live document (issue 9, item 2): one message by id, wherever it lives (the SDK asks before posting again).
+  app.get('/api/conversations/:id/messages/:messageId', async (request) => {
+    const caller = await authenticate(verifier, request);
+    const { id, messageId } = validate(MessageParams, request.params, 'params');
+    return { message: await messageActions.get(caller, id, messageId) };
+  });
+
   app.patch('/api/conversations/:id/messages/:messageId', async (request) => {
     const caller = await authenticate(verifier, request);
     const { id, messageId } = validate(MessageParams, request.params, 'params');

@@ -24,4 +24,11 @@ export class SqliteClientBindingStore implements ClientBindingStore {
     const rows = this.sql('SELECT client_id, user_id FROM client_bindings WHERE doc = ?').all(doc) as { client_id: number; user_id: string }[];
     return new Map(rows.map((r) => [r.client_id, r.user_id]));
   }
+
+  async anyRetired(doc: string, clientIds: readonly number[]): Promise<boolean> {
+    if (clientIds.length === 0) return false;
+    // One query for the whole state vector, however many ids it names.
+    const hit = this.sql('SELECT 1 FROM retired_clients WHERE doc = ? AND client_id IN (SELECT value FROM json_each(?)) LIMIT 1').get(doc, JSON.stringify(clientIds));
+    return hit !== undefined;
+  }
 }

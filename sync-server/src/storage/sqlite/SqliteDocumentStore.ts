@@ -65,6 +65,22 @@ export class SqliteDocumentStore implements DocumentStore {
     if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
   }
 
+  async renew(doc: string, fresh: Uint8Array, serverClientId: number, serverOwner: string): Promise<void> {
+    const data = toBuffer(fresh);
+    // Through the group commit: ordered after every append queued before it, in one transaction.
+    const result = await this.commits.run(() => {
+      if (this.fenced.has(doc)) return FENCED;
+      const lastSeq = (this.db.prepare('SELECT coalesce(max(seq), 0) FROM doc_updates').pluck().get() as number) ?? 0;
+      this.upsertSnapshot.run(doc, data, lastSeq, Date.now());
+      this.deleteUpTo.run(doc, lastSeq);
+      this.db.prepare('INSERT OR IGNORE INTO retired_clients (doc, client_id) SELECT doc, client_id FROM client_bindings WHERE doc = ?').run(doc);
+      this.db.prepare('DELETE FROM client_bindings WHERE doc = ?').run(doc);
+      this.db.prepare('INSERT INTO client_bindings (doc, client_id, user_id) VALUES (?, ?, ?)').run(doc, serverClientId, serverOwner);
+      return undefined;
+    }, () => this.fenced.add(doc));
+    if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
+  }
+
   settled(): Promise<void> {
     return this.commits.settled();
   }

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Attachment, MessageKind } from '@parley/schema';
 import type { IndexChange, IndexableMessage, IndexedMessage, MessageIndex, MessagePage, SearchHit, SearchRequest } from '../Storage';
 import { statementCache } from './statementCache';
+import type { GroupCommit } from './GroupCommit';
 
 interface MessageRow {
   conversation_id: string;
@@ -52,8 +53,21 @@ const UNREAD = `conversation_id = :c AND author != :u AND deleted_at IS NULL AND
 export class SqliteMessageIndex implements MessageIndex {
   private readonly sql: ReturnType<typeof statementCache>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly commits?: GroupCommit,
+  ) {
     this.sql = statementCache(db);
+  }
+
+  async existing(conversationId: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.sql('SELECT id FROM messages WHERE conversation_id = ? AND id IN (SELECT value FROM json_each(?))').pluck().all(conversationId, JSON.stringify(ids)) as string[];
+  }
+
+  async writeArchived(change: IndexChange): Promise<void> {
+    if (!this.commits) return this.write(change);
+    await this.commits.run(() => this.writeNow(change));
   }
 
   async write(change: IndexChange, builtAt?: number): Promise<void> {

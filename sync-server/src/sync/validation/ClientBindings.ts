@@ -14,23 +14,34 @@ export class ClientBindings {
   private readonly open = new Map<string, Map<number, string>>();
   /** Per open document: how many client ids each user owns there. */
   private readonly counts = new Map<string, Map<string, number>>();
+  /**
+   * Per open document, the in-memory document the bindings were loaded for:
+   * a document renewed (issue 9, item 2) or reloaded under the same name may
+   * load before the old one's unload has run, and must neither reuse the old
+   * epoch's bindings nor lose its own to that late unload.
+   */
+  private readonly holders = new Map<string, object>();
 
   constructor(
     private readonly store: ClientBindingStore,
     private readonly maxPerUser: number = DEFAULTS.clientIdsMaxPerUserPerDocument,
   ) {}
 
-  async load(doc: string): Promise<void> {
-    if (this.open.has(doc)) return;
+  async load(doc: string, holder?: object): Promise<void> {
+    const current = () => this.open.has(doc) && (holder === undefined || this.holders.get(doc) === holder);
+    if (current()) return;
     const owners = await this.store.all(doc);
-    if (this.open.has(doc)) return;
+    if (current()) return;
+    if (holder !== undefined) this.holders.set(doc, holder);
     const counts = new Map<string, number>();
     for (const userId of owners.values()) counts.set(userId, (counts.get(userId) ?? 0) + 1);
     this.open.set(doc, owners);
     this.counts.set(doc, counts);
   }
 
-  unload(doc: string): void {
+  unload(doc: string, holder?: object): void {
+    if (holder !== undefined && this.holders.has(doc) && this.holders.get(doc) !== holder) return;
+    this.holders.delete(doc);
     this.open.delete(doc);
     this.counts.delete(doc);
   }
@@ -46,6 +57,11 @@ export class ClientBindings {
 
   ownerOf(doc: string, clientId: number): string | null {
     return this.open.get(doc)?.get(clientId) ?? null;
+  }
+
+  /** Whether any of these ids was retired by a renewal of the document (issue 9, item 2). */
+  anyRetired(doc: string, clientIds: readonly number[]): Promise<boolean> {
+    return this.store.anyRetired(doc, clientIds);
   }
 
   /** Records owners; false when a client id is already someone else's. */

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
-import { conversationParts } from '@parley/schema';
+import { UpdateRejection, conversationParts } from '@parley/schema';
+import { refusal, type Refusal } from './Refusal';
 
 const indexes = new WeakMap<Y.Doc, Set<string>>();
 
@@ -28,4 +29,34 @@ export function messageIds(doc: Y.Doc): ReadonlySet<string> {
   });
   indexes.set(doc, ids);
   return ids;
+}
+
+// --- Bounded live document (issue 9, item 2) ---
+/** What the message index says about ids (Storage's MessageIndex.existing). */
+export interface IdArchive {
+  existing(conversationId: string, ids: readonly string[]): Promise<string[]>;
+}
+
+/** Ids claimed by updates judged but not applied yet, per document: two updates racing with one id cannot both pass. */
+const inFlight = new WeakMap<Y.Doc, Set<string>>();
+
+/**
+ * A message id is unique in its conversation, not only in the live window:
+ * once older messages have left the live document (a renewal), the index is
+ * the only place that still knows their ids. One query per update with new
+ * messages (the in-memory set above answers for the window). The ids are
+ * held as claimed until the next turn, by which time the accepted update is
+ * applied and in the set above.
+ */
+export async function refuseArchivedIds(doc: Y.Doc, archive: IdArchive, conversationId: string, ids: readonly string[]): Promise<Refusal | null> {
+  if (ids.length === 0) return null;
+  let claimed = inFlight.get(doc);
+  if (!claimed) inFlight.set(doc, (claimed = new Set()));
+  const held = claimed;
+  const racing = ids.find((id) => held.has(id));
+  if (racing) return refusal(UpdateRejection.duplicateId, `message id ${racing} is taken in this conversation`);
+  for (const id of ids) held.add(id);
+  setImmediate(() => ids.forEach((id) => held.delete(id)));
+  const taken = await archive.existing(conversationId, ids);
+  return taken.length ? refusal(UpdateRejection.duplicateId, `message id ${taken[0]} is taken in this conversation`) : null;
 }

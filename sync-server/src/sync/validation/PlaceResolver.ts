@@ -26,6 +26,12 @@ const key = (id: Y.ID) => `${id.client}:${id.clock}`;
 export class PlaceResolver {
   private readonly byClient = new Map<number, Y.Item[]>();
   private readonly memo = new Map<string, Resolved>();
+  /**
+   * Ids of the new messages of the update (set by the rules): the live
+   * document knows only its window, so the caller also asks the message index
+   * whether an older message has one of them (see MessageIds).
+   */
+  claimedMessageIds: string[] = [];
 
   constructor(
     /** The stored document the update is judged against. */

@@ -13,6 +13,8 @@ export interface Accepted {
   newClients: number[];
   /** True when the update adds nothing the document lacks. */
   empty: boolean;
+  /** Ids of the new messages: unique in the live document; the caller checks the message index too (MessageIds.refuseArchivedIds). */
+  claimedMessageIds: string[];
 }
 
 /** Who owns each Yjs client id in a document (see ClientBindings). */
@@ -106,7 +108,7 @@ export function validateUpdate(
       else if (verdict) return verdict;
     }
   }
-  return { newClients, empty };
+  return { newClients, empty, claimedMessageIds: resolver.claimedMessageIds };
 }
 
 /**

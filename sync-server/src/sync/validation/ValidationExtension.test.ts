@@ -21,13 +21,16 @@ class CountingStore implements ClientBindingStore {
   async all() {
     return new Map(this.rows);
   }
+  async anyRetired() {
+    return false;
+  }
 }
 
 async function setup() {
   const store = new CountingStore();
   const bindings = new ClientBindings(store);
   await bindings.load(DOC);
-  const extension = new ValidationExtension({ bindings, metrics: createMetrics(), logger: createLogger('silent') });
+  const extension = new ValidationExtension({ bindings, metrics: createMetrics(), logger: createLogger('silent'), archive: { existing: async () => [] } });
   const handle = (states: Map<number, Record<string, unknown>>) =>
     extension.beforeHandleAwareness({ states, documentName: DOC, document: { awareness: { getStates: () => new Map() } }, context: { identity: { userId: 'bob', name: 'Bob' } } } as unknown as beforeHandleAwarenessPayload);
   return { store, handle };

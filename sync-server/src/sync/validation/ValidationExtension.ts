@@ -1,5 +1,6 @@
-import type { Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeHandleAwarenessPayload, beforeSyncPayload } from '@hocuspocus/server';
-import { DEFAULTS, UpdateRejection, isAdmin } from '@parley/schema';
+import type { Extension, afterLoadDocumentPayload, beforeHandleAwarenessPayload, beforeSyncPayload } from '@hocuspocus/server';
+import * as Y from 'yjs';
+import { DEFAULTS, UpdateRejection, isAdmin, parseDocName } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { ConnectionContext } from '../context';
@@ -7,7 +8,9 @@ import { ClientBindings, SERVER_WRITER } from './ClientBindings';
 import { refusal, type Refusal } from './Refusal';
 import { validateUpdate } from './UpdateValidator';
 import type { UploadLookup } from './attachmentRefs';
-import { carriesUpdate } from '../syncMessages';
+import { carriesUpdate, isSyncStep1 } from '../syncMessages';
+import { refuseArchivedIds, type IdArchive } from './MessageIds';
+import { renewedClosing } from '../renewal/RenewedClosing';
 import { LogBudget } from '../../logging/LogBudget';
 import { closeOnStorageFailure } from '../StorageClosing';
 
@@ -23,11 +26,13 @@ export class ValidationExtension implements Extension {
   priority = 500;
   private readonly logBudget = new LogBudget(DEFAULTS.refusalLogsPerWindow, DEFAULTS.refusalLogWindowMs);
 
-  constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger; upload?: UploadLookup }) {}
+  constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger; archive: IdArchive; upload?: UploadLookup }) {}
 
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const { bindings } = this.deps;
-    await bindings.load(documentName);
+    await bindings.load(documentName, document);
+    // Unloaded with this very document (a renewed one's successor may already be open under the name).
+    document.once('destroy', () => bindings.unload(documentName, document));
     // The server writes with the document's own client id; make sure no user owns it.
     // Stored before the document opens (a full disk refuses the opening: the client retries later).
     while (!(await bindings.bind(documentName, [document.clientID], SERVER_WRITER).catch(closeOnStorageFailure))) {
@@ -35,11 +40,8 @@ export class ValidationExtension implements Extension {
     }
   }
 
-  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
-    this.deps.bindings.unload(documentName);
-  }
-
   async beforeSync({ type, payload, document, documentName, context }: beforeSyncPayload): Promise<void> {
+    if (isSyncStep1(type)) return this.refuseEarlierEpoch(documentName, payload);
     if (!carriesUpdate(type)) return;
     const identity = (context as Partial<ConnectionContext>).identity;
     if (!identity) this.refuse(documentName, refusal(UpdateRejection.malformed, 'not authenticated'), 'unknown');
@@ -50,10 +52,33 @@ export class ValidationExtension implements Extension {
     if (!bindings.hasRoom(documentName, writer.userId, verdict.newClients.length)) {
       this.refuse(documentName, refusal(UpdateRejection.tooManyEntries, `at most ${DEFAULTS.clientIdsMaxPerUserPerDocument} Yjs client ids per user in a document`), writer.userId);
     }
+    const name = parseDocName(documentName);
+    const conversationId = name?.type === 'conversation' ? name.id : null;
+    if (conversationId && verdict.newClients.length && (await bindings.anyRetired(documentName, verdict.newClients))) throw renewedClosing();
+    const taken = conversationId ? await refuseArchivedIds(document, this.deps.archive, conversationId, verdict.claimedMessageIds) : null;
+    if (taken) this.refuse(documentName, taken, writer.userId);
     if (verdict.newClients.length && !(await bindings.bind(documentName, verdict.newClients, writer.userId).catch(closeOnStorageFailure))) {
       this.refuse(documentName, refusal(UpdateRejection.foreignClient, 'client id taken meanwhile'), writer.userId);
     }
     if (!verdict.empty) metrics.updatesApplied.inc();
+  }
+
+  /**
+   * Sync step 1 carries the replica's state vector: one that names a client
+   * id retired by a renewal is a replica of an earlier epoch, and syncing it
+   * would merge every old message back in. Answered with `document-renewed`
+   * instead (issue 9, item 2). Only ids not bound in this epoch are looked up.
+   */
+  private async refuseEarlierEpoch(documentName: string, payload: Uint8Array): Promise<void> {
+    if (parseDocName(documentName)?.type !== 'conversation') return;
+    let vector: Map<number, number>;
+    try {
+      vector = Y.decodeStateVector(payload);
+    } catch {
+      return; // Hocuspocus answers a malformed step 1 itself
+    }
+    const unknown = [...vector.keys()].filter((client) => this.deps.bindings.ownerOf(documentName, client) === null);
+    if (await this.deps.bindings.anyRetired(documentName, unknown)) throw renewedClosing();
   }
 
   /** The server decides who a connection is: the `user` of every awareness state it sends is overwritten. */

@@ -198,6 +198,7 @@ export const conversationRules = (facts: ConversationFacts): DocumentRules => ({
       }
     }
     if (newIds.size > 0) {
+      resolver.claimedMessageIds = [...newIds.keys()].filter((id): id is string => typeof id === 'string');
       const stored = messageIds(resolver.doc);
       for (const id of newIds.keys()) if (stored.has(id as string)) return refusal(UpdateRejection.duplicateId, `message id ${String(id)} is taken in this conversation`);
     }

@@ -1,0 +1,127 @@
+import type { Document, Hocuspocus } from '@hocuspocus/server';
+import { CloseCode, DEFAULTS, DocumentRenewal as Protocol } from '@parley/schema';
+import type { Logger } from '../../logger';
+import type { DocumentStore } from '../../storage/Storage';
+import { SERVER_WRITER } from '../validation/ClientBindings';
+import { freshWindow } from './freshWindow';
+
+/** What the renewal needs from the write pipeline (PersistenceExtension). */
+export interface RenewalGate {
+  beginRenewal(documentName: string, document: Document): boolean;
+  abandonRenewal(document: Document): void;
+}
+
+export interface RenewalSettings {
+  /** Messages kept (DEFAULTS.liveWindowMessages, or the LIVE_WINDOW_MESSAGES override). */
+  window: number;
+  /** Renewed once it holds more than window x factor. */
+  factor: number;
+}
+
+export const defaultRenewalSettings: RenewalSettings = { window: DEFAULTS.liveWindowMessages, factor: DEFAULTS.liveRenewalFactor };
+
+/**
+ * Keeps `conversation:<id>` bounded (issue 9, item 2): once it holds more
+ * than `factor` windows of messages it is renewed into a fresh document with
+ * the newest window, and its old epoch is retired:
+ *
+ *   1. (one synchronous stretch) the write pipeline stops taking updates for
+ *      it (client updates are closed with `document-renewed`), the fresh
+ *      window is taken from the document as it is in memory, and the renewal
+ *      is queued in the group commit, after every append before it;
+ *   2. one transaction replaces snapshot and log by the fresh document and
+ *      retires the client ids of the old epoch (DocumentStore.renew): a
+ *      `kill -9` leaves the old epoch or the new one, never a mix, and loses
+ *      nothing, since every message is in the message index already;
+ *   3. every connection is closed with `document-renewed`, the document is
+ *      unloaded, and the next open loads the fresh one. A replica of the old
+ *      epoch is recognised at its sync step 1 (ValidationExtension) and closed
+ *      the same way, so it never merges into the new epoch.
+ *
+ * One renewal at a time, server-wide: each costs O(window).
+ */
+export class DocumentRenewal {
+  private readonly due = new Set<string>();
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: {
+      hocuspocus: Hocuspocus;
+      gate: RenewalGate;
+      documents: DocumentStore;
+      logger: Logger;
+      /** Lets go of the server's own direct connection to the document. */
+      dropWriter(documentName: string): Promise<void>;
+      /** A test's hooks: run between queueing the renewal and its commit, and right after it (the kill -9 test stops the process there). */
+      beforeCommit?: () => void;
+      afterCommit?: () => void;
+    },
+    readonly settings: RenewalSettings = defaultRenewalSettings,
+  ) {}
+
+  get threshold(): number {
+    return this.settings.window * this.settings.factor;
+  }
+
+  /** The document outgrew its bound: renew it soon (after the update that made it so is handled). */
+  schedule(documentName: string): void {
+    this.due.add(documentName);
+    if (!this.running) this.running = this.drain();
+  }
+
+  /** Resolves once no renewal is running or due. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.due.size > 0) {
+        // After the current update's hooks (its acknowledgement included) have run.
+        await new Promise((resolve) => setImmediate(resolve));
+        const [name] = this.due;
+        this.due.delete(name!);
+        await this.renew(name!).catch((error: unknown) => this.deps.logger.error({ err: error, documentName: name }, 'renewing a live document failed; it stays as it is'));
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** Unloads the sealed old document; a connection that opened meanwhile delays it a little. */
+  private async unload(documentName: string, document: Document): Promise<void> {
+    const { hocuspocus } = this.deps;
+    for (let attempt = 0; attempt < 50 && hocuspocus.documents.get(documentName) === document; attempt++) {
+      document.getConnections().forEach((connection) => connection.close({ code: CloseCode.documentRenewed, reason: Protocol.reason }));
+      await hocuspocus.unloadDocument(document);
+      if (hocuspocus.documents.get(documentName) === document) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Renews one document now, if it is loaded and still outgrown. Returns the new epoch, or null. */
+  async renew(documentName: string): Promise<number | null> {
+    const { hocuspocus, gate, documents, logger } = this.deps;
+    const document = hocuspocus.documents.get(documentName);
+    if (!document || document.getArray('messages').length <= this.threshold) return null;
+    if (!gate.beginRenewal(documentName, document)) return null;
+    const fresh = freshWindow(document, this.settings.window);
+    const committed = documents.renew(documentName, fresh.update, fresh.serverClientId, SERVER_WRITER);
+    this.deps.beforeCommit?.();
+    try {
+      await committed;
+    } catch (error) {
+      // Nothing was stored: the old epoch goes on (a fenced document is being reloaded anyway).
+      gate.abandonRenewal(document);
+      throw error;
+    }
+    this.deps.afterCommit?.();
+    {
+      logger.info({ documentName, epoch: fresh.epoch, kept: fresh.kept, bytes: fresh.update.byteLength }, 'live document renewed');
+      // The old document stays sealed (PersistenceExtension) until it is gone from memory.
+      document.getConnections().forEach((connection) => connection.close({ code: CloseCode.documentRenewed, reason: Protocol.reason }));
+      await this.deps.dropWriter(documentName);
+      await this.unload(documentName, document);
+      return fresh.epoch;
+    }
+  }
+}
