@@ -11,6 +11,8 @@ export const InboxKeys = {
 
 /** Keys under `prefs`; each holds a nested map the server creates once. */
 export const PrefsKeys = { channels: 'channels', muted: 'muted' } as const;
+/** `prefs.quietHours`: a plain value the owner sets (or null), not a nested map. */
+export const QUIET_HOURS_KEY = 'quietHours';
 
 /** The only notification fields the inbox owner may write. */
 export const OwnerNotificationFields = ['readAt', 'seenAt', 'archivedAt'] as const;
@@ -46,14 +48,39 @@ export interface ConversationSummary {
   unread: number;
 }
 
-export const Channels = z.strictObject({ inApp: z.boolean(), push: z.boolean(), email: z.boolean() });
-export type Channels = z.infer<typeof Channels>;
+/**
+ * A kind's channels as written (CONTRACT 7). `sms` came later: a value
+ * written without it (older clients) is still valid and means SMS off.
+ */
+export const Channels = z.strictObject({ inApp: z.boolean(), push: z.boolean(), email: z.boolean(), sms: z.boolean().optional() });
+export type ChannelsInput = z.infer<typeof Channels>;
+export type Channels = Required<ChannelsInput>;
 
-export const DEFAULT_CHANNELS: Channels = { inApp: true, push: true, email: false };
+/** CONTRACT 7: in-app, push and email on, SMS off. */
+export const DEFAULT_CHANNELS: Channels = { inApp: true, push: true, email: true, sms: false };
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+/** Whether Intl knows the zone (an IANA name such as `Europe/Paris`). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** `prefs.quietHours`: push, SMS and the email digest wait for its end; `start` after `end` spans midnight. */
+export const QuietHours = z.strictObject({
+  start: z.string().regex(HHMM, 'must be HH:MM (00:00 to 23:59)'),
+  end: z.string().regex(HHMM, 'must be HH:MM (00:00 to 23:59)'),
+  tz: z.string().min(1).max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+});
+export type QuietHours = z.infer<typeof QuietHours>;
 
 export interface Prefs {
-  channels: Record<string, Channels>;
+  channels: Record<string, ChannelsInput>;
   muted: Record<string, number>;
+  quietHours: QuietHours | null;
 }
 
 export const inboxParts = (doc: Y.Doc) => ({
@@ -123,7 +150,8 @@ export function ensurePrefsMaps(doc: Y.Doc): void {
 
 export function readPrefs(doc: Y.Doc): Prefs {
   const prefs = inboxParts(doc).prefs.toJSON() as Partial<Prefs>;
-  return { channels: prefs.channels ?? {}, muted: prefs.muted ?? {} };
+  const quiet = QuietHours.safeParse(prefs.quietHours);
+  return { channels: prefs.channels ?? {}, muted: prefs.muted ?? {}, quietHours: quiet.success ? quiet.data : null };
 }
 
 export function channelsFor(prefs: Prefs, kind: string): Channels {
@@ -138,7 +166,14 @@ function prefsMap(doc: Y.Doc, key: keyof typeof PrefsKeys): Y.Map<unknown> | nul
   return map instanceof Y.Map ? map : null;
 }
 
-export function setChannels(doc: Y.Doc, kind: string, channels: Channels): boolean {
+/** Sets (or with null clears) the quiet hours. */
+export function setQuietHours(doc: Y.Doc, quietHours: QuietHours | null): void {
+  const prefs = inboxParts(doc).prefs as unknown as Y.Map<unknown>;
+  if (quietHours === null) prefs.delete(QUIET_HOURS_KEY);
+  else prefs.set(QUIET_HOURS_KEY, { ...quietHours });
+}
+
+export function setChannels(doc: Y.Doc, kind: string, channels: ChannelsInput): boolean {
   const map = prefsMap(doc, 'channels');
   if (!map) return false;
   map.set(kind, channels);

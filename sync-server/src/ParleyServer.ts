@@ -41,6 +41,9 @@ import { InboxReadExtension } from './sync/InboxReadExtension';
 import { createHttpApp } from './http/createHttpApp';
 import { backfillIndex } from './domain/history/IndexBackfill';
 import { JobRunner } from './jobs/JobRunner';
+import { Delivery } from './delivery/Delivery';
+import { InboxLookup } from './delivery/InboxLookup';
+import { ContactClaims } from './delivery/ContactClaims';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -80,6 +83,7 @@ export class ParleyServer {
   readonly presence: Presence;
   readonly cleanup: Cleanup;
   readonly jobs: JobRunner;
+  readonly delivery: Delivery;
   private readonly verifier: TokenVerifier;
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
@@ -108,7 +112,13 @@ export class ParleyServer {
     this.verifier = new TokenVerifier({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey });
     const deps = { storage: this.storage, documents: this.storage.documents, metrics: this.metrics, logger: this.logger };
     const bindings = new ClientBindings(this.storage.clients);
-    const persistence = new PersistenceExtension({ ...deps, diverged: (documentName) => void this.reload(documentName), mark: (id) => this.chat.mark(id) });
+    const persistence = new PersistenceExtension({
+      ...deps,
+      diverged: (documentName) => void this.reload(documentName),
+      mark: (id) => this.chat.mark(id),
+      // Delivery is built after the writer (it reads inboxes through it), so it is reached lazily.
+      inboxJobs: (userId, document, transaction) => this.delivery.inboxJobs(userId, document, transaction),
+    });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
       new ValidationExtension({ ...deps, bindings }),
@@ -145,6 +155,20 @@ export class ParleyServer {
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
     this.notifications = new Notifications(this.writer);
     this.presence = new Presence(this.storage, this.registry);
+    const contactClaims = new ContactClaims(this.storage.users, this.logger);
+    this.verifier.onVerified = (identity) => contactClaims.record(identity);
+    this.delivery = new Delivery(
+      {
+        storage: this.storage,
+        metrics: this.metrics,
+        logger: this.logger,
+        jobs: this.jobs,
+        inbox: new InboxLookup(this.writer),
+        isOnline: (userId) => this.registry.isOnline(userId),
+        publicUrl: config.delivery.publicUrl,
+      },
+      config.delivery,
+    );
     this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs);
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes, allowSynchronousEvents: false });
@@ -166,6 +190,7 @@ export class ParleyServer {
         presence: this.presence,
         cleanup: this.cleanup,
         jobs: this.jobs,
+        delivery: this.delivery,
         isReady: () => this.accepting,
       },
       this.logger,

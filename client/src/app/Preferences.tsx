@@ -4,7 +4,7 @@ import { useParley, useSession } from '../react';
 /** The notification kinds of CONTRACT section 5, plus chat messages. */
 const KINDS = ['new_message', 'new_job', 'new_quote', 'quote_accepted', 'quote_rejected', 'job_started', 'job_completed', 'payment_received', 'payment_failed', 'new_review', 'system'];
 const CHANNELS: (keyof Channels)[] = ['inApp', 'push', 'email'];
-const CHANNEL_NAMES: Record<keyof Channels, string> = { inApp: 'In app', push: 'Push', email: 'Email' };
+const CHANNEL_NAMES: Record<keyof Channels, string> = { inApp: 'In app', push: 'Push', email: 'Email', sms: 'SMS' };
 const MUTE_FOR_MS = 365 * 24 * 3600_000;
 /** Channels this build does not deliver yet: the switch keeps the choice, the note says nothing is sent. */
 const NOT_SENT_YET: (keyof Channels)[] = ['push', 'email'];

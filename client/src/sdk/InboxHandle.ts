@@ -8,7 +8,7 @@ import {
   setChannels,
   setMuted,
   setNotificationField,
-  type Channels,
+  type ChannelsInput,
   type ConversationSummary,
   type Notification,
   type Prefs,
@@ -86,7 +86,7 @@ export class InboxHandle extends Emitter<{ change: void }> {
    * Channel preferences for one notification kind. The nested maps are the
    * server's to create, so a fresh replica waits for its first sync.
    */
-  async setChannels(kind: string, channels: Channels): Promise<void> {
+  async setChannels(kind: string, channels: ChannelsInput): Promise<void> {
     await this.whenPrefsReady();
     this.replica.write((doc) => setChannels(doc, kind, channels));
   }

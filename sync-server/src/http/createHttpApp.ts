@@ -17,6 +17,7 @@ import { pushRoutes } from './routes/pushRoutes';
 import { adminRoutes } from './routes/adminRoutes';
 import { messageRoutes } from './routes/messageRoutes';
 import { searchRoutes } from './routes/searchRoutes';
+import { deliveryRoutes } from './routes/deliveryRoutes';
 import { HttpErrorCode } from '@parley/schema';
 import { securityHeaders } from './securityHeaders';
 import { rateLimit } from './rateLimit';
@@ -44,7 +45,7 @@ export async function createHttpApp(deps: RouteDeps, logger: Logger, extraRoutes
   securityHeaders(app);
   await rateLimit(app, deps.verifier, deps.config.httpRateLimit);
 
-  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, messageRoutes, searchRoutes, ...extraRoutes]) register(app, deps);
+  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, messageRoutes, searchRoutes, deliveryRoutes, ...extraRoutes]) register(app, deps);
   await serveWebApp(app, deps.config.webDistDir);
   return app;
 }

@@ -14,6 +14,7 @@ import { GroupCommit } from './sqlite/GroupCommit';
 import { SqliteMessageIndex } from './sqlite/SqliteMessageIndex';
 import { SqliteJobStore } from './sqlite/SqliteJobStore';
 import { SqliteSweepStore } from './sqlite/SqliteSweepStore';
+import { SqliteDeliveryStore } from './sqlite/SqliteDeliveryStore';
 import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
@@ -33,6 +34,7 @@ export class SqliteStorage implements Storage {
   readonly messages: SqliteMessageIndex;
   readonly jobs: SqliteJobStore;
   readonly sweeps: SqliteSweepStore;
+  readonly deliveries: SqliteDeliveryStore;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -49,6 +51,7 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEventStore(this.db, this.jobs);
     this.work = new SqliteConversationWorkStore(this.db, this.commits);
     this.push = new SqlitePushSubscriptionStore(this.db);
+    this.deliveries = new SqliteDeliveryStore(this.db);
   }
 
   /** Opens and checks the file: a damaged one throws a CorruptDatabaseError naming it. */

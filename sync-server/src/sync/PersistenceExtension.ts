@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { parseDocName } from '@parley/schema';
-import type { DocumentStore, IndexChange } from '../storage/Storage';
+import type { DocumentStore, IndexChange, NewJob } from '../storage/Storage';
 import { indexChangeOf } from '../domain/history/indexChange';
 import { carriesUpdate, isEmptyUpdate } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
@@ -20,6 +20,11 @@ export interface PersistenceDeps {
   diverged(documentName: string): void;
   /** Marks a conversation for the chat notifier, durably (a write of the same group commit). */
   mark(conversationId: string): Promise<void>;
+  /**
+   * Jobs a change of `inbox:<userId>` causes (the delivery steps of the
+   * notification versions it made), stored in the same transaction as it.
+   */
+  inboxJobs?(userId: string, document: Document, transaction: Y.Transaction): NewJob[];
 }
 
 /**
@@ -109,18 +114,22 @@ export class PersistenceExtension implements Extension {
     this.live.set(documentName, document);
     const name = parseDocName(documentName);
     const conversationId = name?.type === 'conversation' ? name.id : null;
-    document.on('update', (update: Uint8Array) => this.store(document, documentName, conversationId, update));
+    const inboxOf = name?.type === 'inbox' ? name.userId : null;
+    document.on('update', (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+      const jobs = inboxOf && this.deps.inboxJobs ? this.deps.inboxJobs(inboxOf, document, transaction) : undefined;
+      this.store(document, documentName, conversationId, update, jobs);
+    });
   }
 
   /** Step 3, for every change of the document, client or server, as Yjs applied it. */
-  private store(document: Document, documentName: string, conversationId: string | null, update: Uint8Array): void {
+  private store(document: Document, documentName: string, conversationId: string | null, update: Uint8Array, jobs?: NewJob[]): void {
     let stored: Promise<unknown>;
     if (this.live.get(documentName) !== document) stored = Promise.reject(storageClosing());
     else {
       const index: IndexChange | undefined = conversationId ? indexChangeOf(document, conversationId, update) : undefined;
       // Queued in the same stretch of code, so one group commit: no update durable without its mark or its index rows.
       const marked = conversationId ? this.deps.mark(conversationId) : Promise.resolve();
-      stored = Promise.all([marked, this.append(documentName, update, index)]);
+      stored = Promise.all([marked, this.append(documentName, update, index, jobs)]);
     }
     stored.catch((error: unknown) => this.diverge(documentName, document, error));
     const all = Promise.all([this.persisted(document), stored]).then(() => undefined);
@@ -151,9 +160,9 @@ export class PersistenceExtension implements Extension {
     this.deps.diverged(documentName);
   }
 
-  private async append(documentName: string, update: Uint8Array, index?: IndexChange): Promise<void> {
+  private async append(documentName: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {
     const end = this.deps.metrics.storeLatency.startTimer({ op: 'append' });
-    await this.deps.documents.append(documentName, update, index);
+    await this.deps.documents.append(documentName, update, index, jobs);
     end();
   }
 }

@@ -7,6 +7,7 @@ import {
   readPrefs,
   setChannels,
   setMuted,
+  setQuietHours,
   setNotificationField,
   type Identity,
   type NotificationsPage,
@@ -78,6 +79,7 @@ export class Notifications {
     return this.writer.write(inboxDocName(caller.userId), (doc) => {
       for (const [kind, channels] of Object.entries(body.channels ?? {})) setChannels(doc, kind, channels);
       for (const [conversationId, until] of Object.entries(body.muted ?? {})) setMuted(doc, conversationId, until);
+      if (body.quietHours !== undefined) setQuietHours(doc, body.quietHours);
       return readPrefs(doc);
     });
   }

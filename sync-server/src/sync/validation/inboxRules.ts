@@ -1,4 +1,4 @@
-import { DEFAULTS, InboxKeys, OwnerNotificationFields, PrefsKeys, UpdateRejection, isId } from '@parley/schema';
+import { DEFAULTS, InboxKeys, OwnerNotificationFields, PrefsKeys, QUIET_HOURS_KEY, QuietHours, UpdateRejection, isId } from '@parley/schema';
 import type * as Y from 'yjs';
 import { keysAfter, newKeysPerMap, overLimit } from './entryLimits';
 import { refusal, type Refusal } from './Refusal';
@@ -23,6 +23,7 @@ function checkNotificationField(place: Place, item: Y.Item | null, resolver: Pla
 
 /** The owner writes entries of prefs.channels and prefs.muted; the maps themselves are the server's. */
 function checkPrefs(place: Place, item: Y.Item | null, resolver: PlaceResolver): Refusal | null {
+  if (!place.container && place.sub === QUIET_HOURS_KEY) return checkQuietHours(item);
   if (!place.container) return serverOnly('prefs.channels and prefs.muted');
   const outer = resolver.placeOf(place.container);
   if (!('root' in outer) || outer.container) return refusal(UpdateRejection.invalidMessage, 'nothing nests there');
@@ -30,7 +31,7 @@ function checkPrefs(place: Place, item: Y.Item | null, resolver: PlaceResolver):
   const value = item && !isDeletedContent(item) ? entryValue(item) : undefined;
   if (outer.sub === PrefsKeys.channels) {
     if (!isKindKey(sub)) return refusal(UpdateRejection.invalidMessage, 'bad notification kind');
-    if (item && !isDeletedContent(item) && !(isPlainValue(item) && isChannels(value))) return refusal(UpdateRejection.invalidMessage, 'channels are {inApp, push, email}');
+    if (item && !isDeletedContent(item) && !(isPlainValue(item) && isChannels(value))) return refusal(UpdateRejection.invalidMessage, 'channels are {inApp, push, email, sms?}');
     return null;
   }
   if (outer.sub === PrefsKeys.muted) {
@@ -39,6 +40,14 @@ function checkPrefs(place: Place, item: Y.Item | null, resolver: PlaceResolver):
     return null;
   }
   return refusal(UpdateRejection.unknownField, `unknown prefs key ${outer.sub}`);
+}
+
+/** The owner sets `prefs.quietHours` to `{start, end, tz}` (or null, or deletes it). */
+function checkQuietHours(item: Y.Item | null): Refusal | null {
+  if (!item || isDeletedContent(item)) return null;
+  const value = entryValue(item);
+  if (isPlainValue(item) && (value === null || QuietHours.safeParse(value).success)) return null;
+  return refusal(UpdateRejection.invalidMessage, 'quietHours is {start: "HH:MM", end: "HH:MM", tz: <IANA zone>} or null');
 }
 
 /** prefs.muted and prefs.channels hold a bounded number of keys. */
