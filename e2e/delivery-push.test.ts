@@ -172,7 +172,7 @@ describe('Web Push to a real push service', () => {
     expect((await jobs(server, 'queue=deliver.push'))[0]!.state).toBe('done');
   });
 
-  it('5xx backs off and, after its attempts, the job is dead with the error; a redirect is not followed', async () => {
+  it('a redirect is not followed: the job is dead at once, with the reason', async () => {
     const server = await start();
     const device = await subscribe(server, 'gus');
     push.script(device.id, [{ status: 301, headers: { location: 'https://169.254.169.254/' } }]);
