@@ -168,6 +168,8 @@ export class ParleyServer {
         publicUrl: config.delivery.publicUrl,
       },
       config.delivery,
+      this.writer,
+      config.dataDir,
     );
     this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs);
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
@@ -219,6 +221,7 @@ export class ParleyServer {
       for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.socketCloseGraceMs);
       await this.compactor.stop();
       await this.jobs.stop();
+      this.delivery.close();
       await this.chat.stop();
       await this.writer.closeAll();
       this.hocuspocus.closeConnections();

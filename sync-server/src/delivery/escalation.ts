@@ -21,17 +21,17 @@ export interface StepState {
  * queued): the version it was queued for is still the current one, unread
  * and unarchived; the channel is on for the kind; the conversation is not
  * muted (mentions excepted); push only while the user is offline; push, SMS
- * and the digest wait out the quiet hours. The email step only decides that
- * a notification may join a digest, so quiet hours hold the digest itself.
+ * wait out the quiet hours. The email step only decides that a notification
+ * may join a digest: quiet hours hold the digest itself (EmailDigest).
  */
-export function stepVerdict(channel: DeliveryChannel | 'digest', version: number, state: StepState): StepVerdict {
+export function stepVerdict(channel: DeliveryChannel, version: number, state: StepState): StepVerdict {
   const n = state.notification;
   if (!n) return { go: false, skip: 'removed' };
   if (n.updatedAt !== version) return { go: false, skip: 'superseded' };
   if (!isUnread(n)) return { go: false, skip: 'read' };
   const conversationId = n.data.conversationId;
   if (typeof conversationId === 'string' && n.kind !== REACHES_THROUGH_MUTE && isMuted(state.prefs, conversationId, state.now)) return { go: false, skip: 'muted' };
-  if (!channelsFor(state.prefs, n.kind)[channel === 'digest' ? 'email' : channel]) return { go: false, skip: 'channel off' };
+  if (!channelsFor(state.prefs, n.kind)[channel]) return { go: false, skip: 'channel off' };
   if (channel === 'push' && state.online) return { go: false, skip: 'online' };
   if (channel !== 'email') {
     const end = quietHoursEnd(state.prefs.quietHours, state.now);
