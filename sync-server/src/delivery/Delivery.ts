@@ -12,6 +12,8 @@ import { Mailer } from './Mailer';
 import { LinkSigner } from './linkSigner';
 import { turnEmailOff } from './EmailOptOut';
 import type { ServerWriter } from '../sync/ServerWriter';
+import { SmsDelivery } from './SmsDelivery';
+import { WebhookSmsProvider } from './WebhookSmsProvider';
 
 /**
  * Delivery beyond the app (CONTRACT 7), on the durable job queue: the
@@ -37,7 +39,7 @@ export class Delivery {
     this.escalation = {
       push: config.vapid ? config.pushAfterMs : null,
       email: config.smtpUrl ? config.emailAfterMs : null,
-      sms: null,
+      sms: config.smsWebhook ? config.smsAfterMs : null,
     };
     const queue = { concurrency: DEFAULTS.deliveryConcurrency, maxAttempts: DEFAULTS.deliveryMaxAttempts };
     if (config.vapid) {
@@ -49,6 +51,10 @@ export class Delivery {
       const email = new EmailDigest(deps, this.mailer, this.links, { afterMs: config.emailAfterMs, intervalMs: config.emailDigestIntervalMs });
       deps.jobs.define(DeliveryQueues.email, (job) => email.step(job), queue);
       deps.jobs.define(DeliveryQueues.digest, (job) => email.digest(job), queue);
+    }
+    if (config.smsWebhook) {
+      const sms = new SmsDelivery(deps, new WebhookSmsProvider(config.smsWebhook.url, config.smsWebhook.secret, config.requestTimeoutMs));
+      deps.jobs.define(DeliveryQueues.sms, (job) => sms.run(job), queue);
     }
   }
 
