@@ -239,6 +239,24 @@ describe('Web Push to a real push service', () => {
     expect(requestsFor(huge.id).length).toBe(1);
   });
 
+  it('pushes a chat notification to an offline member, with its conversation link; its versions share one Topic', async () => {
+    const server = await start();
+    const device = await subscribe(server, 'ned');
+    const owner = await server.token('ora');
+    const created = await server.api('/api/conversations', { token: owner, body: { members: ['ned'], title: 'Plans' } });
+    const conversationId = created.body.id as string;
+    for (const text of ['one', 'two', 'three']) {
+      expect((await server.api(`/api/conversations/${conversationId}/messages`, { token: owner, body: { text } })).status).toBe(201);
+    }
+    await waitFor(() => receivedFor(device.id).some((r) => r.payload.body === 'three'), 15_000, 'the chat push');
+    const pushes = receivedFor(device.id);
+    expect(pushes.length).toBeLessThanOrEqual(3);
+    expect(new Set(pushes.map((p) => p.topic)).size).toBe(1);
+    const last = pushes[pushes.length - 1]!.payload;
+    expect(last).toMatchObject({ kind: 'new_message', url: expect.stringMatching(new RegExp(`/c/${conversationId}$`)) });
+    if (pushes.length === 1) expect(last.count).toBe(3);
+  });
+
   it('refuses malformed subscriptions and endpoints that are not https on an allowed host', async () => {
     const server = await start();
     const token = await server.token('max');
