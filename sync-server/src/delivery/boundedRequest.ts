@@ -68,9 +68,9 @@ export function boundedRequest(request: BoundedRequest): Promise<PeerAnswer> {
       const ready = () => {
         connected = true;
       };
-      // A kept-alive socket is connected already.
+      // A kept-alive socket is connected already: listening for its connect would only pile up listeners.
       if (!socket.connecting && (url.protocol !== 'https:' || (socket as { encrypted?: boolean }).encrypted)) ready();
-      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', ready);
+      else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', ready);
     });
     req.on('finish', () => {
       finished = true;
