@@ -112,6 +112,7 @@ async function main(): Promise<void> {
   await until('every email item', () => emailedItems() >= TOTAL);
   const queuePushMs = window(push.received.map((r) => r.at));
   const queueMails = smtp.mails.length;
+  const queueItems = emailedItems();
   // From the first delivery of the run (either channel: the server is up and working) to the last mail.
   const queueEmailMs = Math.max(1, Math.max(...smtp.mails.map((m) => m.receivedAt)) - Math.min(...push.received.map((r) => r.at)));
   await sleep(1000);
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
     },
     email: {
       mails: queueMails,
-      items: emailedItems(),
+      items: queueItems,
       viaQueueMailsPerSecond: rate(queueMails, queueEmailMs),
       viaQueueItemsPerSecond: rate(TOTAL, queueEmailMs),
       directMailsPerSecond: rate(queueMails, directEmailMs),
