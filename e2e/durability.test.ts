@@ -68,7 +68,9 @@ describe('acknowledged means durable', () => {
   });
 
   it('10,000 messages come back intact, in order and without duplicates after restarts', async () => {
-    const server = await start({ env: { COMPACTION_INTERVAL_MS: '300', COMPACTION_MAX_LOG_UPDATES: '2000' } });
+    // The whole history in the live document (no renewal): this test reads it back from the
+    // document itself; renewals under kill -9 have their own test (renewal-kill.test.ts).
+    const server = await start({ env: { COMPACTION_INTERVAL_MS: '300', COMPACTION_MAX_LOG_UPDATES: '2000', LIVE_WINDOW_MESSAGES: '10000' } });
     const id = await createConversation(server, 'alice', ['bob']);
     const client = await connectUser(server, 'alice');
     const open = client.open(conversationDocName(id));
