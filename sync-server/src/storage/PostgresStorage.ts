@@ -13,6 +13,13 @@ import { PgPushSubscriptionStore } from './postgres/PgPushSubscriptionStore';
 import { PgMessageIndex } from './postgres/PgMessageIndex';
 import { PgJobStore } from './postgres/PgJobStore';
 import { PgSweepStore } from './postgres/PgSweepStore';
+import { PgBlockStore } from './postgres/PgBlockStore';
+import { PgReportStore } from './postgres/PgReportStore';
+import { PgAttachmentStore } from './postgres/PgAttachmentStore';
+import { PgNotificationArchive } from './postgres/PgNotificationArchive';
+
+/** The tables that hold message text or documents and lose rows to erasure (see scrub). */
+const SCRUBBED_TABLES = ['messages', 'doc_updates', 'doc_snapshots', 'notification_archive', 'attachments', 'attachment_refs'];
 
 /**
  * The shared store (`DATABASE_URL`): the same Storage as SqliteStorage, on
@@ -31,12 +38,18 @@ export class PostgresStorage implements Storage {
   readonly messages: PgMessageIndex;
   readonly jobs: PgJobStore;
   readonly sweeps: PgSweepStore;
+  readonly blocks: PgBlockStore;
+  readonly reports: PgReportStore;
+  readonly notificationArchive: PgNotificationArchive;
   private readonly commits: PgGroupCommit;
   private closed = false;
 
-  private constructor(readonly pool: pg.Pool) {
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly attachments: PgAttachmentStore,
+  ) {
     this.commits = new PgGroupCommit(pool);
-    this.messages = new PgMessageIndex(pool);
+    this.messages = new PgMessageIndex(pool, this.commits);
     this.jobs = new PgJobStore(pool, this.commits);
     this.sweeps = new PgSweepStore(pool);
     this.documents = new PgDocumentStore(pool, this.commits, this.messages, this.jobs);
@@ -46,6 +59,9 @@ export class PostgresStorage implements Storage {
     this.events = new PgEventStore(pool, this.jobs);
     this.work = new PgConversationWorkStore(pool, this.commits);
     this.push = new PgPushSubscriptionStore(pool);
+    this.blocks = new PgBlockStore(pool);
+    this.reports = new PgReportStore(pool);
+    this.notificationArchive = new PgNotificationArchive(pool);
   }
 
   /**
@@ -57,17 +73,39 @@ export class PostgresStorage implements Storage {
     const pool = createPool(options);
     try {
       await migratePostgres(pool);
+      return new PostgresStorage(pool, await PgAttachmentStore.open(pool));
     } catch (error) {
       await pool.end();
       throw error;
     }
-    return new PostgresStorage(pool);
+  }
+
+  /**
+   * Erasure on PostgreSQL (issue 14, item 5). A deleted or rewritten row is
+   * a dead tuple, readable from the table's files until VACUUM removes it;
+   * this runs a plain VACUUM of the tables erasure touches (their TOAST
+   * tables and indexes included, the tsvector GIN index too), after every
+   * write queued before it. What that does and does not promise (measured in
+   * PostgresStorage.test.ts): no query, index or later transaction reaches the
+   * old text any more, and its space is reused by later rows; but PostgreSQL
+   * does not zero the freed bytes, so until they are overwritten they stay in
+   * the data files' free space, and, independently of any VACUUM, in the WAL
+   * until its segments are recycled, in WAL archives and base backups.
+   * VACUUM also keeps what a transaction still open elsewhere may see. A
+   * rewrite (VACUUM FULL) would drop the old file but locks the table
+   * exclusively: an operator's choice, not a job's (see sync-server/README).
+   */
+  async scrub(): Promise<void> {
+    if (this.closed) return;
+    await this.commits.settled();
+    await this.pool.query(`VACUUM ${SCRUBBED_TABLES.join(', ')}`);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.commits.settled();
+    await this.attachments.close();
     await this.pool.end();
   }
 }
