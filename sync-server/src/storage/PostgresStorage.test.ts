@@ -3,6 +3,8 @@ import pg from 'pg';
 import { PostgresStorage } from './PostgresStorage';
 import { StorageWriteError } from './StorageWriteError';
 import { storageSuite } from './storage.suite';
+import { moderationSuite } from './moderation.suite';
+import { historySuite } from './history.suite';
 import { createSchema, dropSchemas, TEST_DATABASE_URL } from './postgres/testDatabase';
 
 const schemas = new Set<string>();
@@ -14,6 +16,8 @@ const fresh = async () => {
 afterAll(() => dropSchemas(schemas));
 
 storageSuite('PostgresStorage', fresh);
+moderationSuite('PostgresStorage', fresh);
+historySuite('PostgresStorage', fresh);
 
 describe('PostgresStorage', () => {
   it('keeps data across reopening, and commits a burst in fewer transactions than writes', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from './SqliteStorage';
 import { storageSuite } from './storage.suite';
 import { moderationSuite } from './moderation.suite';
+import { historySuite } from './history.suite';
 
 storageSuite('SqliteStorage (file)', async () => SqliteStorage.inDataDir(mkdtempSync(join(tmpdir(), 'parley-store-'))));
 storageSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
@@ -23,3 +24,4 @@ describe('SqliteStorage', () => {
 });
 
 moderationSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
+historySuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));

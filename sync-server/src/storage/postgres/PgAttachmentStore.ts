@@ -76,7 +76,9 @@ export class PgAttachmentStore implements AttachmentStore {
   }
 
   async insert(record: AttachmentRecord): Promise<void> {
-    this.remember(record);
+    // In the mirror while in flight, unless it clashes with a known upload (then the insert will fail).
+    const early = !this.byId.has(record.id) && !this.byUrl.has(record.url);
+    if (early) this.remember(record);
     try {
       await this.pool.query(
         `WITH added AS (
@@ -86,9 +88,10 @@ export class PgAttachmentStore implements AttachmentStore {
         [record.id, record.conversationId, record.url, record.uploader, record.blob, record.thumbnail, record.name, record.type, record.size, record.width, record.height, record.createdAt, this.channel],
       );
     } catch (error) {
-      this.forget(record.id);
+      if (early) this.forget(record.id);
       throw error;
     }
+    if (!early) this.remember(record);
   }
 
   async remove(id: string): Promise<void> {
