@@ -84,16 +84,18 @@ export class PostgresStorage implements Storage {
    * Erasure on PostgreSQL (issue 14, item 5). A deleted or rewritten row is
    * a dead tuple, readable from the table's files until VACUUM removes it;
    * this runs a plain VACUUM of the tables erasure touches (their TOAST
-   * tables and indexes included, the tsvector GIN index too), after every
-   * write queued before it. What that does and does not promise (measured in
-   * PostgresStorage.test.ts): no query, index or later transaction reaches the
-   * old text any more, and its space is reused by later rows; but PostgreSQL
-   * does not zero the freed bytes, so until they are overwritten they stay in
-   * the data files' free space, and, independently of any VACUUM, in the WAL
-   * until its segments are recycled, in WAL archives and base backups.
-   * VACUUM also keeps what a transaction still open elsewhere may see. A
-   * rewrite (VACUUM FULL) would drop the old file but locks the table
-   * exclusively: an operator's choice, not a job's (see sync-server/README).
+   * tables and indexes included), after every write queued before it.
+   * Measured on PostgreSQL 15 (PostgresStorage.test.ts, raw pages through
+   * pageinspect): afterwards no page of the index table, its TOAST table, the
+   * document log or the snapshots holds the old text, and no query reaches it.
+   * What it does not promise:
+   * - the search index (GIN over the tsvector) keeps a deleted word as a key
+   *   of its dictionary, pointing at no row, until the index is rebuilt
+   *   (`REINDEX INDEX CONCURRENTLY messages_search`, an operator's job: it
+   *   costs the whole table, see sync-server/README);
+   * - the WAL holds what was written until its segments are recycled, and WAL
+   *   archives and base backups hold it as long as they are kept;
+   * - VACUUM keeps the rows a transaction still open elsewhere may see.
    */
   async scrub(): Promise<void> {
     if (this.closed) return;
