@@ -120,7 +120,7 @@ export class PgDocumentStore implements DocumentStore {
     return result.rows.map((row) => row.doc);
   }
 
-  async compact(doc: string, merge: MergeParts, majorRatio = DEFAULTS.compactionMajorRatio): Promise<{ folded: number }> {
+  async compact(doc: string, merge: MergeParts, majorRatio: number = DEFAULTS.compactionMajorRatio): Promise<{ folded: number }> {
     return transaction(this.pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(${DOCUMENT_LOCK}, hashtext($1))`, [doc]);
       const rows = await this.parts(client, doc);
