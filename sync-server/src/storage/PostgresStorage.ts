@@ -86,9 +86,15 @@ export class PostgresStorage implements Storage {
    * this runs a plain VACUUM of the tables erasure touches (their TOAST
    * tables and indexes included), after every write queued before it.
    * Measured on PostgreSQL 15 (PostgresStorage.test.ts, raw pages through
-   * pageinspect): afterwards no page of the index table, its TOAST table, the
-   * document log or the snapshots holds the old text, and no query reaches it.
+   * pageinspect): afterwards no tuple, live or dead, of the index table, its
+   * TOAST table, the document log or the snapshots holds the old text, and no
+   * query reaches it.
    * What it does not promise:
+   * - zeroed bytes: VACUUM frees a dead tuple's space without overwriting it
+   *   (measured in e2e/erasure.test.ts: a deleted text stayed in a page's
+   *   free space after VACUUM, in no tuple). Only a rewrite of the table
+   *   (VACUUM FULL, CLUSTER) drops those bytes, under an exclusive lock of
+   *   the table, so that is an operator's decision, not this job's;
    * - the search index (GIN over the tsvector) keeps a deleted word as a key
    *   of its dictionary, pointing at no row, until the index is rebuilt
    *   (`REINDEX INDEX CONCURRENTLY messages_search`, an operator's job: it
