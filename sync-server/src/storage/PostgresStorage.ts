@@ -21,6 +21,9 @@ import { PgNotificationArchive } from './postgres/PgNotificationArchive';
 /** The tables that hold message text or documents and lose rows to erasure (see scrub). */
 const SCRUBBED_TABLES = ['messages', 'doc_updates', 'doc_snapshots', 'notification_archive', 'attachments', 'attachment_refs'];
 
+/** How long scrub waits for older snapshots before it vacuums anyway (see waitForOlderSnapshots). */
+const SCRUB_WAIT_MS = 10_000;
+
 /**
  * The shared store (`DATABASE_URL`): the same Storage as SqliteStorage, on
  * PostgreSQL through a connection pool, so several servers can share it.
@@ -106,7 +109,31 @@ export class PostgresStorage implements Storage {
   async scrub(): Promise<void> {
     if (this.closed) return;
     await this.commits.settled();
+    await this.waitForOlderSnapshots();
     await this.pool.query(`VACUUM ${SCRUBBED_TABLES.join(', ')}`);
+  }
+
+  /**
+   * VACUUM keeps every row version a snapshot taken before its deletion may
+   * still see ("dead but not yet removable"), and erasure runs once: a
+   * compaction or claim open elsewhere at that moment (any node) would keep
+   * the deleted text until some later VACUUM. So first wait, a bounded time,
+   * until no other session of this database holds a snapshot or transaction
+   * older than a transaction id taken now, after the erasure's writes.
+   */
+  private async waitForOlderSnapshots(): Promise<void> {
+    const now = (await this.pool.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid')).rows[0]!.xid;
+    const deadline = Date.now() + SCRUB_WAIT_MS;
+    for (;;) {
+      const { rows } = await this.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()
+           AND (age(backend_xmin) >= age($1::text::xid) OR age(backend_xid) >= age($1::text::xid))`,
+        [String(BigInt(now) & 0xffffffffn)],
+      );
+      if (rows[0]!.n === 0 || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async close(): Promise<void> {
