@@ -181,7 +181,7 @@ describe('with a configured key and tight limits', () => {
 
   it('follows PUSH_ENDPOINT_HOSTS', async () => {
     const token = await strict.token('pat');
-    const keys = { p256dh: 'k', auth: 'a' };
+    const keys = { p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', auth: 'tBHItJI5svbpez7KI4CCXg' };
     const subscribe = (endpoint: string) => strict.api('/api/push/subscriptions', { token, body: { endpoint, keys } });
     expect((await subscribe('https://push.example.com:8443/s/1')).status).toBe(201);
     expect((await subscribe('https://a.b.push.example.org/s/1')).status).toBe(201);

@@ -156,7 +156,7 @@ describe('notifications API', () => {
 
   it('stores and removes push subscriptions', async () => {
     const token = await server.token('fay');
-    const sub = { endpoint: 'https://fcm.googleapis.com/fcm/send/abc', keys: { p256dh: 'k', auth: 'a' } };
+    const sub = { endpoint: 'https://fcm.googleapis.com/fcm/send/abc', keys: { p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM', auth: 'tBHItJI5svbpez7KI4CCXg' } };
     expect((await server.api('/api/push/subscriptions', { token, body: sub })).status).toBe(201);
     expect((await server.api('/api/push/subscriptions', { token, method: 'DELETE', body: { endpoint: sub.endpoint } })).status).toBe(200);
     expect((await server.api('/api/push/subscriptions', { token, method: 'DELETE', body: { endpoint: sub.endpoint } })).status).toBe(404);

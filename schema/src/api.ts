@@ -88,6 +88,21 @@ export const PushSubscriptionBody = z.strictObject({
   expirationTime: z.number().nullable().optional(),
   keys: z.strictObject({ p256dh: z.string().max(256), auth: z.string().max(256) }),
 });
+// --- Delivery beyond the app (issue 10): contact details ---
+/** An address, never a URL: `mailto:` (or any scheme) is refused so a digest goes to a mailbox only. */
+export const ContactEmail = z
+  .string()
+  .max(DEFAULTS.contactEmailMaxLength)
+  .refine((v) => !/^mailto:/i.test(v.trim()), 'must be a bare address (user@example.com), not a mailto: link')
+  .pipe(z.email('must be an email address such as user@example.com'));
+/** E.164: a plus, then up to 15 digits, the first not 0. */
+export const ContactPhone = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number such as +14155550123');
+export const ContactBody = z
+  .strictObject({ email: ContactEmail.nullable().optional(), phone: ContactPhone.nullable().optional() })
+  .refine((b) => b.email !== undefined || b.phone !== undefined, 'give email, phone or both (null clears one)');
+export type ContactBody = z.infer<typeof ContactBody>;
+export const UserIdParams = z.strictObject({ id: Id });
+
 export const PushUnsubscribeBody = z.strictObject({ endpoint: z.url().max(2048) });
 
 export const PresenceQuery = z.strictObject({

@@ -14,6 +14,9 @@ export const Claims = z.object({
     .array(z.string())
     .optional()
     .transform((roles) => (roles ?? []).filter((r): r is Role => Role.safeParse(r).success)),
+  /** Where the user's email and SMS may go (issue 10); kept as given, checked where they are used. */
+  email: z.string().max(320).optional().catch(undefined),
+  phone_number: z.string().max(32).optional().catch(undefined),
 });
 export type Claims = z.infer<typeof Claims>;
 
@@ -24,6 +27,8 @@ export interface Identity {
   roles: readonly Role[];
   /** Token expiry, ms epoch. */
   expiresAt: number;
+  /** The token's `email` and `phone_number` claims, when it had them. */
+  contact?: { email: string | null; phone: string | null };
 }
 
 export const isAdmin = (who: Pick<Identity, 'roles'>): boolean => who.roles.includes('admin');

@@ -376,6 +376,39 @@ export const DEFAULTS = {
   liveRenewalFactor: 2,
   /** Pending REST operations (edits, deletions, reactions on messages outside the window) an SDK replica queues while offline. */
   sdkPendingOutsideOpsMax: 1_000,
+
+  // --- Delivery beyond the app (issue 10, CONTRACT 7): push, email digests, SMS ---
+  /** CONTRACT 7 delays (env PUSH_AFTER_MS, EMAIL_AFTER_MS, EMAIL_DIGEST_INTERVAL_MS, SMS_AFTER_MS override). */
+  pushAfterMs: 5_000,
+  emailAfterMs: 600_000,
+  emailDigestIntervalMs: 1_800_000,
+  smsAfterMs: 900_000,
+  /**
+   * One request to a push service or the SMS webhook, start to answer: a
+   * peer that is slow (or hostile) costs a job slot this long at most, never
+   * the queue. Connecting (TCP + TLS) has its own, shorter bound: until the
+   * request is written, a failure is known not to have delivered anything.
+   */
+  deliveryRequestTimeoutMs: 10_000,
+  deliveryConnectTimeoutMs: 5_000,
+  /** Bytes of a peer's answer read at most (an error body to log); the rest is dropped with the socket. */
+  deliveryResponseMaxBytes: 16 * 1024,
+  /** Attempts of a delivery job (429 and 5xx back off between them) before it is dead. */
+  deliveryMaxAttempts: 8,
+  /** Delivery jobs running at once per queue (each holds a peer request at most deliveryRequestTimeoutMs). */
+  deliveryConcurrency: 16,
+  /** A peer's Retry-After is honoured up to this (a longer one waits this long, then asks again). */
+  deliveryRetryAfterMaxMs: 3_600_000,
+  /** Web Push TTL: how long a push service keeps a message for a device that is away. */
+  pushTtlSeconds: 24 * 3600,
+  /** Push payload bytes before encryption: Web Push carries 4 KiB at most (RFC 8291), so the body is cut to fit. */
+  pushPayloadMaxBytes: 3_000,
+  /** Notifications one digest lists at most (the oldest beyond wait for the next digest). */
+  emailDigestMaxItems: 50,
+  /** Characters of a notification's text quoted in a digest or an SMS. */
+  deliveryQuoteMaxChars: 280,
+  /** Email and phone contact fields, characters (RFC 5321 path limit; E.164 is at most 16 with the +). */
+  contactEmailMaxLength: 254,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

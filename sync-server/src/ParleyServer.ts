@@ -53,6 +53,9 @@ import { SignedLinks } from './domain/attachments/signedLink';
 import { uploadLookup } from './domain/attachments/uploadLookup';
 import { Erasure } from './domain/erasure/Erasure';
 import { FileBlobStore } from './storage/blobs/FileBlobStore';
+import { Delivery } from './delivery/Delivery';
+import { InboxLookup } from './delivery/InboxLookup';
+import { ContactClaims } from './delivery/ContactClaims';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -101,6 +104,7 @@ export class ParleyServer {
   readonly erasure: Erasure;
   /** Bounded live document (issue 9, item 2). */
   readonly renewal: DocumentRenewal;
+  readonly delivery: Delivery;
   private readonly verifier: TokenVerifier;
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
@@ -146,6 +150,8 @@ export class ParleyServer {
       // --- Bounded live document (issue 9, item 2) ---
       renewalThreshold: liveWindow.window * liveWindow.factor,
       outgrown: (documentName) => this.renewal.schedule(documentName),
+      // Delivery is built after the writer (it reads inboxes through it), so it is reached lazily.
+      inboxJobs: (userId, document, transaction) => this.delivery.inboxJobs(userId, document, transaction),
     });
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
@@ -205,6 +211,22 @@ export class ParleyServer {
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
     this.notifications = new Notifications(this.writer, this.storage);
     this.presence = new Presence(this.storage, this.registry);
+    const contactClaims = new ContactClaims(this.storage.users, this.logger);
+    this.verifier.onVerified = (identity) => contactClaims.record(identity);
+    this.delivery = new Delivery(
+      {
+        storage: this.storage,
+        metrics: this.metrics,
+        logger: this.logger,
+        jobs: this.jobs,
+        inbox: new InboxLookup(this.writer),
+        isOnline: (userId) => this.registry.isOnline(userId),
+        publicUrl: config.delivery.publicUrl,
+      },
+      config.delivery,
+      this.writer,
+      config.dataDir,
+    );
     this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs);
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes, allowSynchronousEvents: false });
@@ -230,6 +252,7 @@ export class ParleyServer {
         reports: this.reports,
 
         attachments: this.attachments,
+        delivery: this.delivery,
         isReady: () => this.accepting,
       },
       this.logger,
@@ -259,6 +282,7 @@ export class ParleyServer {
       await this.compactor.stop();
       await this.renewal.idle();
       await this.jobs.stop();
+      this.delivery.close();
       await this.chat.stop();
       await this.writer.closeAll();
       this.hocuspocus.closeConnections();

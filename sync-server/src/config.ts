@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS } from '@parley/schema';
+import { devVapidKeys, vapidKeysError, type VapidKeys } from './delivery/vapidKeys';
 
 /** Server configuration, read once from the environment and validated. */
 export interface Config {
@@ -40,6 +41,25 @@ export interface Config {
   liveWindow: number;
   /** Test mode only: where a renewal stops the process (see TEST_KILL_IN_RENEWAL). */
   testKillInRenewal: 'before-commit' | 'after-commit' | null;
+  /** Delivery beyond the app (CONTRACT 7). */
+  delivery: DeliveryConfig;
+}
+
+/** CONTRACT 7's variables, resolved. A channel that is null is off. */
+export interface DeliveryConfig {
+  /** Where users reach the web app, without a trailing slash. */
+  publicUrl: string;
+  vapid: VapidKeys | null;
+  vapidSubject: string;
+  smtpUrl: string | null;
+  emailFrom: string;
+  smsWebhook: { url: string; secret: string } | null;
+  pushAfterMs: number;
+  emailAfterMs: number;
+  emailDigestIntervalMs: number;
+  smsAfterMs: number;
+  /** One request to a push service or the SMS webhook, at most (DEFAULTS.deliveryRequestTimeoutMs). */
+  requestTimeoutMs: number;
 }
 
 /** `host`, `host:port` or `*.domain`, lower case. */
@@ -50,6 +70,15 @@ const positiveInt = z
   .regex(/^\d+$/, 'must be a whole number')
   .transform(Number)
   .pipe(z.number().int().positive());
+
+const delay = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of milliseconds')
+  .transform(Number)
+  .pipe(z.number().int().nonnegative().max(DEFAULTS.timestampMax));
+
+const httpUrl = (what: string) =>
+  z.url({ protocol: /^https?$/, error: `must be an http: or https: URL (${what})` });
 
 const Env = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -91,6 +120,22 @@ const Env = z.object({
   LIVE_WINDOW_MESSAGES: positiveInt.optional(),
   /** Test servers only: stop the process with SIGKILL at this point of a renewal (the kill -9 test). */
   TEST_KILL_IN_RENEWAL: z.enum(['before-commit', 'after-commit']).optional(),
+  PUBLIC_URL: httpUrl('where users reach the web app').optional(),
+  VAPID_PUBLIC_KEY: z.string().optional(),
+  VAPID_PRIVATE_KEY: z.string().optional(),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/, 'must be a mailto: address or an https: URL')
+    .default('mailto:admin@localhost'),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be smtp://[user:pass@]host:port or smtps://...' }).optional(),
+  EMAIL_FROM: z.string().min(3).max(320).default('Parley <no-reply@localhost>'),
+  SMS_WEBHOOK_URL: httpUrl("the SMS provider's webhook").optional(),
+  SMS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  PUSH_AFTER_MS: delay.optional(),
+  EMAIL_AFTER_MS: delay.optional(),
+  EMAIL_DIGEST_INTERVAL_MS: delay.optional(),
+  SMS_AFTER_MS: delay.optional(),
+  DELIVERY_REQUEST_TIMEOUT_MS: positiveInt.optional(),
 });
 
 export class ConfigError extends Error {}
@@ -121,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecretGenerated = true;
   }
   if (mode === 'production' && e.DEV_LOGIN === 'on') throw new ConfigError('DEV_LOGIN: the dev login cannot be turned on in production');
+  const delivery = deliveryConfig(e, mode, dataDir);
   return {
     host: e.HOST,
     port: e.PORT,
@@ -153,6 +199,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perIp: e.HTTP_RATE_LIMIT_IP ?? DEFAULTS.httpRequestsPerWindowPerIp,
     },
     uploadMaxBytes: e.UPLOAD_MAX_BYTES ?? DEFAULTS.uploadMaxBytes,
+    delivery,
+  };
+}
+
+/** CONTRACT 7: production pushes only with configured keys; dev generates them once. */
+function deliveryConfig(e: z.infer<typeof Env>, mode: Config['mode'], dataDir: string): DeliveryConfig {
+  if (Boolean(e.VAPID_PUBLIC_KEY) !== Boolean(e.VAPID_PRIVATE_KEY)) {
+    throw new ConfigError(`${e.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'}: set both VAPID keys or neither`);
+  }
+  let vapid: VapidKeys | null = null;
+  if (e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY) {
+    vapid = { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY };
+    const error = vapidKeysError(vapid);
+    if (error) throw new ConfigError(error);
+  } else if (mode !== 'production') vapid = devVapidKeys(dataDir);
+  if (e.SMS_WEBHOOK_URL && !e.SMS_WEBHOOK_SECRET) throw new ConfigError('SMS_WEBHOOK_SECRET: required with SMS_WEBHOOK_URL (the webhook calls are signed with it)');
+  const host = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
+  return {
+    publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
+    vapid,
+    vapidSubject: e.VAPID_SUBJECT,
+    smtpUrl: e.SMTP_URL ?? null,
+    emailFrom: e.EMAIL_FROM,
+    smsWebhook: e.SMS_WEBHOOK_URL && e.SMS_WEBHOOK_SECRET ? { url: e.SMS_WEBHOOK_URL, secret: e.SMS_WEBHOOK_SECRET } : null,
+    pushAfterMs: e.PUSH_AFTER_MS ?? DEFAULTS.pushAfterMs,
+    emailAfterMs: e.EMAIL_AFTER_MS ?? DEFAULTS.emailAfterMs,
+    emailDigestIntervalMs: e.EMAIL_DIGEST_INTERVAL_MS ?? DEFAULTS.emailDigestIntervalMs,
+    smsAfterMs: e.SMS_AFTER_MS ?? DEFAULTS.smsAfterMs,
+    requestTimeoutMs: e.DELIVERY_REQUEST_TIMEOUT_MS ?? DEFAULTS.deliveryRequestTimeoutMs,
   };
 }
 

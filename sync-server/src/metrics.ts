@@ -45,6 +45,18 @@ export function createMetrics(openDocuments: () => number = () => 0, jobCounts: 
       labelNames: ['channel'] as const,
       registers: [registry],
     }),
+    deliveries: new Counter({
+      name: 'parley_deliveries_total',
+      help: 'Sends beyond the app, by channel (push, email, sms) and outcome (sent, gone, retry, rejected, uncertain), one per device for push and per notification for email',
+      labelNames: ['channel', 'outcome'] as const,
+      registers: [registry],
+    }),
+    deliverySteps: new Counter({
+      name: 'parley_delivery_steps_total',
+      help: 'Escalation steps that ran, by channel and what they decided (go, or why not: read, online, muted, quiet, ...)',
+      labelNames: ['channel', 'decision'] as const,
+      registers: [registry],
+    }),
     storeLatency: new Histogram({
       name: 'parley_store_latency_seconds',
       help: 'Storage operation latency',

@@ -27,6 +27,9 @@ function algorithmOf(key: KeyObject): string {
 export class TokenVerifier {
   private readonly keys = new Map<string, Uint8Array | KeyObject>();
 
+  /** Told of every identity verified (the contact claims are kept from there). */
+  onVerified: ((identity: Identity) => void) | null = null;
+
   constructor(options: { secret: string | null; publicKeyPem: string | null }) {
     if (options.secret) this.keys.set('HS256', new TextEncoder().encode(options.secret));
     if (options.publicKeyPem) {
@@ -51,8 +54,11 @@ export class TokenVerifier {
       });
       const claims = Claims.safeParse(payload);
       if (!claims.success) throw new TokenError('invalid-token', `bad claims: ${claims.error.issues[0]?.message}`);
-      const { sub, name, roles, exp } = claims.data;
-      return { userId: sub, name: name ?? sub, roles, expiresAt: exp * 1000 };
+      const { sub, name, roles, exp, email, phone_number } = claims.data;
+      const identity: Identity = { userId: sub, name: name ?? sub, roles, expiresAt: exp * 1000 };
+      if (email !== undefined || phone_number !== undefined) identity.contact = { email: email ?? null, phone: phone_number ?? null };
+      this.onVerified?.(identity);
+      return identity;
     } catch (error) {
       if (error instanceof TokenError) throw error;
       if (error instanceof errors.JWTExpired) throw new TokenError('token-expired', 'token expired');

@@ -153,14 +153,16 @@ export class Conversations {
    * message index: no document is opened, and the count is exact.
    */
   async list(caller: Identity): Promise<ConversationListItem[]> {
-    const { conversations, messages } = this.deps.storage;
+    const { conversations, messages, blocks } = this.deps.storage;
     const records = await conversations.listFor(caller.userId);
+    // Messages by users the caller blocks count as unread nowhere (issue 14), here as in the inbox.
+    const ignored = (await blocks.list(caller.userId)).map((b) => b.blocked);
     const items: ConversationListItem[] = [];
     for (const record of records) {
       const members = await conversations.members(record.id);
       const last = await messages.last(record.id);
       const lastMessage = last ? { author: last.author, text: last.text, at: last.createdAt } : null;
-      const unread = await messages.unread(record.id, caller.userId);
+      const unread = await messages.unread(record.id, caller.userId, ignored);
       items.push({ id: record.id, title: record.title, kind: record.kind, members: members.map((m) => m.userId), lastMessage, unread });
     }
     return items.sort((a, b) => (b.lastMessage?.at ?? 0) - (a.lastMessage?.at ?? 0));

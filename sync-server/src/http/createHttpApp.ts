@@ -21,6 +21,7 @@ import { blockRoutes } from './routes/blockRoutes';
 import { reportRoutes } from './routes/reportRoutes';
 
 import { attachmentRoutes } from './routes/attachmentRoutes';
+import { deliveryRoutes } from './routes/deliveryRoutes';
 import { HttpErrorCode } from '@parley/schema';
 import { securityHeaders } from './securityHeaders';
 import { rateLimit } from './rateLimit';
@@ -48,7 +49,7 @@ export async function createHttpApp(deps: RouteDeps, logger: Logger, extraRoutes
   securityHeaders(app);
   await rateLimit(app, deps.verifier, deps.config.httpRateLimit);
 
-  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, messageRoutes, searchRoutes, blockRoutes, reportRoutes, attachmentRoutes, ...extraRoutes]) register(app, deps);
+  for (const register of [healthRoutes, devRoutes, conversationRoutes, notificationRoutes, eventRoutes, presenceRoutes, pushRoutes, adminRoutes, messageRoutes, searchRoutes, blockRoutes, reportRoutes, attachmentRoutes, deliveryRoutes, ...extraRoutes]) register(app, deps);
   await serveWebApp(app, deps.config.webDistDir);
   return app;
 }

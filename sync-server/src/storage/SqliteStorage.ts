@@ -20,6 +20,8 @@ import { SqliteReportStore } from './sqlite/SqliteReportStore';
 import { SqliteAttachmentStore } from './sqlite/SqliteAttachmentStore';
 
 import { SqliteNotificationArchive } from './sqlite/SqliteNotificationArchive';
+
+import { SqliteDeliveryStore } from './sqlite/SqliteDeliveryStore';
 import { CorruptDatabaseError, checkIntegrity, isDamage } from './sqlite/integrityCheck';
 
 /**
@@ -45,6 +47,8 @@ export class SqliteStorage implements Storage {
   readonly attachments: SqliteAttachmentStore;
 
   readonly notificationArchive: SqliteNotificationArchive;
+
+  readonly deliveries: SqliteDeliveryStore;
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
@@ -66,6 +70,8 @@ export class SqliteStorage implements Storage {
     this.reports = new SqliteReportStore(this.db);
 
     this.attachments = new SqliteAttachmentStore(this.db);
+
+    this.deliveries = new SqliteDeliveryStore(this.db);
   }
 
   /** Opens and checks the file: a damaged one throws a CorruptDatabaseError naming it. */

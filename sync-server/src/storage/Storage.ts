@@ -30,6 +30,8 @@ export interface Storage {
   scrub(): Promise<void>;
 
   readonly notificationArchive: NotificationArchive;
+
+  readonly deliveries: DeliveryStore;
   close(): Promise<void>;
 }
 
@@ -189,6 +191,17 @@ export interface UserStore {
   setLastSeen(id: string, at: number): Promise<void>;
   get(ids: string[]): Promise<UserRecord[]>;
   all(): Promise<string[]>;
+  /** Where email and SMS go (PUT /api/users/:id/contact); a field left out stays, null clears it. */
+  setContact(id: string, contact: { email?: string | null; phone?: string | null }): Promise<void>;
+  /** The `email` and `phone_number` claims of the user's own latest token. */
+  rememberClaims(id: string, claims: { email: string | null; phone: string | null }): Promise<void>;
+  /** What was set by PUT, else what the token said. */
+  contact(id: string): Promise<Contact>;
+}
+
+export interface Contact {
+  email: string | null;
+  phone: string | null;
 }
 
 /** Which user first wrote with a Yjs client id in a document (see the update validator). */
@@ -512,3 +525,48 @@ export interface NotificationArchive {
   /** Deletes the notifications last changed before `cutoff` (retention); returns how many. */
   prune(cutoff: number): Promise<number>;
 }
+
+export type DeliveryChannel = 'push' | 'email' | 'sms';
+
+/** One version of one notification on one channel and device (the endpoint for push; `-` otherwise). */
+export interface DeliveryKey {
+  userId: string;
+  notificationId: string;
+  /** The notification's `updatedAt`: each version is delivered once. */
+  version: number;
+  channel: DeliveryChannel;
+  target: string;
+}
+
+/**
+ * sending: written before the send, so a process killed during it leaves a
+ * trace; sent: the peer accepted it; failed: the peer did not (known), may be
+ * tried again; gone: the subscription no longer exists; rejected: the peer
+ * refused it for good; uncertain: an attempt ended without knowing (killed or
+ * timed out after the request was written), so it is never sent again.
+ */
+export type DeliveryState = 'sending' | 'sent' | 'failed' | 'gone' | 'rejected' | 'uncertain';
+
+/** What `begin` found: go (now marked sending), done (a final state), uncertain (an earlier attempt died mid-send). */
+export type DeliveryStart = 'go' | 'done' | 'uncertain';
+
+/** The record behind "each version reaches each channel once" (CONTRACT 7). */
+export interface DeliveryStore {
+  /**
+   * In one transaction, per key: no record, or a known failure, becomes
+   * `sending` (go); a record still `sending` from an earlier attempt becomes
+   * `uncertain`; anything else is done. Durable once this resolves, so a
+   * send that starts after it leaves a trace whatever happens to the process.
+   */
+  begin(keys: DeliveryKey[], attempt: number, now: number): Promise<DeliveryStart[]>;
+  finish(keys: DeliveryKey[], state: Exclude<DeliveryState, 'sending'>, error: string | null, now: number): Promise<void>;
+  /** Of these versions, those with any email record (sent, being sent, or given up on). */
+  emailed(userId: string, versions: Array<{ notificationId: string; version: number }>): Promise<Set<string>>;
+  lastDigestAt(userId: string): Promise<number | null>;
+  recordDigest(userId: string, at: number): Promise<void>;
+  /** Deletes records last changed before `before` (their notifications are long read or gone); returns how many. */
+  prune(before: number): Promise<number>;
+}
+
+/** `<notificationId>\n<version>`, as `emailed` answers. */
+export const versionKey = (notificationId: string, version: number): string => `${notificationId}\n${version}`;

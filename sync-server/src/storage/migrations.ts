@@ -217,6 +217,34 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX notification_archive_age ON notification_archive (changed_at);
     `,
   },
+  // --- Delivery beyond the app (issue 10): migration 8 ---
+  {
+    version: 8,
+    name: 'delivery: a record per notification version, channel and device; digest times; contact details',
+    sql: `
+      CREATE TABLE deliveries (
+        user_id TEXT NOT NULL,
+        notification_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        target TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'gone', 'rejected', 'uncertain')),
+        attempt INTEGER NOT NULL,
+        error TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, notification_id, version, channel, target)
+      );
+      CREATE INDEX deliveries_by_time ON deliveries (updated_at);
+      CREATE TABLE email_digests (
+        user_id TEXT PRIMARY KEY,
+        last_sent_at INTEGER NOT NULL
+      );
+      ALTER TABLE users ADD COLUMN email TEXT;
+      ALTER TABLE users ADD COLUMN phone TEXT;
+      ALTER TABLE users ADD COLUMN email_claim TEXT;
+      ALTER TABLE users ADD COLUMN phone_claim TEXT;
+    `,
+  },
   // --- Attachments and erasure (issue 14): version 9 is reserved for them ---
   {
     version: 9,

@@ -31,6 +31,11 @@ export interface PersistenceDeps {
   mentionJobs?(conversationId: string, messageIds: string[]): NewJob[];
   jobsStored?(jobs: NewJob[]): void;
   /**
+   * Jobs a change of `inbox:<userId>` causes (the delivery steps of the
+   * notification versions it made, issue 10), stored in the same transaction as it.
+   */
+  inboxJobs?(userId: string, document: Document, transaction: Y.Transaction): NewJob[];
+  /**
    * A conversation's live document holds more messages than this: it is due
    * for renewal (issue 9, item 2; see renewal/DocumentRenewal).
    */
@@ -131,7 +136,12 @@ export class PersistenceExtension implements Extension {
     this.live.set(documentName, document);
     const name = parseDocName(documentName);
     const conversationId = name?.type === 'conversation' ? name.id : null;
-    document.on('update', (update: Uint8Array) => this.store(document, documentName, conversationId, update));
+    const inboxOf = name?.type === 'inbox' ? name.userId : null;
+    document.on('update', (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+      // Delivery steps of the notifications this inbox change creates or bumps (issue 10), stored with it.
+      const jobs = inboxOf && this.deps.inboxJobs ? this.deps.inboxJobs(inboxOf, document, transaction) : undefined;
+      this.store(document, documentName, conversationId, update, jobs);
+    });
     // A document stored before the window existed (or with a smaller factor) is renewed as soon as it opens.
     if (conversationId) this.checkSize(document, documentName);
   }
@@ -162,7 +172,7 @@ export class PersistenceExtension implements Extension {
   }
 
   /** Step 3, for every change of the document, client or server, as Yjs applied it. */
-  private store(document: Document, documentName: string, conversationId: string | null, update: Uint8Array): void {
+  private store(document: Document, documentName: string, conversationId: string | null, update: Uint8Array, inboxJobs: NewJob[] = []): void {
     let stored: Promise<unknown>;
     if (this.renewing.has(document)) {
       // A server write into a document being renewed: refused, never stored on top of the old epoch.
@@ -176,7 +186,7 @@ export class PersistenceExtension implements Extension {
     else {
       const mentioned = new Set<string>();
       const index: IndexChange | undefined = conversationId ? indexChangeOf(document, conversationId, update, mentioned) : undefined;
-      const jobs = conversationId && mentioned.size > 0 && this.deps.mentionJobs ? this.deps.mentionJobs(conversationId, [...mentioned]) : [];
+      const jobs = conversationId && mentioned.size > 0 && this.deps.mentionJobs ? this.deps.mentionJobs(conversationId, [...mentioned]) : [...inboxJobs];
       // Queued in the same stretch of code, so one group commit: no update durable without its mark, its index rows or its jobs.
       const marked = conversationId ? this.deps.mark(conversationId) : Promise.resolve();
       // A soft deletion queues its erasure in the same transaction (issue 14, item 5).

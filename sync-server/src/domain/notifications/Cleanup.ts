@@ -14,6 +14,8 @@ export interface CleanupResult {
   archivedPruned: number;
   eventsPruned: number;
   jobsPruned: number;
+  /** Delivery records pruned (issue 10). */
+  deliveriesPruned: number;
   /** Inboxes loaded by this run. */
   inboxes: number;
   /** Whether more inboxes were due than one run loads (a follow-up run is queued). */
@@ -70,7 +72,9 @@ export class Cleanup {
     const archivedPruned = await storage.notificationArchive.prune(cutoff);
     const eventsPruned = await storage.events.pruneApplied(cutoff);
     const jobsPruned = await storage.jobs.pruneDone(now - DEFAULTS.jobDoneKeepMs);
-    const result = { notificationsRemoved, notificationsMoved, archivedPruned, eventsPruned, jobsPruned, inboxes: due.length, more: due.length === DEFAULTS.cleanupInboxesPerRun };
+    // Delivery records (issue 10) as old as the notifications the clean-up removes: their steps ended long ago.
+    const deliveriesPruned = await storage.deliveries.prune(cutoff);
+    const result = { notificationsRemoved, notificationsMoved, archivedPruned, eventsPruned, jobsPruned, deliveriesPruned, inboxes: due.length, more: due.length === DEFAULTS.cleanupInboxesPerRun };
     this.deps.logger.info(result, 'clean-up done');
     return result;
   }

@@ -8,6 +8,7 @@ import type { EventProcessor } from '../../domain/notifications/EventProcessor';
 import type { Cleanup } from '../../domain/notifications/Cleanup';
 import type { Presence } from '../../domain/Presence';
 import type { JobRunner } from '../../jobs/JobRunner';
+import type { Delivery } from '../../delivery/Delivery';
 import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
 import type { Blocks } from '../../domain/moderation/Blocks';
@@ -34,6 +35,8 @@ export interface RouteDeps {
   reports: Reports;
 
   attachments: Attachments;
+
+  delivery: Delivery;
   /** False while shutting down, so load balancers stop sending. */
   isReady(): boolean;
 }

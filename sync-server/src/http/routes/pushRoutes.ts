@@ -3,7 +3,7 @@ import { DEFAULTS, PushSubscriptionBody, PushUnsubscribeBody } from '@parley/sch
 import { ApiError } from '../ApiError';
 import { authenticate } from '../authenticate';
 import { validate } from '../validate';
-import { pushEndpointAllowed } from '../pushEndpointPolicy';
+import { pushEndpointAllowed, pushKeysError } from '../pushEndpointPolicy';
 import type { RouteDeps } from './RouteDeps';
 
 /** Web Push subscriptions of the caller's devices (stored; see the README on delivery). */
@@ -14,6 +14,8 @@ export function pushRoutes(app: FastifyInstance, deps: RouteDeps): void {
     if (!pushEndpointAllowed(body.endpoint, deps.config.pushEndpointHosts)) {
       throw ApiError.badRequest(`endpoint: must be an https: URL on a push service (${deps.config.pushEndpointHosts.join(', ')})`);
     }
+    const keysError = pushKeysError(body.keys);
+    if (keysError) throw ApiError.badRequest(keysError);
     // A device that re-subscribes leaves its old endpoint behind: past the cap the oldest goes.
     const existing = await deps.storage.push.list(caller.userId);
     if (!existing.some((s) => s.endpoint === body.endpoint)) {

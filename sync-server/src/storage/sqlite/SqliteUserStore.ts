@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { UserRecord, UserStore } from '../Storage';
+import type { Contact, UserRecord, UserStore } from '../Storage';
 
 type Row = { id: string; name: string | null; last_seen_at: number | null };
 
@@ -39,5 +39,24 @@ export class SqliteUserStore implements UserStore {
 
   async all(): Promise<string[]> {
     return this.every.all();
+  }
+
+  async setContact(id: string, contact: { email?: string | null; phone?: string | null }): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, Date.now());
+      if (contact.email !== undefined) this.db.prepare('UPDATE users SET email = ? WHERE id = ?').run(contact.email, id);
+      if (contact.phone !== undefined) this.db.prepare('UPDATE users SET phone = ? WHERE id = ?').run(contact.phone, id);
+    })();
+  }
+
+  async rememberClaims(id: string, claims: { email: string | null; phone: string | null }): Promise<void> {
+    this.db
+      .prepare('INSERT INTO users (id, created_at, email_claim, phone_claim) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET email_claim = excluded.email_claim, phone_claim = excluded.phone_claim')
+      .run(id, Date.now(), claims.email, claims.phone);
+  }
+
+  async contact(id: string): Promise<Contact> {
+    const row = this.db.prepare('SELECT coalesce(email, email_claim) AS email, coalesce(phone, phone_claim) AS phone FROM users WHERE id = ?').get(id) as Contact | undefined;
+    return { email: row?.email ?? null, phone: row?.phone ?? null };
   }
 }

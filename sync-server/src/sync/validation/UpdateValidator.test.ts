@@ -7,6 +7,7 @@ import {
   conversationParts,
   editMessage,
   ensurePrefsMaps,
+  setQuietHours,
   inboxParts,
   readMessages,
   setChannels,
@@ -385,6 +386,24 @@ describe('inbox rules', () => {
     expect(room.send(b, bob)).toBe('ok');
     setNotificationField(b, 'n1', 'readAt', null);
     expect(room.send(b, bob)).toBe('ok');
+  });
+
+  it('lets the owner set SMS per kind and quiet hours (issue 10), and refuses quiet hours that are not {start, end, tz}', () => {
+    const room = inboxRoom();
+    const b = room.replica();
+    setChannels(b, 'payment_failed', { inApp: true, push: true, email: true, sms: true });
+    setQuietHours(b, { start: '22:00', end: '07:00', tz: 'Europe/Paris' });
+    expect(room.send(b, bob)).toBe('ok');
+    setQuietHours(b, null);
+    expect(room.send(b, bob)).toBe('ok');
+    for (const bad of [{ start: '22:00', end: '07:00', tz: 'Mars/Olympus' }, { start: '25:00', end: '07:00', tz: 'UTC' }, { start: '22:00', end: '07:00' }, 'always']) {
+      const r = room.replica();
+      (inboxParts(r).prefs as unknown as Y.Map<unknown>).set('quietHours', bad);
+      expect(room.send(r, bob), JSON.stringify(bad)).toBe('invalid-message');
+    }
+    const s = room.replica();
+    setChannels(s, 'new_message', { inApp: true, push: true, email: true, sms: 'yes' } as never);
+    expect(room.send(s, bob)).toBe('invalid-message');
   });
 
   it('refuses creating notifications, changing their content, the conversations map and the prefs maps', () => {
