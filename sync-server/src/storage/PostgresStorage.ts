@@ -17,6 +17,7 @@ import { PgBlockStore } from './postgres/PgBlockStore';
 import { PgReportStore } from './postgres/PgReportStore';
 import { PgAttachmentStore } from './postgres/PgAttachmentStore';
 import { PgNotificationArchive } from './postgres/PgNotificationArchive';
+import { PgDeliveryStore } from './postgres/PgDeliveryStore';
 
 /** The tables that hold message text or documents and lose rows to erasure (see scrub). */
 const SCRUBBED_TABLES = ['messages', 'doc_updates', 'doc_snapshots', 'notification_archive', 'attachments', 'attachment_refs'];
@@ -44,6 +45,7 @@ export class PostgresStorage implements Storage {
   readonly blocks: PgBlockStore;
   readonly reports: PgReportStore;
   readonly notificationArchive: PgNotificationArchive;
+  readonly deliveries: PgDeliveryStore;
   private readonly commits: PgGroupCommit;
   private closed = false;
 
@@ -65,6 +67,7 @@ export class PostgresStorage implements Storage {
     this.blocks = new PgBlockStore(pool);
     this.reports = new PgReportStore(pool);
     this.notificationArchive = new PgNotificationArchive(pool);
+    this.deliveries = new PgDeliveryStore(pool);
   }
 
   /**

@@ -196,6 +196,34 @@ export const pgMigrations: PgMigration[] = [
       CREATE INDEX notification_archive_age ON notification_archive (changed_at);
     `,
   },
+  // --- Delivery (issue 10): SQLite migration 8 ---
+  {
+    version: 8,
+    name: 'delivery: a record per notification version, channel and device; digest times; contact details',
+    sql: `
+      CREATE TABLE deliveries (
+        user_id ${KEY} NOT NULL,
+        notification_id ${KEY} NOT NULL,
+        version BIGINT NOT NULL,
+        channel ${KEY} NOT NULL,
+        target ${KEY} NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'gone', 'rejected', 'uncertain')),
+        attempt INTEGER NOT NULL,
+        error TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, notification_id, version, channel, target)
+      );
+      CREATE INDEX deliveries_by_time ON deliveries (updated_at);
+      CREATE TABLE email_digests (
+        user_id ${KEY} PRIMARY KEY,
+        last_sent_at BIGINT NOT NULL
+      );
+      ALTER TABLE users ADD COLUMN email TEXT;
+      ALTER TABLE users ADD COLUMN phone TEXT;
+      ALTER TABLE users ADD COLUMN email_claim TEXT;
+      ALTER TABLE users ADD COLUMN phone_claim TEXT;
+    `,
+  },
   // --- Attachments (issue 14): SQLite migration 9 ---
   // The references are kept by a trigger on the message index, as SQLite's are: so they
   // change in the index write's own transaction, whichever path (append, write, writeArchived)
