@@ -5,6 +5,7 @@ import { StorageWriteError } from './StorageWriteError';
 import { storageSuite } from './storage.suite';
 import { moderationSuite } from './moderation.suite';
 import { historySuite } from './history.suite';
+import { deliverySuite } from './delivery.suite';
 import { createSchema, dropSchemas, TEST_DATABASE_URL } from './postgres/testDatabase';
 
 const schemas = new Set<string>();
@@ -18,6 +19,7 @@ afterAll(() => dropSchemas(schemas));
 storageSuite('PostgresStorage', fresh);
 moderationSuite('PostgresStorage', fresh);
 historySuite('PostgresStorage', fresh);
+deliverySuite('PostgresStorage', fresh);
 
 /**
  * How many tuples of a heap relation, live or dead, hold these bytes, read raw

@@ -6,6 +6,7 @@ import { SqliteStorage } from './SqliteStorage';
 import { storageSuite } from './storage.suite';
 import { moderationSuite } from './moderation.suite';
 import { historySuite } from './history.suite';
+import { deliverySuite } from './delivery.suite';
 
 storageSuite('SqliteStorage (file)', async () => SqliteStorage.inDataDir(mkdtempSync(join(tmpdir(), 'parley-store-'))));
 storageSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
@@ -25,3 +26,4 @@ describe('SqliteStorage', () => {
 
 moderationSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
 historySuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
+deliverySuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
