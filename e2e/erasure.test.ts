@@ -7,25 +7,19 @@
  * snapshot, the message index and its full-text index, the recipient's
  * notification and inbox summary); a message that is not deleted stays.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendMessage, conversationDocName, softDeleteMessage } from '@parley/schema';
 import { startServer, type TestServer } from './fixtures/server';
 import { connectUser, createConversation } from './fixtures/clients';
 import { fetchFile, upload } from './fixtures/uploads';
+import { wordsStored } from './fixtures/storedBytes';
+
+const inDatabaseFiles = (words: string[]) => wordsStored(server, words);
 
 let server: TestServer;
 let room: string;
 const tokens: Record<string, string> = {};
 const unique = (word: string) => `${word}${Math.random().toString(36).slice(2, 10)}`;
-
-/** Which of the words occur anywhere in the database file or its WAL, as UTF-8 bytes. */
-function inDatabaseFiles(words: string[]): string[] {
-  const files = ['parley.sqlite', 'parley.sqlite-wal'].map((f) => join(server.dataDir, f)).filter(existsSync);
-  const bytes = files.map((f) => readFileSync(f));
-  return words.filter((w) => bytes.some((b) => b.includes(Buffer.from(w, 'utf8'))));
-}
 
 const search = (q: string) => server.api(`/api/search?${new URLSearchParams({ q })}`, { token: tokens.eb });
 const notificationBodies = async () =>
@@ -62,7 +56,7 @@ describe('erasure', () => {
       expect((await server.api(`/api/conversations/${room}/messages`, { token: tokens.ea, body: { id: 'kept', text: `this one stays ${kept}` } })).status).toBe(201);
       expect((await search(overSocket)).body.results).toHaveLength(1);
       expect((await search(overRest)).body.results).toHaveLength(1);
-      expect(inDatabaseFiles([overSocket, overRest, kept])).toEqual([overSocket, overRest, kept]);
+      expect(await inDatabaseFiles([overSocket, overRest, kept])).toEqual([overSocket, overRest, kept]);
 
       // Deleted: one over the socket, one over REST (with its file).
       softDeleteMessage(open.doc, 'secret-socket');
@@ -71,8 +65,8 @@ describe('erasure', () => {
       const deletedAt = Date.now();
 
       const erased = Date.now() + 60_000;
-      while (inDatabaseFiles([overSocket, overRest]).length > 0 && Date.now() < erased) await new Promise((r) => setTimeout(r, 250));
-      expect(inDatabaseFiles([overSocket, overRest, kept])).toEqual([kept]);
+      while ((await inDatabaseFiles([overSocket, overRest])).length > 0 && Date.now() < erased) await new Promise((r) => setTimeout(r, 250));
+      expect(await inDatabaseFiles([overSocket, overRest, kept])).toEqual([kept]);
       expect(Date.now() - deletedAt).toBeLessThan(60_000);
       expect((await search(overSocket)).body.results).toEqual([]);
       expect((await search(overRest)).body.results).toEqual([]);
@@ -88,7 +82,7 @@ describe('erasure', () => {
     }
     // Once restarted from what is stored, the document loads without the text and the messages are all there.
     await server.restart();
-    expect(inDatabaseFiles([overSocket, overRest])).toEqual([]);
+    expect(await inDatabaseFiles([overSocket, overRest])).toEqual([]);
     const after = await connectUser(server, 'eb');
     try {
       const open = after.open(conversationDocName(room));

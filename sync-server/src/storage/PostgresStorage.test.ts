@@ -3,6 +3,9 @@ import pg from 'pg';
 import { PostgresStorage } from './PostgresStorage';
 import { StorageWriteError } from './StorageWriteError';
 import { storageSuite } from './storage.suite';
+import { moderationSuite } from './moderation.suite';
+import { historySuite } from './history.suite';
+import { deliverySuite } from './delivery.suite';
 import { createSchema, dropSchemas, TEST_DATABASE_URL } from './postgres/testDatabase';
 
 const schemas = new Set<string>();
@@ -14,6 +17,24 @@ const fresh = async () => {
 afterAll(() => dropSchemas(schemas));
 
 storageSuite('PostgresStorage', fresh);
+moderationSuite('PostgresStorage', fresh);
+historySuite('PostgresStorage', fresh);
+deliverySuite('PostgresStorage', fresh);
+
+/**
+ * How many tuples of a heap relation, live or dead, hold these bytes, read raw
+ * (pageinspect). Tuples, not whole pages: VACUUM removes dead tuples but does
+ * not zero the free space they leave (see PostgresStorage.scrub).
+ */
+async function pagesHolding(admin: pg.Client, relation: string, needle: string): Promise<number> {
+  const { rows } = await admin.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM generate_series(0, (pg_relation_size($1::regclass) / current_setting('block_size')::int) - 1) AS page,
+       heap_page_items(get_raw_page($1::text, page::int)) AS item
+     WHERE item.lp_flags = 1 AND position(convert_to($2, 'UTF8') IN item.t_data) > 0`,
+    [relation, needle],
+  );
+  return rows[0]!.n;
+}
 
 describe('PostgresStorage', () => {
   it('keeps data across reopening, and commits a burst in fewer transactions than writes', async () => {
@@ -92,5 +113,66 @@ describe('PostgresStorage', () => {
     await expect(storage.messages.search({ userId: 'ann', match: 'cafe OR 1', limit: 5 })).rejects.toThrow(/not a prefix-term/);
     await storage.close();
   });
+
+  it('scrub: after a deletion, VACUUM leaves no tuple, live or dead, with the old text in the index table, its TOAST, or the folded document log', async () => {
+    const schema = await createSchema();
+    schemas.add(schema);
+    const storage = await PostgresStorage.open({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pageinspect');
+    const secret = 'zqxsecretzqx';
+    // A long text (past the TOAST threshold) and a short one, among others that stay.
+    const long = `${secret} ${'x'.repeat(5000)} ${Array.from({ length: 800 }, (_, i) => `w${i}`).join(' ')}`;
+    const message = (id: string, text: string, extra = {}) => ({ id, author: 'ann', kind: 'text' as const, text, createdAt: 1, reactions: {}, ...extra });
+    const others = Array.from({ length: 30 }, (_, i) => message(`o${i}`, `other text ${i}`));
+    await storage.documents.append('conversation:c', new TextEncoder().encode(`update with ${secret}`), {
+      conversationId: 'c', messages: [message('m1', `short ${secret} text`), message('m2', long), ...others], reads: [],
+    });
+    await storage.messages.write({ conversationId: 'c', messages: [message('m1', '', { deletedAt: 2 }), message('m2', '', { deletedAt: 2 })], reads: [] });
+    await storage.documents.compact('conversation:c', () => new TextEncoder().encode('garbage-collected'), 0);
+    const toast = (await admin.query<{ t: string }>('SELECT reltoastrelid::regclass::text AS t FROM pg_class WHERE oid = $1::regclass', [`${schema}.messages`])).rows[0]!.t;
+    const relations = [`${schema}.messages`, toast, `${schema}.doc_updates`, `${schema}.doc_snapshots`];
+    const holding = async () => {
+      const counts: number[] = [];
+      for (const relation of relations) counts.push(await pagesHolding(admin, relation, secret));
+      return counts;
+    };
+    expect((await holding()).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    await storage.scrub();
+    expect(await holding()).toEqual([0, 0, 0, 0]);
+    expect((await storage.messages.page('c', null, 100)).messages).toHaveLength(32);
+    await admin.end();
+    await storage.close();
+  });
 });
 
+describe('PostgresStorage attachments across nodes', () => {
+  it("one node's upload and removal reach another node's mirror (LISTEN/NOTIFY), so its synchronous lookups see them", async () => {
+    const schema = await createSchema();
+    schemas.add(schema);
+    const [a, b] = await Promise.all([0, 1].map(() => PostgresStorage.open({ connectionString: TEST_DATABASE_URL, schema, max: 3 })));
+    const record = {
+      id: 'up1', conversationId: 'c', url: '/v1/conversations/c/attachments/up1', uploader: 'ann', blob: 'h1', thumbnail: 't1',
+      name: 'a.png', type: 'image/png', size: 1, width: 1, height: 1, createdAt: 1,
+    };
+    const eventually = async (check: () => boolean) => {
+      for (let tries = 0; !check(); tries++) {
+        if (tries > 400) throw new Error('the other node never heard of the change');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await a!.attachments.insert(record);
+    await eventually(() => b!.attachments.find(record.url) !== null);
+    expect(b!.attachments.find(record.url)).toEqual(record);
+    expect(b!.attachments.blobInUse('t1')).toBe(true);
+    await a!.attachments.remove('up1');
+    await eventually(() => b!.attachments.find(record.url) === null);
+    expect(b!.attachments.blobInUse('t1')).toBe(false);
+    // A node opened later loads what is there.
+    await b!.attachments.insert({ ...record, id: 'up2', url: '/v1/conversations/c/attachments/up2' });
+    const c = await PostgresStorage.open({ connectionString: TEST_DATABASE_URL, schema, max: 2 });
+    expect(c.attachments.find('/v1/conversations/c/attachments/up2')?.id).toBe('up2');
+    await Promise.all([a!.close(), b!.close(), c.close()]);
+  });
+});

@@ -13,6 +13,17 @@ import { PgPushSubscriptionStore } from './postgres/PgPushSubscriptionStore';
 import { PgMessageIndex } from './postgres/PgMessageIndex';
 import { PgJobStore } from './postgres/PgJobStore';
 import { PgSweepStore } from './postgres/PgSweepStore';
+import { PgBlockStore } from './postgres/PgBlockStore';
+import { PgReportStore } from './postgres/PgReportStore';
+import { PgAttachmentStore } from './postgres/PgAttachmentStore';
+import { PgNotificationArchive } from './postgres/PgNotificationArchive';
+import { PgDeliveryStore } from './postgres/PgDeliveryStore';
+
+/** The tables that hold message text or documents and lose rows to erasure (see scrub). */
+const SCRUBBED_TABLES = ['messages', 'doc_updates', 'doc_snapshots', 'notification_archive', 'attachments', 'attachment_refs'];
+
+/** How long scrub waits for older snapshots before it vacuums anyway (see waitForOlderSnapshots). */
+const SCRUB_WAIT_MS = 10_000;
 
 /**
  * The shared store (`DATABASE_URL`): the same Storage as SqliteStorage, on
@@ -31,12 +42,19 @@ export class PostgresStorage implements Storage {
   readonly messages: PgMessageIndex;
   readonly jobs: PgJobStore;
   readonly sweeps: PgSweepStore;
+  readonly blocks: PgBlockStore;
+  readonly reports: PgReportStore;
+  readonly notificationArchive: PgNotificationArchive;
+  readonly deliveries: PgDeliveryStore;
   private readonly commits: PgGroupCommit;
   private closed = false;
 
-  private constructor(readonly pool: pg.Pool) {
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly attachments: PgAttachmentStore,
+  ) {
     this.commits = new PgGroupCommit(pool);
-    this.messages = new PgMessageIndex(pool);
+    this.messages = new PgMessageIndex(pool, this.commits);
     this.jobs = new PgJobStore(pool, this.commits);
     this.sweeps = new PgSweepStore(pool);
     this.documents = new PgDocumentStore(pool, this.commits, this.messages, this.jobs);
@@ -46,6 +64,10 @@ export class PostgresStorage implements Storage {
     this.events = new PgEventStore(pool, this.jobs);
     this.work = new PgConversationWorkStore(pool, this.commits);
     this.push = new PgPushSubscriptionStore(pool);
+    this.blocks = new PgBlockStore(pool);
+    this.reports = new PgReportStore(pool);
+    this.notificationArchive = new PgNotificationArchive(pool);
+    this.deliveries = new PgDeliveryStore(pool);
   }
 
   /**
@@ -57,17 +79,71 @@ export class PostgresStorage implements Storage {
     const pool = createPool(options);
     try {
       await migratePostgres(pool);
+      return new PostgresStorage(pool, await PgAttachmentStore.open(pool));
     } catch (error) {
       await pool.end();
       throw error;
     }
-    return new PostgresStorage(pool);
+  }
+
+  /**
+   * Erasure on PostgreSQL (issue 14, item 5). A deleted or rewritten row is
+   * a dead tuple, readable from the table's files until VACUUM removes it;
+   * this runs a plain VACUUM of the tables erasure touches (their TOAST
+   * tables and indexes included), after every write queued before it.
+   * Measured on PostgreSQL 15 (PostgresStorage.test.ts, raw pages through
+   * pageinspect): afterwards no tuple, live or dead, of the index table, its
+   * TOAST table, the document log or the snapshots holds the old text, and no
+   * query reaches it.
+   * What it does not promise:
+   * - zeroed bytes: VACUUM frees a dead tuple's space without overwriting it
+   *   (measured in e2e/erasure.test.ts: a deleted text stayed in a page's
+   *   free space after VACUUM, in no tuple). Only a rewrite of the table
+   *   (VACUUM FULL, CLUSTER) drops those bytes, under an exclusive lock of
+   *   the table, so that is an operator's decision, not this job's;
+   * - the search index (GIN over the tsvector) keeps a deleted word as a key
+   *   of its dictionary, pointing at no row, until the index is rebuilt
+   *   (`REINDEX INDEX CONCURRENTLY messages_search`, an operator's job: it
+   *   costs the whole table, see sync-server/README);
+   * - the WAL holds what was written until its segments are recycled, and WAL
+   *   archives and base backups hold it as long as they are kept;
+   * - VACUUM keeps the rows a transaction still open elsewhere may see.
+   */
+  async scrub(): Promise<void> {
+    if (this.closed) return;
+    await this.commits.settled();
+    await this.waitForOlderSnapshots();
+    await this.pool.query(`VACUUM ${SCRUBBED_TABLES.join(', ')}`);
+  }
+
+  /**
+   * VACUUM keeps every row version a snapshot taken before its deletion may
+   * still see ("dead but not yet removable"), and erasure runs once: a
+   * compaction or claim open elsewhere at that moment (any node) would keep
+   * the deleted text until some later VACUUM. So first wait, a bounded time,
+   * until no other session of this database holds a snapshot or transaction
+   * older than a transaction id taken now, after the erasure's writes.
+   */
+  private async waitForOlderSnapshots(): Promise<void> {
+    const now = (await this.pool.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid')).rows[0]!.xid;
+    const deadline = Date.now() + SCRUB_WAIT_MS;
+    for (;;) {
+      const { rows } = await this.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()
+           AND (age(backend_xmin) >= age($1::text::xid) OR age(backend_xid) >= age($1::text::xid))`,
+        [String(BigInt(now) & 0xffffffffn)],
+      );
+      if (rows[0]!.n === 0 || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.commits.settled();
+    await this.attachments.close();
     await this.pool.end();
   }
 }

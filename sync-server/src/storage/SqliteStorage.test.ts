@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from './SqliteStorage';
 import { storageSuite } from './storage.suite';
 import { moderationSuite } from './moderation.suite';
+import { historySuite } from './history.suite';
+import { deliverySuite } from './delivery.suite';
 
 storageSuite('SqliteStorage (file)', async () => SqliteStorage.inDataDir(mkdtempSync(join(tmpdir(), 'parley-store-'))));
 storageSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
@@ -23,3 +25,5 @@ describe('SqliteStorage', () => {
 });
 
 moderationSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
+historySuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
+deliverySuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));

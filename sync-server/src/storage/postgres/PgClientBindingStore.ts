@@ -17,4 +17,11 @@ export class PgClientBindingStore implements ClientBindingStore {
     const rows = (await this.pool.query<{ client_id: number; user_id: string }>('SELECT client_id, user_id FROM client_bindings WHERE doc = $1', [doc])).rows;
     return new Map(rows.map((r) => [r.client_id, r.user_id]));
   }
+
+  async anyRetired(doc: string, clientIds: readonly number[]): Promise<boolean> {
+    if (clientIds.length === 0) return false;
+    // One query for the whole state vector, however many ids it names.
+    const result = await this.pool.query('SELECT 1 FROM retired_clients WHERE doc = $1 AND client_id = ANY($2::bigint[]) LIMIT 1', [doc, clientIds]);
+    return result.rows.length > 0;
+  }
 }

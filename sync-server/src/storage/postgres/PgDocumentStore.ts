@@ -41,26 +41,47 @@ export class PgDocumentStore implements DocumentStore {
   ) {}
 
   async append(doc: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {
-    const data = update;
     const createdAt = Date.now();
+    await this.fencedWrite(doc, () => [
+      `SELECT pg_advisory_xact_lock_shared(${DOCUMENT_LOCK}, hashtext(${lit(doc)}))`,
+      `INSERT INTO doc_updates (doc, data, created_at) VALUES ${row(doc, update, createdAt)}`,
+      ...(index ? this.index.statements(index) : []),
+      ...(jobs?.length ? this.jobs.enqueueStatements(jobs, createdAt) : []),
+    ]);
+  }
+
+  /**
+   * A write of the document through the group commit: refused when an earlier
+   * write of it failed. Checked when the batch runs, not when queued: a write
+   * queued before an earlier commit of this document failed may build on what
+   * that commit lost. A failure fences the document until it is loaded again.
+   */
+  private async fencedWrite(doc: string, statements: () => string[]): Promise<void> {
     const result = await this.commits.run(
-      {
-        sql: () => {
-          // Checked when the batch runs, not when queued: a write queued before an earlier
-          // commit of this document failed may build on what that commit lost.
-          if (this.fenced.has(doc)) return { text: '', result: FENCED };
-          const statements = [
-            `SELECT pg_advisory_xact_lock_shared(${DOCUMENT_LOCK}, hashtext(${lit(doc)}))`,
-            `INSERT INTO doc_updates (doc, data, created_at) VALUES ${row(doc, data, createdAt)}`,
-            ...(index ? this.index.statements(index) : []),
-            ...(jobs?.length ? this.jobs.enqueueStatements(jobs, createdAt) : []),
-          ];
-          return { text: statements.join(';\n') };
-        },
-      },
+      { sql: () => (this.fenced.has(doc) ? { text: '', result: FENCED } : { text: statements().join(';\n') }) },
       () => this.fenced.add(doc),
     );
     if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
+  }
+
+  async renew(doc: string, fresh: Uint8Array, serverClientId: number, serverOwner: string): Promise<void> {
+    const now = Date.now();
+    const d = lit(doc);
+    // Through the group commit, like an append: ordered after every append queued before it,
+    // refused when one of them failed, and all of it in one transaction.
+    await this.fencedWrite(doc, () => [
+      // Exclusive, as a compaction's: no other node's append of this document is half-committed
+      // below the log's end while the log is dropped; appends that wait for it land after.
+      `SELECT pg_advisory_xact_lock(${DOCUMENT_LOCK}, hashtext(${d}))`,
+      `INSERT INTO doc_snapshots (doc, data, last_seq, updated_at)
+       SELECT ${d}, ${lit(fresh)}, greatest(coalesce((SELECT max(seq) FROM doc_updates WHERE doc = ${d}), 0),
+                                        coalesce((SELECT last_seq FROM doc_snapshots WHERE doc = ${d}), 0)), ${lit(now)}
+       ON CONFLICT (doc) DO UPDATE SET data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+      `DELETE FROM doc_updates WHERE doc = ${d}`,
+      `INSERT INTO retired_clients (doc, client_id) SELECT doc, client_id FROM client_bindings WHERE doc = ${d} ON CONFLICT DO NOTHING`,
+      `DELETE FROM client_bindings WHERE doc = ${d}`,
+      `INSERT INTO client_bindings (doc, client_id, user_id) VALUES ${row(doc, serverClientId, serverOwner)}`,
+    ]);
   }
 
   settled(): Promise<void> {
@@ -99,7 +120,7 @@ export class PgDocumentStore implements DocumentStore {
     return result.rows.map((row) => row.doc);
   }
 
-  async compact(doc: string, merge: MergeParts, majorRatio = DEFAULTS.compactionMajorRatio): Promise<{ folded: number }> {
+  async compact(doc: string, merge: MergeParts, majorRatio: number = DEFAULTS.compactionMajorRatio): Promise<{ folded: number }> {
     return transaction(this.pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(${DOCUMENT_LOCK}, hashtext($1))`, [doc]);
       const rows = await this.parts(client, doc);

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Attachment, MessageKind } from '@parley/schema';
 import type { IndexChange, IndexableMessage, IndexedMessage, MessageIndex, MessagePage, SearchHit, SearchRequest } from '../Storage';
 import { transaction, type Queryable } from './PgPool';
+import type { PgGroupCommit } from './PgGroupCommit';
 import { prefixQuery, searchText } from './pgSearchText';
 import { lit, row } from './pgLiteral';
 
@@ -41,6 +42,15 @@ const COLUMNS = 'conversation_id, seq, id, author, kind, text, created_at, reply
 const prefixed = (alias: string) => COLUMNS.split(', ').map((c) => `${alias}.${c}`).join(', ');
 
 /**
+ * Messages by others ($2) after the reader's receipt, not deleted, not system,
+ * not by the ignored authors ($3); an unknown receipt counts everything (seq 0).
+ */
+const UNREAD = `conversation_id = $1 AND author <> $2 AND deleted_at IS NULL AND kind <> 'system'
+  AND author <> ALL($3::text[])
+  AND seq > coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+                      WHERE r.conversation_id = $1 AND r.user_id = $2), 0)`;
+
+/**
  * Advisory lock space of a conversation's index: a new message takes the next
  * seq (max + 1), which two transactions must not compute at once.
  */
@@ -73,13 +83,27 @@ const SHOW_TAGS = (expression: string) => `translate(${expression}, E'\\x03\\x04
  * lower rank is a better hit) and cuts snippets with ts_headline.
  */
 export class PgMessageIndex implements MessageIndex {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly commits: PgGroupCommit,
+  ) {}
 
   async write(change: IndexChange, builtAt?: number): Promise<void> {
     await transaction(this.pool, async (client) => {
       await this.writeWith(client, change);
       if (builtAt !== undefined) await this.markBuiltWith(client, change.conversationId, builtAt);
     });
+  }
+
+  async writeArchived(change: IndexChange): Promise<void> {
+    // Through the group commit: queued in the same stretch as a work mark, it commits with it.
+    await this.commits.run({ sql: () => ({ text: this.statements(change).join(';\n') }) });
+  }
+
+  async existing(conversationId: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const result = await this.pool.query<{ id: string }>('SELECT id FROM messages WHERE conversation_id = $1 AND id = ANY($2::text[])', [conversationId, ids]);
+    return result.rows.map((r) => r.id);
   }
 
   /** Inside the caller's transaction: one round trip for the whole change. */
@@ -172,16 +196,19 @@ export class PgMessageIndex implements MessageIndex {
     return row ? toMessage(row) : null;
   }
 
-  async unread(conversationId: string, userId: string): Promise<number> {
-    // Messages by others after the reader's receipt; an unknown receipt counts everything (seq 0).
-    const result = await this.pool.query<{ n: number }>(
-      `SELECT count(*) AS n FROM messages
-       WHERE conversation_id = $1 AND author <> $2 AND deleted_at IS NULL AND kind <> 'system'
-         AND seq > coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
-                              WHERE r.conversation_id = $1 AND r.user_id = $2), 0)`,
-      [conversationId, userId],
-    );
+  async unread(conversationId: string, userId: string, ignoredAuthors: readonly string[] = []): Promise<number> {
+    const result = await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM messages WHERE ${UNREAD}`, [conversationId, userId, ignoredAuthors]);
     return result.rows[0]!.n;
+  }
+
+  async latestUnread(conversationId: string, userId: string, ignoredAuthors: readonly string[] = []): Promise<IndexedMessage | null> {
+    const result = await this.pool.query<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE ${UNREAD} ORDER BY seq DESC LIMIT 1`, [
+      conversationId,
+      userId,
+      ignoredAuthors,
+    ]);
+    const row = result.rows[0];
+    return row ? toMessage(row) : null;
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {

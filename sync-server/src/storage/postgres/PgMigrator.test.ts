@@ -22,15 +22,18 @@ afterAll(async () => {
   await dropSchemas(schemas);
 });
 
+/** The number after the last real migration, for test migrations that come later. */
+const LATER = Math.max(...pgMigrations.map((m) => m.version)) + 1;
+
 /** A later migration that fails if it runs twice (its table exists already). */
-const next: PgMigration = { version: 6, name: 'test: a later table', sql: 'CREATE TABLE later_table (id INTEGER PRIMARY KEY); INSERT INTO later_table VALUES (1);' };
+const next: PgMigration = { version: LATER, name: 'test: a later table', sql: 'CREATE TABLE later_table (id INTEGER PRIMARY KEY); INSERT INTO later_table VALUES (1);' };
 
 describe('PostgreSQL migrations', () => {
   it('several servers starting at once on an empty schema migrate it once', async () => {
     const schema = await freshSchema();
     const counts = await Promise.all(Array.from({ length: 6 }, () => migratePostgres(poolOn(schema))));
     expect(counts.sort()).toEqual([0, 0, 0, 0, 0, pgMigrations.length]);
-    const { rows } = await poolOn(schema).query<{ version: number; n: number }>('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version');
+    const { rows } = await poolOn(schema).query<{ version: number; n: number }>('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version');
     expect(rows).toEqual(pgMigrations.map((m) => ({ version: m.version, n: 1 })));
   });
 
@@ -55,7 +58,7 @@ describe('PostgreSQL migrations', () => {
 
   it('a migration that fails leaves the schema at the last whole version', async () => {
     const schema = await freshSchema();
-    const broken: PgMigration = { version: 6, name: 'test: broken', sql: 'CREATE TABLE half_done (id INTEGER); SELECT no_such_function();' };
+    const broken: PgMigration = { version: LATER, name: 'test: broken', sql: 'CREATE TABLE half_done (id INTEGER); SELECT no_such_function();' };
     await expect(migratePostgres(poolOn(schema), [...pgMigrations, broken])).rejects.toThrow(/no_such_function/);
     const tables = await poolOn(schema).query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'half_done'", [schema]);
     expect(tables.rows).toEqual([]);

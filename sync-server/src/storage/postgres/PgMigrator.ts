@@ -32,7 +32,8 @@ export async function migratePostgres(pool: pg.Pool, migrations: readonly PgMigr
       const found = Math.max(0, ...applied);
       if (found > known) throw new SchemaTooNewError(found, known);
       let count = 0;
-      for (const migration of migrations) {
+      // In version order, whatever order the entries were added in.
+      for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
         if (applied.has(migration.version)) continue;
         await client.query('BEGIN');
         try {

@@ -165,4 +165,149 @@ export const pgMigrations: PgMigration[] = [
       );
     `,
   },
+  // --- Bounded live document (issue 9, item 2): SQLite migration 6 ---
+  {
+    version: 6,
+    name: 'client ids retired by live-document renewals',
+    sql: `
+      CREATE TABLE retired_clients (
+        doc ${KEY} NOT NULL,
+        client_id BIGINT NOT NULL,
+        PRIMARY KEY (doc, client_id)
+      );
+    `,
+  },
+  // --- Notification archive (issue 9, helper "history"): SQLite migration 7 ---
+  {
+    version: 7,
+    name: 'notification archive: settled notifications that left the inbox document',
+    sql: `
+      CREATE TABLE notification_archive (
+        user_id ${KEY} NOT NULL,
+        id ${KEY} NOT NULL,
+        updated_at BIGINT NOT NULL,
+        read_at BIGINT,
+        archived_at BIGINT,
+        changed_at BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+      );
+      CREATE INDEX notification_archive_newest ON notification_archive (user_id, updated_at DESC, id DESC);
+      CREATE INDEX notification_archive_age ON notification_archive (changed_at);
+    `,
+  },
+  // --- Delivery (issue 10): SQLite migration 8 ---
+  {
+    version: 8,
+    name: 'delivery: a record per notification version, channel and device; digest times; contact details',
+    sql: `
+      CREATE TABLE deliveries (
+        user_id ${KEY} NOT NULL,
+        notification_id ${KEY} NOT NULL,
+        version BIGINT NOT NULL,
+        channel ${KEY} NOT NULL,
+        target ${KEY} NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'gone', 'rejected', 'uncertain')),
+        attempt INTEGER NOT NULL,
+        error TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, notification_id, version, channel, target)
+      );
+      CREATE INDEX deliveries_by_time ON deliveries (updated_at);
+      CREATE TABLE email_digests (
+        user_id ${KEY} PRIMARY KEY,
+        last_sent_at BIGINT NOT NULL
+      );
+      ALTER TABLE users ADD COLUMN email TEXT;
+      ALTER TABLE users ADD COLUMN phone TEXT;
+      ALTER TABLE users ADD COLUMN email_claim TEXT;
+      ALTER TABLE users ADD COLUMN phone_claim TEXT;
+    `,
+  },
+  // --- Attachments (issue 14): SQLite migration 9 ---
+  // The references are kept by a trigger on the message index, as SQLite's are: so they
+  // change in the index write's own transaction, whichever path (append, write, writeArchived)
+  // wrote the row. (FTS5's secure-delete has no counterpart to switch on: a tsvector lives in
+  // the row itself; what VACUUM can and cannot promise is PostgresStorage.scrub's.)
+  {
+    version: 9,
+    name: 'attachments with their message references',
+    sql: `
+      CREATE TABLE attachments (
+        id ${KEY} PRIMARY KEY,
+        conversation_id ${KEY} NOT NULL,
+        url ${KEY} NOT NULL UNIQUE,
+        uploader TEXT NOT NULL,
+        blob ${KEY} NOT NULL,
+        thumbnail ${KEY},
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        created_at BIGINT NOT NULL,
+        referenced_at BIGINT
+      );
+      CREATE INDEX attachments_by_conversation ON attachments (conversation_id, created_at);
+      CREATE INDEX attachments_by_blob ON attachments (blob);
+      CREATE INDEX attachments_by_thumbnail ON attachments (thumbnail) WHERE thumbnail IS NOT NULL;
+      CREATE TABLE attachment_refs (
+        conversation_id ${KEY} NOT NULL,
+        message_id ${KEY} NOT NULL,
+        attachment_id ${KEY} NOT NULL,
+        PRIMARY KEY (conversation_id, message_id, attachment_id)
+      );
+      CREATE INDEX attachment_refs_by_attachment ON attachment_refs (attachment_id);
+      CREATE FUNCTION attachment_refs_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'UPDATE' THEN
+          DELETE FROM attachment_refs WHERE conversation_id = OLD.conversation_id AND message_id = OLD.id;
+        END IF;
+        IF NEW.attachments IS NULL THEN
+          RETURN NULL;
+        END IF;
+        INSERT INTO attachment_refs (conversation_id, message_id, attachment_id)
+          SELECT NEW.conversation_id, NEW.id, a.id
+          FROM jsonb_array_elements(NEW.attachments::jsonb) j
+          JOIN attachments a ON a.url = j.value ->> 'url' AND a.conversation_id = NEW.conversation_id
+          ON CONFLICT DO NOTHING;
+        UPDATE attachments SET referenced_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+          WHERE referenced_at IS NULL
+            AND id IN (SELECT attachment_id FROM attachment_refs WHERE conversation_id = NEW.conversation_id AND message_id = NEW.id);
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER attachment_refs_on_insert AFTER INSERT ON messages
+        FOR EACH ROW WHEN (NEW.attachments IS NOT NULL) EXECUTE FUNCTION attachment_refs_follow();
+      CREATE TRIGGER attachment_refs_on_update AFTER UPDATE OF attachments ON messages
+        FOR EACH ROW EXECUTE FUNCTION attachment_refs_follow();
+    `,
+  },
+  // --- Blocks and reports (issue 14, items 3 and 4): SQLite migration 10 ---
+  {
+    version: 10,
+    name: 'blocks and reports',
+    sql: `
+      CREATE TABLE blocks (
+        blocker ${KEY} NOT NULL,
+        blocked ${KEY} NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (blocker, blocked)
+      );
+      CREATE INDEX blocks_by_blocked ON blocks (blocked, blocker);
+      CREATE TABLE reports (
+        id BIGSERIAL PRIMARY KEY,
+        conversation_id ${KEY} NOT NULL,
+        message_id ${KEY} NOT NULL,
+        reporter ${KEY} NOT NULL,
+        reason TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        closed_at BIGINT,
+        closed_by TEXT,
+        UNIQUE (conversation_id, message_id, reporter)
+      );
+      CREATE INDEX reports_open ON reports (created_at, id) WHERE closed_at IS NULL;
+      CREATE INDEX reports_open_by_reporter ON reports (reporter) WHERE closed_at IS NULL;
+    `,
+  },
 ];
