@@ -103,7 +103,7 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
   const change = (messageId: string, what: OldMessageChange) => {
     void session.changeMessage(id, messageId, what).then((where) => {
       if (where === 'queued') older.patch(messageId, (m: Message) => withChange(m, me, what));
-    });
+    }, (e: unknown) => console.error('parley: change not queued', e));
   };
 
   // A mark per rendered message count, read by scripts/bench-first-render.ts.
