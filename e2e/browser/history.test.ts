@@ -1,7 +1,9 @@
 /**
- * Long history in the web app (issue 9): scrolling back through 5,000
- * messages, offline reading and an offline edit of an old message that lands
- * once; and the search box, whose results open the conversation at the message.
+ * Long history in the web app (issue 9): scrolling back through 1,200
+ * messages (more than twice the live window of DEFAULTS.liveWindowMessages,
+ * so the document is renewed and the oldest come from history pages through
+ * the HistoryCache), offline reading and an offline edit of an old message,
+ * queued in the outbox, that lands once; and the search box, whose results open the conversation at the message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -9,6 +11,10 @@ import type { TestServer } from '../fixtures/server';
 import type { Message } from '@parley/schema';
 import { launchBrowser, messageAction, messageByText, messageTexts, openConversation, signedIn, startDirect, until, userIdsForAttempt, waitConnection, startAppServer } from '../fixtures/browser';
 import { seedHistory } from '../fixtures/bulkHistory';
+import { DEFAULTS } from '@parley/schema';
+
+/** Over twice the live window: one renewal at least, and the first messages only in the history (not the live replica). */
+const COUNT = 1_200;
 
 const both = {} as { server: TestServer; browser: Browser };
 // Building the app on a loaded machine can take more than the default minute.
@@ -40,30 +46,42 @@ async function allServerMessages(conversationId: string, token: string): Promise
 }
 
 describe('long history in the web app', () => {
-  it('scrolls back through 5,000 messages, reads them offline, edits an old one offline: the edit lands once', async () => {
+  it('scrolls back through 1,200 messages (past the live window), reads them offline, edits an old one offline: the edit lands once', async () => {
     const { server, browser } = both;
     const user = userIdsForAttempt();
     const alice = await signedIn(browser, server, user('alice'));
     alice.context.setDefaultTimeout(60_000); // thousands of rows on a loaded machine
     const id = await startDirect(alice.page, user('bob'));
-    await seedHistory(server, id, user('alice'), 5_000);
-    await until(async () => (await messageTexts(alice.page)).at(-1), 'message 5000', { timeout: 60_000, what: 'the newest message' });
+    expect(COUNT).toBeGreaterThan(2 * DEFAULTS.liveWindowMessages);
+    await seedHistory(server, id, user('alice'), COUNT);
+    await until(async () => (await messageTexts(alice.page)).at(-1), `message ${COUNT}`, { timeout: 60_000, what: 'the newest message' });
+    // The point of the test: the old messages are not in the live replica, only in history pages.
+    const liveHas = (messageId: string) =>
+      alice.page.evaluate(
+        ([conversationId, wanted]) =>
+          (window as unknown as { parley: { conversation(id: string): { snapshot(): { messages: { id: string }[] } } } }).parley
+            .conversation(conversationId!)
+            .snapshot()
+            .messages.some((m) => m.id === wanted),
+        [id, messageId],
+      );
+    await until(() => liveHas('m10'), false, { what: 'm10 out of the live window' });
 
-    await until(() => scrollToTopAndReadFirst(alice.page), 'message 1', { timeout: 240_000, what: 'the oldest message, scrolling back' });
-    expect(await alice.page.getByTestId('message').count()).toBe(5_000);
+    await until(() => scrollToTopAndReadFirst(alice.page), 'message 1', { timeout: 120_000, what: 'the oldest message, scrolling back' });
+    expect(await alice.page.getByTestId('message').count()).toBe(COUNT);
 
     await alice.context.setOffline(true);
     await waitConnection(alice.page, 'offline');
     // Offline, from a fresh start of the app: the history comes from this device.
     await alice.page.reload();
     await openConversation(alice.page, id);
-    await until(async () => (await messageTexts(alice.page)).at(-1), 'message 5000', { timeout: 60_000, what: 'the newest message offline' });
-    await until(() => scrollToTopAndReadFirst(alice.page), 'message 1', { timeout: 240_000, what: 'the oldest message offline' });
+    await until(async () => (await messageTexts(alice.page)).at(-1), `message ${COUNT}`, { timeout: 60_000, what: 'the newest message offline' });
+    await until(() => scrollToTopAndReadFirst(alice.page), 'message 1', { timeout: 120_000, what: 'the oldest message offline' });
 
     const old = messageByText(alice.page, 'message 10');
     await messageAction(old, 'Edit');
     await alice.page.getByLabel('Message', { exact: true }).fill('message 10, edited offline');
-    // Enter saves (as Save does); with 5,000 rows on a loaded machine the button may never count as "stable" for a click.
+    // Enter saves (as Save does); with 1,200 rows on a loaded machine the button may never count as "stable" for a click.
     await alice.page.getByLabel('Message', { exact: true }).press('Enter');
     await messageByText(alice.page, 'message 10, edited offline').waitFor();
 
@@ -74,12 +92,12 @@ describe('long history in the web app', () => {
     await until(landed, 'message 10, edited offline', { timeout: 30_000, what: 'the edit on the server' });
     // Once: no duplicate message, no second copy of the edit, nothing else changed.
     const all = await allServerMessages(id, token);
-    expect(all).toHaveLength(5_000);
-    expect(new Set(all.map((m) => m.id)).size).toBe(5_000);
+    expect(all).toHaveLength(COUNT);
+    expect(new Set(all.map((m) => m.id)).size).toBe(COUNT);
     expect(all.filter((m) => m.editedAt !== undefined).map((m) => m.id)).toEqual(['m10']);
     expect(await messageByText(alice.page, 'message 10, edited offline').count()).toBe(1);
     await alice.context.close();
-  }, 600_000);
+  }, 300_000);
 
   it('searches from the box: marked snippets shown as text, a result opens the conversation at its message', async () => {
     const { server, browser } = both;

@@ -62,6 +62,9 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
   const older = useOlderHistory(session, id, liveIds, messages[0]?.id);
   const olderViews = useMemo(() => older.messages.map((m): MessageView => ({ ...m, status: 'sent', readBy: [] })), [older.messages]);
   const allLiveShown = visible >= messages.length;
+  // Before its first renewal the live document holds the whole conversation: no older page to offer or ask for.
+  const renewed = (snapshot?.meta?.epoch ?? 0) > 0;
+  const olderToLoad = (renewed || older.gap) && !older.exhausted;
   const shownOlder = allLiveShown || older.gap ? olderViews : [];
   const timeline = useMemo(() => [...shownOlder, ...shown], [shownOlder, shown]);
   const jumped = useRef<string | null>(null);
@@ -100,7 +103,7 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
   const change = (messageId: string, what: OldMessageChange) => {
     void session.changeMessage(id, messageId, what).then((where) => {
       if (where === 'queued') older.patch(messageId, (m: Message) => withChange(m, me, what));
-    });
+    }, (e: unknown) => console.error('parley: change not queued', e));
   };
 
   // A mark per rendered message count, read by scripts/bench-first-render.ts.
@@ -128,7 +131,7 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
     if (element.scrollTop < 40 && visible < messages.length) {
       keepFromBottom.current = element.scrollHeight - element.scrollTop;
       setVisible((v) => v + PAGE);
-    } else if (element.scrollTop < 40 && !older.exhausted && !older.loading && !older.problem) {
+    } else if (element.scrollTop < 40 && olderToLoad && !older.loading && !older.problem) {
       keepFromBottom.current = element.scrollHeight - element.scrollTop;
       older.loadMore();
     }
@@ -153,7 +156,7 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
       </header>
       {details && <ConversationDetails id={id} onClose={() => setDetails(false)} />}
       <ol className="messages" ref={list} onScroll={onScroll} aria-label="Messages" data-testid="messages" tabIndex={0}>
-        {(visible < messages.length || (!older.exhausted && !older.loading)) && (
+        {(visible < messages.length || (olderToLoad && !older.loading)) && (
           <li className="older">
             <button
               type="button"

@@ -119,6 +119,11 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     return this.replica.write((doc) => this.inWindowOr(doc, messageId, { kind: 'edit', text }) ?? (this.isOwn(doc, messageId) && editMessage(doc, messageId, text))) ?? true;
   }
 
+  /** Whether the live replica holds this message (else it is older than the window: history pages and REST). */
+  holds(messageId: string): boolean {
+    return findMessage(this.doc, messageId) !== null;
+  }
+
   /** Soft deletion of an own message: the entry stays, its text goes. */
   remove(messageId: string): boolean {
     return this.replica.write((doc) => this.inWindowOr(doc, messageId, { kind: 'delete' }) ?? (this.isOwn(doc, messageId) && softDeleteMessage(doc, messageId))) ?? true;

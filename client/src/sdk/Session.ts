@@ -208,7 +208,10 @@ export class Session extends Emitter<SessionEvents> {
    */
   async changeMessage(conversationId: string, messageId: string, change: OldMessageChange): Promise<'live' | 'queued'> {
     const chat = this.conversations.get(conversationId);
-    if (chat && changeLive(chat, messageId, change)) return 'live';
+    // Only a message the live replica holds changes there: for an older one the handle would queue the change in
+    // memory (OutsideWindow), lost on a reload and invisible in the history the view shows; the outbox below is
+    // durable and patches that history.
+    if (chat?.holds(messageId) && changeLive(chat, messageId, change)) return 'live';
     await this.oldMessages.enqueue(conversationId, messageId, change);
     await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, change));
     return 'queued';
