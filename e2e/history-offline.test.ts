@@ -13,7 +13,7 @@ import { seedHistory } from './fixtures/bulkHistory';
 import { ApiClient } from '../client/src/sdk/ApiClient';
 import { TokenSource } from '../client/src/sdk/TokenSource';
 import { HistoryCache, HistoryUnavailable } from '../client/src/sdk/HistoryCache';
-import { OldMessageOutbox, type OutboxRejection } from '../client/src/sdk/OldMessageOutbox';
+import { OutsideWindowOutbox, type OutboxRejection } from '../client/src/sdk/OutsideWindowOutbox';
 
 let server: TestServer;
 let conversationId: string;
@@ -61,7 +61,7 @@ describe('offline history in the SDK', () => {
 
     // Changes to old messages, offline: queued on disk.
     const rejections: OutboxRejection[] = [];
-    const outbox = new OldMessageOutbox(`${prefix}:outbox`, true, api, { onRejected: (r) => rejections.push(r) });
+    const outbox = new OutsideWindowOutbox(`${prefix}:outbox`, true, api, { onRejected: (r) => rejections.push(r) });
     await outbox.enqueue(conversationId, 'm160', { op: 'edit', text: 'first try' });
     await outbox.enqueue(conversationId, 'm160', { op: 'edit', text: 'edited offline' }); // the last edit wins
     await outbox.enqueue(conversationId, 'm170', { op: 'reaction', emoji: '👍', on: true });
@@ -75,7 +75,7 @@ describe('offline history in the SDK', () => {
 
     // A reload: a new outbox on the same database finds the queue; the server comes back.
     await server.restart();
-    const reloaded = new OldMessageOutbox(`${prefix}:outbox`, true, api, { onRejected: (r) => rejections.push(r) });
+    const reloaded = new OutsideWindowOutbox(`${prefix}:outbox`, true, api, { onRejected: (r) => rejections.push(r) });
     expect(await reloaded.pending()).toHaveLength(3);
     await reloaded.flush();
     expect(await reloaded.pending()).toEqual([]);
@@ -90,7 +90,7 @@ describe('offline history in the SDK', () => {
     expect(rejections).toEqual([]);
 
     // A change the server refuses (not the author) is dropped and reported, not retried forever.
-    const bob = new OldMessageOutbox(`${prefix}:bob-outbox`, true, apiFor('bob'), { onRejected: (r) => rejections.push(r) });
+    const bob = new OutsideWindowOutbox(`${prefix}:bob-outbox`, true, apiFor('bob'), { onRejected: (r) => rejections.push(r) });
     await bob.enqueue(conversationId, 'm190', { op: 'edit', text: 'not mine' });
     await bob.flush();
     expect(await bob.pending()).toEqual([]);

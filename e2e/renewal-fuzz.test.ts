@@ -105,7 +105,7 @@ describe('renewal fuzz', () => {
       // Everything lands: the replicas synced, the REST queue empty, the history holding every message once.
       await eventually(
         async () => {
-          for (const h of handles) if (!h.conversation.snapshot().synced || h.session.outside.pending > 0 || h.conversation.snapshot().pending + h.conversation.snapshot().saving > 0) return false;
+          for (const h of handles) if (!h.conversation.snapshot().synced || h.session.outbox.waiting > 0 || h.conversation.snapshot().pending + h.conversation.snapshot().saving > 0) return false;
           const stored = await history();
           return [...expected.text.keys()].every((messageId) => stored.some((m) => m.id === messageId && m.text === expected.text.get(messageId)));
         },
@@ -114,7 +114,7 @@ describe('renewal fuzz', () => {
       ).catch(async (error: Error) => {
         const stored = await history();
         const wrong = [...expected.text].filter(([messageId, text]) => !stored.some((m) => m.id === messageId && m.text === text));
-        const states = handles.map((h) => ({ user: h.user, synced: h.conversation.snapshot().synced, outside: h.session.outside.pending, pending: h.conversation.snapshot().pending, saving: h.conversation.snapshot().saving, errors: h.session.errors.slice(-3) }));
+        const states = handles.map((h) => ({ user: h.user, synced: h.conversation.snapshot().synced, outside: h.session.outbox.waiting, pending: h.conversation.snapshot().pending, saving: h.conversation.snapshot().saving, errors: h.session.errors.slice(-3) }));
         error.message += `\n${wrong.length} of ${expected.text.size} wrong, e.g. ${JSON.stringify(wrong.slice(0, 4).map(([m, t]) => [m, t, stored.find((r) => r.id === m)?.text ?? 'MISSING']))}\n${JSON.stringify(states)}`;
         throw error;
       });

@@ -55,11 +55,11 @@ describe('REST parity on a 50,000-message conversation', () => {
     expect(a.snapshot().messages.some((m) => m.id === 'm1')).toBe(false);
     expect(a.edit('m1', 'first, edited by the SDK')).toBe(true);
     expect(a.react('m1', '👍')).toBe(true);
-    await alice.outside.drained();
+    await alice.outbox.drained();
     await eventually(async () => (await indexed('m1')).text === 'first, edited by the SDK', 10_000, 'edit indexed');
     expect(await indexed('m1')).toMatchObject({ editedAt: expect.any(Number), reactions: { 'pa:👍': expect.any(Number) } });
     expect(a.remove('m2')).toBe(true);
-    await alice.outside.drained();
+    await alice.outbox.drained();
     await eventually(async () => (await indexed('m2')).deletedAt !== undefined, 10_000, 'deletion indexed');
     expect(await indexed('m2')).toMatchObject({ text: '' });
   }, 120_000);

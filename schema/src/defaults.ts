@@ -167,8 +167,13 @@ export const DEFAULTS = {
    * go first. 400 pages of 50 messages are about 20,000 messages (a few MB).
    */
   historyCachePagesMax: 400,
-  /** Changes to messages outside the live replica a client queues offline (edits, deletions, reactions), before it refuses more. */
-  oldMessageOutboxMax: 500,
+  /**
+   * Changes to messages outside the live window a client's outbox holds
+   * (edits, deletions, reactions; one per message and kind, the newest wins),
+   * made offline or waiting for the server, before it refuses more: the
+   * outbox is in IndexedDB and is sent one REST call at a time.
+   */
+  outsideWindowOutboxMax: 1_000,
 
   /**
    * Job queue (sync-server/src/jobs): how often each queue looks for due jobs
@@ -374,8 +379,7 @@ export const DEFAULTS = {
    * of every member) happens once per window of new messages, not per message.
    */
   liveRenewalFactor: 2,
-  /** Pending REST operations (edits, deletions, reactions on messages outside the window) an SDK replica queues while offline. */
-  sdkPendingOutsideOpsMax: 1_000,
+  // The SDK's queue of changes outside the window: outsideWindowOutboxMax (one outbox for both uses).
 
   // --- Delivery beyond the app (issue 10, CONTRACT 7): push, email digests, SMS ---
   /** CONTRACT 7 delays (env PUSH_AFTER_MS, EMAIL_AFTER_MS, EMAIL_DIGEST_INTERVAL_MS, SMS_AFTER_MS override). */

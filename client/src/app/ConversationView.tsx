@@ -13,7 +13,7 @@ import { ReportDialog } from './ReportDialog';
 import { friendlyError } from './friendlyError';
 import { useOlderHistory } from './useOlderHistory';
 import { jumpTargets } from './jumpTargets';
-import { withChange, type OldMessageChange } from '../sdk/OldMessageOutbox';
+import { withChange, type OutsideWindowChange } from '../sdk/OutsideWindowOutbox';
 import type { Message } from '@parley/schema';
 import type { MessageView } from '../sdk/types';
 
@@ -100,7 +100,7 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
   }, [timeline]);
 
   /** Edits, deletions and reactions: in the live replica, else queued for the server (works offline). */
-  const change = (messageId: string, what: OldMessageChange) => {
+  const change = (messageId: string, what: OutsideWindowChange) => {
     void session.changeMessage(id, messageId, what).then((where) => {
       if (where === 'queued') older.patch(messageId, (m: Message) => withChange(m, me, what));
     }, (e: unknown) => console.error('parley: change not queued', e));

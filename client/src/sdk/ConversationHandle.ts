@@ -24,7 +24,7 @@ import { Emitter } from './Emitter';
 import { newId } from './ids';
 import { awarenessUsers } from './awarenessUsers';
 import type { MessageView } from './types';
-import type { OutsideOp } from './OutsideWindow';
+import type { OutsideWindowChange } from './OutsideWindowOutbox';
 
 export interface ConversationSnapshot {
   id: string;
@@ -79,8 +79,8 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     readonly id: string,
     readonly replica: DocReplica,
     private readonly me: string,
-    /** Changes of messages outside the live window go through the REST API (OutsideWindow; issue 9, item 2). */
-    private readonly outside?: (op: OutsideOp) => void,
+    /** Changes of messages outside the live window go to the outbox, sent over REST (OutsideWindowOutbox; issue 9, item 2). */
+    private readonly outside?: (messageId: string, change: OutsideWindowChange) => void,
   ) {
     super();
     this.unsubscribe = replica.on('change', () => {
@@ -113,24 +113,24 @@ export class ConversationHandle extends Emitter<{ change: void }> {
     return this.send(text, { replyTo: messageId, ...options });
   }
 
-  /** Edits an own message: in the live document, or over REST when it has left the window (the server judges it by the same rules). */
-  edit(messageId: string, text: string): boolean {
-    MessageText.parse(text);
-    return this.replica.write((doc) => this.inWindowOr(doc, messageId, { kind: 'edit', text }) ?? (this.isOwn(doc, messageId) && editMessage(doc, messageId, text))) ?? true;
-  }
-
-  /** Whether the live replica holds this message (else it is older than the window: history pages and REST). */
+  /** The message is in the live window (this replica holds it). */
   holds(messageId: string): boolean {
     return findMessage(this.doc, messageId) !== null;
   }
 
+  /** Edits an own message: in the live document, or over REST when it has left the window (the server judges it by the same rules). */
+  edit(messageId: string, text: string): boolean {
+    MessageText.parse(text);
+    return this.replica.write((doc) => this.inWindowOr(doc, messageId, { op: 'edit', text }) ?? (this.isOwn(doc, messageId) && editMessage(doc, messageId, text))) ?? true;
+  }
+
   /** Soft deletion of an own message: the entry stays, its text goes. */
   remove(messageId: string): boolean {
-    return this.replica.write((doc) => this.inWindowOr(doc, messageId, { kind: 'delete' }) ?? (this.isOwn(doc, messageId) && softDeleteMessage(doc, messageId))) ?? true;
+    return this.replica.write((doc) => this.inWindowOr(doc, messageId, { op: 'delete' }) ?? (this.isOwn(doc, messageId) && softDeleteMessage(doc, messageId))) ?? true;
   }
 
   react(messageId: string, emoji: string, on = true): boolean {
-    return this.replica.write((doc) => this.inWindowOr(doc, messageId, { kind: 'react', emoji, on }) ?? setReaction(doc, messageId, this.me, emoji, on)) ?? true;
+    return this.replica.write((doc) => this.inWindowOr(doc, messageId, { op: 'reaction', emoji, on }) ?? setReaction(doc, messageId, this.me, emoji, on)) ?? true;
   }
 
   /**
@@ -138,9 +138,9 @@ export class ConversationHandle extends Emitter<{ change: void }> {
    * queues the change for the REST API and returns true. Decided when the
    * change is made, so one held during a rebuild finds the rebuilt window.
    */
-  private inWindowOr(doc: Y.Doc, messageId: string, op: { kind: 'edit'; text: string } | { kind: 'delete' } | { kind: 'react'; emoji: string; on: boolean }): true | null {
+  private inWindowOr(doc: Y.Doc, messageId: string, change: OutsideWindowChange): true | null {
     if (!this.outside || findMessage(doc, messageId)) return null;
-    this.outside({ ...op, conversationId: this.id, id: messageId });
+    this.outside(messageId, change);
     return true;
   }
 

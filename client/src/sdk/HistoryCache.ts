@@ -34,7 +34,7 @@ const keyOf = (conversationId: string, before: string | undefined) => `${convers
  * (its oldest live message id, then each `nextCursor`), online or not. At
  * most `DEFAULTS.historyCachePagesMax` pages over all conversations; the
  * least recently used go first. A change queued offline to a cached message
- * (OldMessageOutbox) is folded into the cached copy, so it shows offline too.
+ * (OutsideWindowOutbox) is folded into the cached copy, so it shows offline too.
  */
 export class HistoryCache {
   private readonly table: IdbTable<CachedPage>;

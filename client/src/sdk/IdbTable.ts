@@ -2,7 +2,7 @@
  * One IndexedDB object store of plain records keyed by a string, in its own
  * database, as promises; kept in memory where there is no IndexedDB (a
  * non-persisting session, Node). Used by the history cache and the outbox of
- * old-message changes. Failures read as "nothing there": a cache or an
+ * changes outside the live window. Failures read as "nothing there": a cache or an
  * outbox that cannot persist still works for the page's lifetime.
  */
 const STORE = 'records';

@@ -11,7 +11,7 @@ import {
 } from '@parley/schema';
 import { ApiError, type ApiClient } from './ApiClient';
 import type { DocReplica } from './DocReplica';
-import type { OutsideOp } from './OutsideWindow';
+import type { OutsideWindowChange } from './OutsideWindowOutbox';
 import type { Change } from './salvage';
 import type { SdkError } from './types';
 import { unacknowledgedOps, type PendingOp } from './unacknowledged';
@@ -20,8 +20,8 @@ export interface RenewalDeps {
   conversationId: string;
   me: string;
   api: ApiClient;
-  /** Queues a REST change of a message outside the window (OutsideWindow). */
-  outside(op: OutsideOp): void;
+  /** Queues a change of a message outside the window (OutsideWindowOutbox, sent over REST). */
+  outside(messageId: string, change: OutsideWindowChange): void;
   report(error: SdkError): void;
 }
 
@@ -53,7 +53,7 @@ export function recoverFromRenewals(replica: DocReplica, deps: RenewalDeps): () 
 }
 
 function replay(op: PendingOp, replica: DocReplica, deps: RenewalDeps): Change {
-  const { conversationId, me } = deps;
+  const { me } = deps;
   return (doc) => {
     const inWindow = findMessage(doc, op.id) !== null;
     switch (op.kind) {
@@ -67,15 +67,15 @@ function replay(op: PendingOp, replica: DocReplica, deps: RenewalDeps): Change {
       }
       case 'edit':
         if (inWindow) editMessage(doc, op.id, op.text);
-        else deps.outside({ kind: 'edit', conversationId, id: op.id, text: op.text });
+        else deps.outside(op.id, { op: 'edit', text: op.text });
         return;
       case 'delete':
         if (inWindow) softDeleteMessage(doc, op.id);
-        else deps.outside({ kind: 'delete', conversationId, id: op.id });
+        else deps.outside(op.id, { op: 'delete' });
         return;
       case 'react':
         if (inWindow) setReaction(doc, op.id, me, op.emoji, true);
-        else deps.outside({ kind: 'react', conversationId, id: op.id, emoji: op.emoji, on: true });
+        else deps.outside(op.id, { op: 'reaction', emoji: op.emoji, on: true });
         return;
       case 'read': {
         // A receipt only moves forward: one the server holds from later (another device) stays.
@@ -93,7 +93,7 @@ async function postIfMissing(op: Extract<PendingOp, { kind: 'message' }>, replic
     try {
       const { message } = await deps.api.request<{ message: { text: string } }>('GET', path);
       // The server holds it (outside the window): nothing to post, maybe an edit to make again.
-      if (message.text !== op.text) deps.outside({ kind: 'edit', conversationId: deps.conversationId, id: op.id, text: op.text });
+      if (message.text !== op.text) deps.outside(op.id, { op: 'edit', text: op.text });
       return;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) break;

@@ -10,11 +10,10 @@ import { InboxHandle } from './InboxHandle';
 import { MetaStore } from './MetaStore';
 import { eraseLocalData } from './eraseLocalData';
 import { HistoryCache } from './HistoryCache';
-import { OldMessageOutbox, withChange, type OldMessageChange, type OutboxRejection } from './OldMessageOutbox';
+import { OutboxFull, OutsideWindowOutbox, withChange, type OutsideWindowChange, type OutboxRejection } from './OutsideWindowOutbox';
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
 import { recoverFromRenewals } from './RenewalRecovery';
-import { OutsideWindow } from './OutsideWindow';
 import { ReconnectBackoff } from './ReconnectBackoff';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
@@ -87,15 +86,16 @@ export class Session extends Emitter<SessionEvents> {
   readonly identity: Identity;
   readonly tokens: TokenSource;
   readonly api: ApiClient;
-  /** REST changes of messages outside the live window, waiting for the server (issue 9, item 2). */
-  readonly outside: OutsideWindow;
   readonly inbox: InboxHandle;
   /** Issue 14: whom this user blocks (loaded on demand by the app). */
   readonly blocks: BlockList;
   /** Older history pages, cached for offline reading (issue 9). */
   readonly history: HistoryCache;
-  /** Changes to messages outside the live replicas, queued durably offline (issue 9). */
-  readonly oldMessages: OldMessageOutbox;
+  /**
+   * Changes to messages outside the live window (edits, deletions, reactions), from
+   * `changeMessage`, from a handle and from renewal recovery: queued durably, sent over REST (issue 9).
+   */
+  readonly outbox: OutsideWindowOutbox;
   /** Changes to old messages the server refused (shown to the user, then dropped). */
   readonly outboxRejections: OutboxRejection[] = [];
   readonly errors: SdkError[] = [];
@@ -138,9 +138,6 @@ export class Session extends Emitter<SessionEvents> {
     this.tokens = new TokenSource(options.fetchToken, options.token ?? null, 60_000, options.onToken);
     this.api = new ApiClient(options.apiBase, this.tokens);
     this.blocks = new BlockList(this.api);
-    this.outside = new OutsideWindow(this.api, (op, error) =>
-      this.reportError({ docName: conversationDocName(op.conversationId), reason: error.code, recovery: 'none', at: Date.now() }),
-    );
     this.meta = persist ? new MetaStore(`${prefix}:meta`) : null;
     this.relay = (options.tabRelay ?? true) && typeof BroadcastChannel !== 'undefined' ? new TabRelay(`${prefix}:relay`) : null;
     this.gate = new AttachGate(options.attachBatch ?? Math.floor(DEFAULTS.maxPendingDocuments / 2));
@@ -158,7 +155,7 @@ export class Session extends Emitter<SessionEvents> {
     this.socket.on('connect', () => {
       this.disconnectedOnce = false;
       void this.refreshFromServer();
-      void this.oldMessages.flush();
+      void this.outbox.flush();
     });
     this.socket.on('disconnect', () => {
       this.disconnectedOnce = true;
@@ -170,9 +167,10 @@ export class Session extends Emitter<SessionEvents> {
     });
     this.persistOptions = { persist, prefix };
     this.history = new HistoryCache(`${prefix}:history`, persist, (conversationId, before, limit) => this.api.history(conversationId, before, limit));
-    this.oldMessages = new OldMessageOutbox(`${prefix}:outbox`, persist, this.api, {
+    this.outbox = new OutsideWindowOutbox(`${prefix}:outbox`, persist, this.api, {
       onRejected: (rejection) => {
         this.outboxRejections.push(rejection);
+        this.reportError({ docName: conversationDocName(rejection.conversationId), reason: rejection.code, recovery: 'none', at: Date.now() });
         this.changed();
       },
     });
@@ -203,18 +201,28 @@ export class Session extends Emitter<SessionEvents> {
   /**
    * Edits, soft-deletes or reacts to a message: in the live replica when it
    * is there (a Yjs change, pending until acknowledged, like any), else
-   * through the outbox of old-message changes (REST, queued durably while
-   * offline) with the cached history showing the change at once.
+   * through the outbox (REST, queued durably while offline) with the cached
+   * history showing the change at once.
    */
-  async changeMessage(conversationId: string, messageId: string, change: OldMessageChange): Promise<'live' | 'queued'> {
+  async changeMessage(conversationId: string, messageId: string, change: OutsideWindowChange): Promise<'live' | 'queued'> {
     const chat = this.conversations.get(conversationId);
-    // Only a message the live replica holds changes there: for an older one the handle would queue the change in
-    // memory (OutsideWindow), lost on a reload and invisible in the history the view shows; the outbox below is
-    // durable and patches that history.
     if (chat?.holds(messageId) && changeLive(chat, messageId, change)) return 'live';
-    await this.oldMessages.enqueue(conversationId, messageId, change);
-    await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, change));
+    await this.queueOutsideWindow(conversationId, messageId, change);
     return 'queued';
+  }
+
+  /** A change of a message outside the live window: into the outbox, and into the cached history page that shows it. */
+  private async queueOutsideWindow(conversationId: string, messageId: string, change: OutsideWindowChange): Promise<void> {
+    await this.outbox.enqueue(conversationId, messageId, change);
+    await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, change));
+  }
+
+  /** The same, from a handle or renewal recovery, which cannot wait: a full outbox is reported as an error. */
+  private queueOutsideWindowLater(conversationId: string, messageId: string, change: OutsideWindowChange): void {
+    this.queueOutsideWindow(conversationId, messageId, change).catch((error: unknown) => {
+      const reason = error instanceof OutboxFull ? 'outbox-full' : String(error);
+      this.reportError({ docName: conversationDocName(conversationId), reason, recovery: 'none', at: Date.now() });
+    });
   }
 
   /** The handle of a conversation, opening its replica if needed. */
@@ -223,7 +231,7 @@ export class Session extends Emitter<SessionEvents> {
     if (!handle) {
       this.forgotten.delete(id);
       const replica = this.openReplica(conversationDocName(id));
-      handle = new ConversationHandle(id, replica, this.identity.userId, (op) => this.outside.push(op));
+      handle = new ConversationHandle(id, replica, this.identity.userId, (messageId, change) => this.queueOutsideWindowLater(id, messageId, change));
       this.conversations.set(id, handle);
       handle.on('change', () => this.changed());
       void this.meta?.writeConversationIds([...this.conversations.keys()]);
@@ -396,7 +404,7 @@ export class Session extends Emitter<SessionEvents> {
     const names = [...this.replicas.keys()].map((name) => `${this.persistOptions.prefix}:${name}`);
     await this.destroy();
     if (!this.persistOptions.persist) return 0;
-    return eraseLocalData(this.persistOptions.prefix, [...names, `${this.persistOptions.prefix}:meta`, this.history.dbName, this.oldMessages.dbName]);
+    return eraseLocalData(this.persistOptions.prefix, [...names, `${this.persistOptions.prefix}:meta`, this.history.dbName, this.outbox.dbName]);
   }
 
   /** Drops the connection on purpose (and keeps it down until `goOnline`). */
@@ -454,7 +462,7 @@ export class Session extends Emitter<SessionEvents> {
   }
 
   async destroy(): Promise<void> {
-    this.outside.stop();
+    this.outbox.stop();
     if (this.destroyed) return;
     this.destroyed = true;
     this.rateLimitedRetry.stop();
@@ -468,7 +476,7 @@ export class Session extends Emitter<SessionEvents> {
     await Promise.all(closing);
     this.relay?.close();
     await this.meta?.close();
-    await Promise.all([this.history.close(), this.oldMessages.close()]);
+    await Promise.all([this.history.close(), this.outbox.close()]);
     this.clear();
   }
 
@@ -504,7 +512,7 @@ export class Session extends Emitter<SessionEvents> {
         conversationId: conversation.id,
         me: this.identity.userId,
         api: this.api,
-        outside: (op) => this.outside.push(op),
+        outside: (messageId, change) => this.queueOutsideWindowLater(conversation.id, messageId, change),
         report: (error) => this.reportError(error),
       });
     }
@@ -609,7 +617,7 @@ export class Session extends Emitter<SessionEvents> {
 }
 
 /** The change on the live replica; false when the message is not in it. */
-function changeLive(chat: ConversationHandle, messageId: string, change: OldMessageChange): boolean {
+function changeLive(chat: ConversationHandle, messageId: string, change: OutsideWindowChange): boolean {
   switch (change.op) {
     case 'edit':
       return chat.edit(messageId, change.text);

@@ -9,4 +9,4 @@ export { isRejection } from './RejectionRecovery';
 export { newId } from './ids';
 export type * from './types';
 export { HistoryCache, HistoryUnavailable, type LoadedPage } from './HistoryCache';
-export { OldMessageOutbox, OutboxFull, withChange, type OldMessageChange, type OutboxRejection } from './OldMessageOutbox';
+export { OutsideWindowOutbox, OutboxFull, withChange, type OutsideWindowChange, type OutboxRejection } from './OutsideWindowOutbox';

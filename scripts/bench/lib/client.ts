@@ -42,6 +42,8 @@ export interface ConnectOptions {
   /** Relay only: ask for the newest n messages on join (a new client showing the latest page). */
   last?: number;
   timeoutMs?: number;
+  /** Yjs clients only: the server closed the document (Parley closes it with `document-renewed` at a renewal). */
+  onClose?: (event: { code?: number; reason?: string }) => void;
 }
 
 /** Rejects after `ms` with a message naming what timed out. */

@@ -3,6 +3,7 @@
  * a client. Parley needs conversations created over HTTP (membership is
  * enforced); the baselines accept any room name, so creation is a no-op.
  */
+import { isDocumentRenewal } from '@parley/schema';
 import type { ChatClient, ConnectOptions } from './client';
 import { connectIo, joinManyIo } from './ioclient';
 import type { BenchServer, TargetName } from './server';
@@ -80,6 +81,48 @@ async function createParleyConversation(server: BenchServer, members: readonly s
   return id;
 }
 
+interface SeedRun {
+  prefix: string;
+  /** Index of the first message to write; ids are `${prefix}-${i}`. */
+  from: number;
+  count: number;
+  text: (i: number) => string;
+  deadline: number;
+}
+
+/**
+ * Writes messages `from`..`count` on one connection, a few batches in flight, then closes the writer.
+ * Resolves with how many are written, or 'renewed' as soon as `renewal` does (the sends in flight
+ * then never get an answer on this connection).
+ */
+async function seedEpoch(writer: ChatClient, run: SeedRun, renewal: Promise<'renewed'> = new Promise(() => {})): Promise<number | 'renewed'> {
+  // A few batches in flight keep the pipe full without queueing the whole history in memory.
+  const inFlight = new Set<Promise<void>>();
+  const settle = (wait: Promise<unknown>): Promise<unknown> => Promise.race([wait, renewal]);
+  try {
+    for (let start = run.from; start < run.count; start += SEED_BATCH) {
+      if (performance.now() > run.deadline) return (await settle(Promise.all(inFlight))) === 'renewed' ? 'renewed' : start;
+      const batch = [];
+      for (let i = start; i < Math.min(run.count, start + SEED_BATCH); i++) batch.push({ id: `${run.prefix}-${i}`, text: run.text(i) });
+      const sent = writer.sendBatch(batch).then(() => void inFlight.delete(sent));
+      inFlight.add(sent);
+      if (inFlight.size >= 4 && (await settle(Promise.race(inFlight))) === 'renewed') return 'renewed';
+    }
+    return (await settle(Promise.all(inFlight))) === 'renewed' ? 'renewed' : run.count;
+  } finally {
+    writer.close();
+  }
+}
+
+/** How many messages of this seeding the server holds: one past the newest one's number, from Parley's history API. */
+async function newestSeeded(server: BenchServer, conversation: string, reader: string, prefix: string): Promise<number> {
+  const token = await server.token(reader);
+  const response = await fetch(`${server.httpUrl}/api/conversations/${conversation}/messages?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`GET .../messages?limit=1 answered ${response.status}`);
+  const newest = ((await response.json()) as { messages?: Array<{ id?: string }> }).messages?.[0]?.id ?? '';
+  return newest.startsWith(`${prefix}-`) ? Number(newest.slice(prefix.length + 1)) + 1 : 0;
+}
+
 /** Seeding: batches for speed; 200 messages keep each update far under Parley's 1 MiB limit and its per-update validation cheap. */
 const SEED_BATCH = 200;
 const defaultText = (i: number): string => `history message ${i} lorem ipsum dolor sit amet`;
@@ -129,27 +172,20 @@ export function makeTarget(server: BenchServer): Target {
     async seed(conversation, author, count, options = {}) {
       const text = options.text ?? defaultText;
       const deadline = performance.now() + (options.deadlineMs ?? Number.POSITIVE_INFINITY);
-      const writer = await target.connect(author, conversation, { timeoutMs: 600_000 });
-      try {
-        const prefix = freshId('h');
-        // A few batches in flight keep the pipe full without queueing the whole history in memory.
-        const inFlight = new Set<Promise<void>>();
-        for (let start = 0; start < count; start += SEED_BATCH) {
-          if (performance.now() > deadline) {
-            await Promise.all(inFlight);
-            return start;
-          }
-          const batch = [];
-          for (let i = start; i < Math.min(count, start + SEED_BATCH); i++) batch.push({ id: `${prefix}-${i}`, text: text(i) });
-          const sent = writer.sendBatch(batch).then(() => void inFlight.delete(sent));
-          inFlight.add(sent);
-          if (inFlight.size >= 4) await Promise.race(inFlight);
-        }
-        await Promise.all(inFlight);
-        return count;
-      } finally {
-        writer.close();
+      const prefix = freshId('h');
+      if (server.name !== 'parley') return (await seedEpoch(await target.connect(author, conversation, { timeoutMs: 600_000 }), { prefix, from: 0, count, text, deadline })) as number;
+      // Parley renews its live document (issue 9, item 2): the writer's document is closed with
+      // document-renewed and its replica, of a retired epoch, is refused. Each epoch gets a fresh
+      // replica on a fresh connection, from the newest message the server took in.
+      let from = 0;
+      while (from < count && performance.now() <= deadline) {
+        let renewed: () => void = () => {};
+        const renewal = new Promise<'renewed'>((done) => (renewed = () => done('renewed')));
+        const writer = await target.connect(author, conversation, { timeoutMs: 600_000, onClose: (event) => isDocumentRenewal(event) && renewed() });
+        const ended = await seedEpoch(writer, { prefix, from, count, text, deadline }, renewal);
+        from = ended === 'renewed' ? await newestSeeded(server, conversation, author, prefix) : ended;
       }
+      return from;
     },
   };
   return target;

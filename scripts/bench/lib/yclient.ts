@@ -70,6 +70,7 @@ export async function connectY(user: string, options: YConnectOptions): Promise<
   provider.on('disconnect', () => {
     synced = false;
   });
+  provider.on('close', ({ event }: { event: { code?: number; reason?: string } }) => options.onClose?.(event));
   provider.on('authenticationFailed', ({ reason }: { reason: string }) => {
     failure = reason;
     syncWaiters.splice(0).forEach((wake) => wake());

@@ -30,6 +30,12 @@ const SEED_LIMIT_MS = 4 * 60_000;
 /** A cold open (REST page or client sync) slower than this is reported as a failure at that size. */
 const OPEN_LIMIT_MS = 3 * 60_000;
 
+/** `BENCH_COLD_OPEN_SIZES=1000,100000`: measure these history sizes only (a partial re-run, with --merge). */
+function sizesFromEnv(): number[] | null {
+  const sizes = (process.env.BENCH_COLD_OPEN_SIZES ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  return sizes.length > 0 ? sizes : null;
+}
+
 const cpuMs = (cpu: NodeJS.CpuUsage): number => (cpu.user + cpu.system) / 1000;
 const heapOf = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.external;
 
@@ -51,7 +57,7 @@ export const coldOpen: Metric = {
   title: '6. Cold open of a long conversation',
   async run(context) {
     const result: MetricResult = emptyResult(this.id, this.title);
-    const sizes = context.quick ? [1000] : [1000, 10_000, 100_000, 1_000_000];
+    const sizes = sizesFromEnv() ?? (context.quick ? [1000] : [1000, 10_000, 100_000, 1_000_000]);
     const byTarget = await perTarget(context, result, (name: TargetName) =>
       withServer(name, async (server) => {
         const target = makeTarget(server);
