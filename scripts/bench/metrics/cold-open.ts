@@ -5,6 +5,9 @@
  * newest 50 messages. Yjs clients must sync the whole document for that; the
  * relay asks for the last page; Parley is also measured through its REST
  * history page, which is how a new Parley client can show something first.
+ * Parley's live document is bounded (issue 9): a new client syncs the window,
+ * and its seeder reopens the document after each renewal (lib/targets.ts).
+ * `BENCH_COLD_OPEN_SIZES=1000,100000` measures only those sizes.
  */
 import { closeAll, emptyResult, perTarget, type Metric, type MetricResult } from '../lib/metric';
 import { TARGET_LABEL, withServer, type BenchServer, type TargetName } from '../lib/server';
