@@ -72,6 +72,10 @@ export const catchup: Metric = {
     const cases: Array<[number, number]> = context.quick
       ? [[base, 100], [base, 1000], [base * 10, 100]]
       : [[base, 100], [base, 1000], [base, 10_000], [base * 10, 100], [base * 10, 10_000]];
+    // Catch-up after a disconnect, not a renewal: the whole history stays in the live document
+    // (a renewal in between would close the reader with document-renewed; cold-open measures that).
+    const window = process.env.LIVE_WINDOW_MESSAGES;
+    process.env.LIVE_WINDOW_MESSAGES = String(base * 10 * 2 + 100_000);
     const byTarget = await perTarget(context, result, (name: TargetName) =>
       withServer(name, async (server) => {
         const target = makeTarget(server);
@@ -98,6 +102,8 @@ export const catchup: Metric = {
         return out;
       }),
     );
+    if (window === undefined) delete process.env.LIVE_WINDOW_MESSAGES;
+    else process.env.LIVE_WINDOW_MESSAGES = window;
     result.data = byTarget;
     const find = (name: TargetName, history: number, missed: number): Case | undefined => byTarget[name]?.find((c) => c.history === history && c.missed === missed);
     const rows: string[][] = [];
