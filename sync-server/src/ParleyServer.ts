@@ -139,7 +139,6 @@ export class ParleyServer {
       { storage: this.storage, blobs: FileBlobStore.inDataDir(config.dataDir), links: new SignedLinks(linkKey(config.jwtSecret)) },
       config.uploadMaxBytes,
     );
-    this.erasure = new Erasure({ storage: this.storage, attachments: this.attachments, jobs: this.jobs, logger: this.logger });
     const liveWindow = { window: config.liveWindow, factor: DEFAULTS.liveRenewalFactor };
     const persistence = new PersistenceExtension({
       ...deps,
@@ -176,6 +175,8 @@ export class ParleyServer {
       flushDelay: 0,
     });
     this.writer = new ServerWriter(this.hocuspocus, (document) => persistence.persisted(document));
+    // Built after the writer: erasure rewrites the quotes in inboxes through it.
+    this.erasure = new Erasure({ storage: this.storage, writer: this.writer, attachments: this.attachments, jobs: this.jobs, logger: this.logger });
     this.compactor = new Compactor(deps, config.compaction);
     this.blocks = new Blocks(this.storage);
     this.reports = new Reports({ storage: this.storage, writer: this.writer });

@@ -166,8 +166,16 @@ export interface ConversationStore {
   role(id: string, userId: string): Promise<MemberRole | null>;
   /** False when they were already a member. */
   addMember(id: string, member: MemberRecord): Promise<boolean>;
-  /** False when they were not a member. */
+  /**
+   * False when they were not a member. A member removed is remembered as a
+   * former member in the same transaction: their inbox may still quote the
+   * conversation's messages, so erasure must reach it (issue 14, item 5).
+   */
   removeMember(id: string, userId: string): Promise<boolean>;
+  /** Users who left (or were removed from) the conversation since migration 11 and are not forgotten; by primary key. */
+  formerMembers(id: string): Promise<string[]>;
+  /** Forgets a former member (their inbox and archive hold nothing about the conversation any more). */
+  forgetFormerMember(id: string, userId: string): Promise<void>;
   /** False when there is no such conversation. */
   setTitle(id: string, title: string): Promise<boolean>;
   listFor(userId: string): Promise<ConversationRecord[]>;
@@ -519,6 +527,10 @@ export interface NotificationArchive {
   /** Stores (or replaces) these notifications of the user; one transaction. */
   put(userId: string, notifications: readonly Notification[]): Promise<void>;
   get(userId: string, id: string): Promise<Notification | null>;
+  /** The user's archived notifications whose id starts with `prefix` (a range of the primary key, bytewise). */
+  withIdPrefix(userId: string, prefix: string): Promise<Notification[]>;
+  /** Sets the `body` of these notifications where they still are in the archive (nothing else changes); one transaction. */
+  setBodies(userId: string, bodies: ReadonlyArray<{ id: string; body: string }>): Promise<void>;
   remove(userId: string, ids: readonly string[]): Promise<void>;
   /** Newest first (updatedAt, then id, both descending), strictly after `after` in that order; archived ones only with `includeArchived`. */
   page(userId: string, options: { after: { updatedAt: number; id: string } | null; limit: number; includeArchived: boolean }): Promise<Notification[]>;

@@ -116,6 +116,22 @@ export function historySuite(name: string, create: () => Promise<Storage>): void
       expect(await storage.notificationArchive.get('bob', 'n1')).not.toBeNull();
       await storage.close();
     });
+
+    it('finds a user\'s notifications by id prefix (bytewise, not past the prefix) and sets their bodies where they still are', async () => {
+      const storage = await create();
+      const ids = ['chat:c1:m1', 'chat:c1:m2', 'chat:c10:m1', 'chat:c1;', 'chat:c', 'mention:c1:m1:ann'];
+      await storage.notificationArchive.put('ann', ids.map((id, i) => notification(id, i + 1)));
+      await storage.notificationArchive.put('bob', [notification('chat:c1:m9', 1)]);
+      expect((await storage.notificationArchive.withIdPrefix('ann', 'chat:c1:')).map((n) => n.id)).toEqual(['chat:c1:m1', 'chat:c1:m2']);
+      expect((await storage.notificationArchive.withIdPrefix('ann', 'mention:c1:')).map((n) => n.id)).toEqual(['mention:c1:m1:ann']);
+      expect(await storage.notificationArchive.withIdPrefix('ann', 'chat:zz:')).toEqual([]);
+      await storage.notificationArchive.setBodies('ann', [{ id: 'chat:c1:m1', body: 'Message deleted' }, { id: 'gone', body: 'x' }]);
+      expect(await storage.notificationArchive.get('ann', 'chat:c1:m1')).toEqual({ ...notification('chat:c1:m1', 1), body: 'Message deleted' });
+      expect(await storage.notificationArchive.get('ann', 'gone')).toBeNull();
+      expect(await storage.notificationArchive.get('ann', 'chat:c1:m2')).toEqual(notification('chat:c1:m2', 2));
+      expect(await storage.notificationArchive.get('bob', 'chat:c1:m9')).toEqual(notification('chat:c1:m9', 1));
+      await storage.close();
+    });
   });
 
   describe(`${name}: attachments`, () => {

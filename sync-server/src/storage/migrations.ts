@@ -321,6 +321,19 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX reports_open_by_reporter ON reports (reporter) WHERE closed_at IS NULL;
     `,
   },
+  // --- Erasure reaches those who left (issue 14, item 5): migration 11 ---
+  {
+    version: 11,
+    name: 'former members, whose inboxes erasure must still reach',
+    sql: `
+      CREATE TABLE former_members (
+        conversation_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        left_at INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, user_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -124,6 +124,14 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       expect(await storage.conversations.removeMember('c1', 'b')).toBe(true);
       expect(await storage.conversations.removeMember('c1', 'b')).toBe(false);
       expect(await storage.conversations.members('c1')).toEqual([{ userId: 'a', role: 'owner', joinedAt: 1 }]);
+      // Who left is remembered (erasure still reaches their inbox), until forgotten; joining again and leaving keeps one row.
+      expect(await storage.conversations.formerMembers('c1')).toEqual(['b']);
+      expect(await storage.conversations.formerMembers('dm-1')).toEqual([]);
+      expect(await storage.conversations.addMember('c1', { userId: 'b', role: 'member', joinedAt: 4 })).toBe(true);
+      expect(await storage.conversations.removeMember('c1', 'b')).toBe(true);
+      expect(await storage.conversations.formerMembers('c1')).toEqual(['b']);
+      await storage.conversations.forgetFormerMember('c1', 'b');
+      expect(await storage.conversations.formerMembers('c1')).toEqual([]);
       await storage.users.remember('a', 'Ann');
       await storage.users.remember('a');
       await storage.users.setLastSeen('a', 42);

@@ -3,15 +3,13 @@ import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
-import { digestAll, quoteOfIndexed, type MemberDigest } from './conversationDigest';
+import { digestAll, type MemberDigest } from './conversationDigest';
+import { chatNotificationId, currentQuotes, requotedBody } from './quotingNotifications';
 import { addNotification, chatNotifications, patchNotification, setConversationSummary } from './inboxWrites';
 import { moveReceiptForward } from './readThrough';
 import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
 import { inTurns } from '../inTurns';
-
-/** The id of the chat notification about a message (one per message it was first created for). */
-const chatNotificationId = (conversationId: string, messageId: string) => `chat:${conversationId}:${messageId}`;
 
 /** How long a grace entry outlives its grace when no recompute asks for it again. */
 const GRACE_ENTRY_TTL_MS = 60_000;
@@ -201,13 +199,7 @@ export class ChatNotifier {
    */
   private async quotesFor(conversationId: string, userId: string): Promise<Map<string, string>> {
     const ids = await this.deps.writer.read(inboxDocName(userId), (inbox) => chatNotifications(inbox, conversationId, null).all.map((n) => n.data.messageId));
-    const quotes = new Map<string, string>();
-    for (const id of new Set(ids.filter((id): id is string => typeof id === 'string'))) {
-      const indexed = await this.deps.storage.messages.get(conversationId, id);
-      // A message the index does not know (yet) keeps its quote: nothing says it changed.
-      if (indexed) quotes.set(id, quoteOfIndexed(indexed));
-    }
-    return quotes;
+    return currentQuotes(this.deps.storage.messages, conversationId, ids);
   }
 
   /** Whether the user was told about this message by a notification that has since left the inbox document (issue 9). */
@@ -231,8 +223,8 @@ export class ChatNotifier {
       const { open, toldAbout, all } = chatNotifications(inbox, conversationId, latest?.id ?? null);
       // Every notification quotes its message as it is now, read or not: an edit shows, a deletion hides the text.
       for (const n of all) {
-        const quote = typeof n.data.messageId === 'string' ? quotes.get(n.data.messageId) : undefined;
-        if (quote !== undefined && n.body !== render('new_message', { text: quote }).body) patchNotification(inbox, n.id, { body: render('new_message', { text: quote }).body });
+        const body = requotedBody(n, quotes);
+        if (body !== null) patchNotification(inbox, n.id, { body });
       }
       if (!latest) {
         if (open && open.data.messageId !== readInInbox) patchNotification(inbox, open.id, { readAt: now });

@@ -7,13 +7,12 @@ import { PermanentFailure } from '../../jobs/jobOutcomes';
 import type { ServerWriter } from '../../sync/ServerWriter';
 import { inTurns } from '../inTurns';
 import { addNotification } from './inboxWrites';
+import { mentionNotificationId } from './quotingNotifications';
 import { render } from './templates';
 
 /** The job queue that turns a message's mentions into notifications. */
 export const MENTION_QUEUE = 'mention.notify';
 
-/** One notification per mentioned member and message: a replayed job, a resync or a second edit never adds another. */
-export const mentionNotificationId = (conversationId: string, messageId: string, userId: string): string => `mention:${conversationId}:${messageId}:${userId}`;
 
 /**
  * `mention` notifications (CONTRACT section 3: each mentioned member gets one,

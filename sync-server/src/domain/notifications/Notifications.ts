@@ -19,9 +19,8 @@ import {
 import { ApiError } from '../../http/ApiError';
 import type { ServerWriter } from '../../sync/ServerWriter';
 import type { MessageIndex, NotificationArchive } from '../../storage/Storage';
-import { restoreNotification } from './inboxWrites';
-import { quoteOf } from './conversationDigest';
-import { render } from './templates';
+import { QUOTING_KINDS, restoreNotification } from './inboxWrites';
+import { currentQuotes, requotedBody } from './quotingNotifications';
 
 export interface ListOptions {
   unreadOnly: boolean;
@@ -74,18 +73,18 @@ export class Notifications {
   }
 
   /**
-   * Archived chat notifications quote their message as it is now (an edit
-   * shows, a deletion hides the text), read from the message index: the
-   * ChatNotifier rewrites the quotes in the document only.
+   * Archived chat and mention notifications quote their message as it is now
+   * (an edit shows, a deletion hides the text), read from the message index:
+   * the ChatNotifier rewrites the quotes in the document only (the erasure
+   * job rewrites archived ones after a deletion).
    */
   private async currentQuotes(archived: Notification[]): Promise<Notification[]> {
     return Promise.all(
       archived.map(async (n) => {
         const { conversationId, messageId } = n.data as { conversationId?: unknown; messageId?: unknown };
-        if (n.kind !== 'new_message' || typeof conversationId !== 'string' || typeof messageId !== 'string') return n;
-        const message = await this.stores.messages.get(conversationId, messageId);
-        if (!message) return n;
-        return { ...n, body: render('new_message', { text: quoteOf({ text: message.text, deleted: message.deletedAt !== undefined && message.deletedAt !== null }) }).body };
+        if (!QUOTING_KINDS.has(n.kind) || typeof conversationId !== 'string') return n;
+        const body = requotedBody(n, await currentQuotes(this.stores.messages, conversationId, [messageId]));
+        return body === null ? n : { ...n, body };
       }),
     );
   }

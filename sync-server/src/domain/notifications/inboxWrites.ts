@@ -58,7 +58,7 @@ export function patchNotification(doc: Y.Doc, id: string, fields: Partial<Record
 }
 
 /** Notifications that quote a message of a conversation, and whose quote follows its edits and deletion. */
-const QUOTING_KINDS: ReadonlySet<string> = new Set(['new_message', 'mention']);
+export const QUOTING_KINDS: ReadonlySet<string> = new Set(['new_message', 'mention']);
 
 /**
  * A conversation's chat notifications that matter to the notifier: the open

@@ -78,7 +78,23 @@ export class PgConversationStore implements ConversationStore {
   }
 
   async removeMember(id: string, userId: string): Promise<boolean> {
-    return changed(await this.pool.query('DELETE FROM members WHERE conversation_id = $1 AND user_id = $2', [id, userId])) > 0;
+    // One statement, so one transaction: the member is never gone without being remembered.
+    const result = await this.pool.query(
+      `WITH gone AS (DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING conversation_id, user_id)
+       INSERT INTO former_members (conversation_id, user_id, left_at) SELECT conversation_id, user_id, $3 FROM gone
+       ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_at = excluded.left_at`,
+      [id, userId, Date.now()],
+    );
+    return changed(result) > 0;
+  }
+
+  async formerMembers(id: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ user_id: string }>('SELECT user_id FROM former_members WHERE conversation_id = $1 ORDER BY user_id', [id]);
+    return rows.map((r) => r.user_id);
+  }
+
+  async forgetFormerMember(id: string, userId: string): Promise<void> {
+    await this.pool.query('DELETE FROM former_members WHERE conversation_id = $1 AND user_id = $2', [id, userId]);
   }
 
   async setTitle(id: string, title: string): Promise<boolean> {

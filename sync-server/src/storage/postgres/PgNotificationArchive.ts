@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { notificationLastChange, type Notification } from '@parley/schema';
 import type { NotificationArchive } from '../Storage';
 import { changed } from './PgPool';
+import { prefixEnd } from '../prefixEnd';
 
 /**
  * Settled notifications out of their inbox document (migration 7), as
@@ -37,6 +38,24 @@ export class PgNotificationArchive implements NotificationArchive {
   async get(userId: string, id: string): Promise<Notification | null> {
     const row = (await this.pool.query<{ body: string }>('SELECT body FROM notification_archive WHERE user_id = $1 AND id = $2', [userId, id])).rows[0];
     return row ? (JSON.parse(row.body) as Notification) : null;
+  }
+
+  async withIdPrefix(userId: string, prefix: string): Promise<Notification[]> {
+    // Keys are COLLATE "C": the range is bytewise, as the prefix means.
+    const { rows } = await this.pool.query<{ body: string }>(
+      'SELECT body FROM notification_archive WHERE user_id = $1 AND id >= $2 AND id < $3 ORDER BY id',
+      [userId, prefix, prefixEnd(prefix)],
+    );
+    return rows.map((row) => JSON.parse(row.body) as Notification);
+  }
+
+  async setBodies(userId: string, bodies: ReadonlyArray<{ id: string; body: string }>): Promise<void> {
+    if (bodies.length === 0) return;
+    await this.pool.query(
+      `UPDATE notification_archive a SET body = jsonb_set(a.body::jsonb, '{body}', to_jsonb(n.body))::text
+       FROM unnest($2::text[], $3::text[]) AS n (id, body) WHERE a.user_id = $1 AND a.id = n.id`,
+      [userId, bodies.map((b) => b.id), bodies.map((b) => b.body)],
+    );
   }
 
   async remove(userId: string, ids: readonly string[]): Promise<void> {

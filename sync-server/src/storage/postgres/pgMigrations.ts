@@ -310,4 +310,17 @@ export const pgMigrations: PgMigration[] = [
       CREATE INDEX reports_open_by_reporter ON reports (reporter) WHERE closed_at IS NULL;
     `,
   },
+  // --- Erasure reaches those who left (issue 14, item 5): SQLite migration 11 ---
+  {
+    version: 11,
+    name: 'former members, whose inboxes erasure must still reach',
+    sql: `
+      CREATE TABLE former_members (
+        conversation_id ${KEY} NOT NULL,
+        user_id ${KEY} NOT NULL,
+        left_at BIGINT NOT NULL,
+        PRIMARY KEY (conversation_id, user_id)
+      );
+    `,
+  },
 ];

@@ -72,7 +72,20 @@ export class SqliteConversationStore implements ConversationStore {
   }
 
   async removeMember(id: string, userId: string): Promise<boolean> {
-    return this.sql('DELETE FROM members WHERE conversation_id = ? AND user_id = ?').run(id, userId).changes > 0;
+    return this.db.transaction(() => {
+      if (this.sql('DELETE FROM members WHERE conversation_id = ? AND user_id = ?').run(id, userId).changes === 0) return false;
+      this.sql('INSERT INTO former_members (conversation_id, user_id, left_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET left_at = excluded.left_at')
+        .run(id, userId, Date.now());
+      return true;
+    }).immediate();
+  }
+
+  async formerMembers(id: string): Promise<string[]> {
+    return this.sql('SELECT user_id FROM former_members WHERE conversation_id = ? ORDER BY user_id').pluck().all(id) as string[];
+  }
+
+  async forgetFormerMember(id: string, userId: string): Promise<void> {
+    this.sql('DELETE FROM former_members WHERE conversation_id = ? AND user_id = ?').run(id, userId);
   }
 
   async setTitle(id: string, title: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { notificationLastChange, type Notification } from '@parley/schema';
 import type { NotificationArchive } from '../Storage';
 import { statementCache } from './statementCache';
+import { prefixEnd } from '../prefixEnd';
 
 /**
  * Settled notifications out of their inbox document. The whole notification
@@ -29,6 +30,20 @@ export class SqliteNotificationArchive implements NotificationArchive {
   async get(userId: string, id: string): Promise<Notification | null> {
     const body = this.sql('SELECT body FROM notification_archive WHERE user_id = ? AND id = ?').pluck().get(userId, id) as string | undefined;
     return body === undefined ? null : (JSON.parse(body) as Notification);
+  }
+
+  async withIdPrefix(userId: string, prefix: string): Promise<Notification[]> {
+    const rows = this.sql('SELECT body FROM notification_archive WHERE user_id = ? AND id >= ? AND id < ? ORDER BY id')
+      .pluck()
+      .all(userId, prefix, prefixEnd(prefix)) as string[];
+    return rows.map((body) => JSON.parse(body) as Notification);
+  }
+
+  async setBodies(userId: string, bodies: ReadonlyArray<{ id: string; body: string }>): Promise<void> {
+    const set = this.sql("UPDATE notification_archive SET body = json_set(body, '$.body', ?) WHERE user_id = ? AND id = ?");
+    this.db.transaction(() => {
+      for (const { id, body } of bodies) set.run(body, userId, id);
+    })();
   }
 
   async remove(userId: string, ids: readonly string[]): Promise<void> {
