@@ -1,6 +1,6 @@
 /**
  * Attachments in the web app, in Chromium against a real server (issue 14):
- * the attach button's file chooser and a paste both send files; images show
+ * the attach button's file chooser, a paste and a drag and drop send files; images show
  * as previews and other files as cards, on the other member's screen too;
  * a file sent offline is held (in IndexedDB, across a reload) with its
  * message, and both go out when the network is back.
@@ -73,6 +73,43 @@ describe('attachments in the web app', () => {
     const byText = Object.fromEntries(history.body.messages.map((m: { text: string; attachments?: unknown[] }) => [m.text, m.attachments]));
     expect(byText['the leak, photographed']).toEqual([expect.objectContaining({ name: 'site-photo.png', type: 'image/png', width: 600, height: 300 })]);
     expect(byText['and the quote']).toEqual([expect.objectContaining({ name: 'quote.txt', type: 'application/octet-stream' })]);
+    await Promise.all([alice.context.close(), bob.context.close()]);
+  }, 120_000);
+
+  it('sends files dropped on the composer: an image preview and a file card in one message', async () => {
+    const user = userIdsForAttempt();
+    const alice = await signedIn(browser, server, user('alice-a3'));
+    const bob = await signedIn(browser, server, user('bob-a3'));
+    const id = await startDirect(alice.page, user('bob-a3'));
+    await openConversation(bob.page, id);
+
+    // A real drop: a DataTransfer built in the page with File objects, dispatched as dragenter, dragover and drop.
+    const data = await alice.page.evaluateHandle((pngBase64: string) => {
+      const bytes = Uint8Array.from(atob(pngBase64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'roof.png', { type: 'image/png' }));
+      transfer.items.add(new File(['invoice 2026-114: 980 EUR'], 'invoice.txt', { type: 'text/plain' }));
+      return transfer;
+    }, png.toString('base64'));
+    const composer = alice.page.locator('form.composer');
+    await composer.dispatchEvent('dragenter', { dataTransfer: data });
+    await composer.dispatchEvent('dragover', { dataTransfer: data });
+    await alice.page.locator('form.composer.dragging').waitFor();
+    await composer.dispatchEvent('drop', { dataTransfer: data });
+    await alice.page.getByTestId('chosen-files').getByText('roof.png').waitFor();
+    await alice.page.getByTestId('chosen-files').getByText('invoice.txt').waitFor();
+    expect(await alice.page.locator('form.composer.dragging').count()).toBe(0);
+    await sendText(alice.page, 'dropped: the roof and the invoice');
+
+    await until(() => previewLoaded(bob.page, 'dropped: the roof and the invoice'), true, { timeout: 20_000, what: "bob's preview of the dropped image" });
+    const card = messageByText(bob.page, 'dropped: the roof and the invoice').getByTestId('attachment-file');
+    await card.waitFor({ timeout: 20_000 });
+    expect(await card.textContent()).toContain('invoice.txt');
+    const history = await server.api(`/api/conversations/${id}/messages`, { token: await server.token(user('bob-a3')) });
+    expect(history.body.messages[0].attachments).toEqual([
+      expect.objectContaining({ name: 'roof.png', type: 'image/png', width: 600, height: 300 }),
+      expect.objectContaining({ name: 'invoice.txt', type: 'application/octet-stream' }),
+    ]);
     await Promise.all([alice.context.close(), bob.context.close()]);
   }, 120_000);
 

@@ -7,6 +7,8 @@ import { Emitter } from './Emitter';
 import { covers, hasUncovered, mergeVectors, vectorOfDoc, type StateVector } from './AckVector';
 import type { AttachGate } from './AttachGate';
 import { LocalDurability } from './LocalDurability';
+import { LocalCompaction } from './LocalCompaction';
+import type { ErasedBy } from './erasedBy';
 import type { MetaStore } from './MetaStore';
 import { ParleyProvider } from './ParleyProvider';
 import type { TabRelay } from './TabRelay';
@@ -23,6 +25,8 @@ export interface ReplicaOptions {
   persist: boolean;
   /** After a refusal: the local changes worth making again on the rebuilt replica. */
   salvage?: (doc: Y.Doc, ack: StateVector) => Change[];
+  /** What a change overwrote that must leave this device (by document kind): compacts the local replica, emits `erased`. */
+  erasedBy?: ErasedBy;
 }
 
 export interface ReplicaLink {
@@ -40,6 +44,8 @@ interface ReplicaEvents extends Record<string, unknown> {
   authenticationFailed: string;
   /** The replica was dropped and rebuilt: listeners holding the old doc must rebind. */
   reset: void;
+  /** A change overwrote text that must not stay on this device (see ReplicaOptions.erasedBy): these ids. */
+  erased: string[];
 }
 
 /**
@@ -60,6 +66,8 @@ export class DocReplica extends Emitter<ReplicaEvents> {
   private persistence: IndexeddbPersistence | null = null;
   /** What is committed to IndexedDB; null without a local replica. */
   private durability: LocalDurability | null = null;
+  /** Rewrites the IndexedDB replica without overwritten text; null without a local replica. */
+  private compaction: LocalCompaction | null = null;
   private link: ReplicaLink | null = null;
   private leaveRelay: (() => void) | null = null;
   private typing = false;
@@ -130,13 +138,16 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     const { storagePrefix, name, meta } = this.options;
     this.doc.on('update', this.onUpdate);
     this.doc.on('afterTransaction', this.onTransaction);
+    this.doc.on('afterTransaction', this.onErasing);
     if (this.keepsLocalReplica) {
       this.persistence = new IndexeddbPersistence(`${storagePrefix}:${name}`, this.doc);
       const durability = new LocalDurability(this.doc, this.persistence, this.onDurable);
       this.durability = durability;
+      this.compaction = new LocalCompaction(this.persistence);
       const [, ack] = await Promise.all([this.persistence.whenSynced, meta?.readAck(name) ?? new Map()]);
       mergeVectors(this.ack, ack);
       durability.start();
+      void this.compaction?.resume();
     }
     if (this.destroyed) return;
     if (this.options.relay) {
@@ -232,6 +243,7 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     this.leaveRelay?.();
     this.doc.off('update', this.onUpdate);
     this.doc.off('afterTransaction', this.onTransaction);
+    this.doc.off('afterTransaction', this.onErasing);
     this.closeDurability();
     await this.persistence?.clearData();
     this.persistence = null;
@@ -273,10 +285,12 @@ export class DocReplica extends Emitter<ReplicaEvents> {
   /** Stops syncing and closes the IndexedDB replica; resolves once the last writes landed. */
   async destroy(): Promise<void> {
     this.destroyed = true;
+    this.compaction?.flush();
     this.teardownProvider();
     this.leaveRelay?.();
     this.doc.off('update', this.onUpdate);
     this.doc.off('afterTransaction', this.onTransaction);
+    this.doc.off('afterTransaction', this.onErasing);
     this.closeDurability();
     this.clear();
     const writes: Promise<unknown>[] = [];
@@ -316,6 +330,17 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     if (advanced.size > 0) this.mergeAck(advanced, false);
   };
 
+  /** A change (local, remote or from another tab) that overwrote text which must leave this device. */
+  private onErasing = (transaction: Y.Transaction): void => {
+    const erasedBy = this.options.erasedBy;
+    // Loading the replica (or a compaction reading the log back) erases nothing new.
+    if (!erasedBy || (this.persistence !== null && transaction.origin === this.persistence)) return;
+    const ids = erasedBy(transaction, this.doc);
+    if (ids.length === 0) return;
+    this.compaction?.schedule();
+    this.emit('erased', ids);
+  };
+
   private onAwareness = (): void => this.emit('change', undefined);
 
   private onDurable = (): void => {
@@ -326,6 +351,8 @@ export class DocReplica extends Emitter<ReplicaEvents> {
   private closeDurability(): void {
     this.durability?.close();
     this.durability = null;
+    this.compaction?.close();
+    this.compaction = null;
   }
 
   private scheduleAckWrite(): void {

@@ -99,7 +99,16 @@ export class OutsideWindowOutbox {
     void this.flush();
   }
 
-  /** How many changes wait (synchronous; for a status line and tests). */
+  /** Drops a queued edit of the message (it was deleted: the edit's text must not wait on disk). */
+  async dropEdit(conversationId: string, messageId: string): Promise<void> {
+    const key = keyOf(conversationId, messageId, { op: 'edit', text: '' });
+    if (!this.keys.has(key)) return;
+    await this.table.delete([key]);
+    this.keys.delete(key);
+    this.notFound.delete(key);
+  }
+
+    /** How many changes wait (synchronous; for a status line and tests). */
   get waiting(): number {
     return this.keys.size;
   }
@@ -216,7 +225,8 @@ export function withChange(message: Message, userId: string, change: OutsideWind
     case 'edit':
       return { ...message, text: change.text, editedAt: at };
     case 'delete':
-      return { ...message, text: '', deletedAt: at };
+      // As softDeleteMessage: the text, files and mentions go.
+      return { ...message, text: '', ...(message.attachments && { attachments: [] }), ...(message.mentions && { mentions: [] }), deletedAt: at };
     case 'reaction': {
       const reactions = { ...message.reactions };
       if (change.on) reactions[reactionKey(userId, change.emoji)] = at;

@@ -13,6 +13,7 @@ import { HistoryCache } from './HistoryCache';
 import { OutboxFull, OutsideWindowOutbox, withChange, type OutsideWindowChange, type OutboxRejection } from './OutsideWindowOutbox';
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
+import { replacedQuotes, softDeletedMessages } from './erasedBy';
 import { recoverFromRenewals } from './RenewalRecovery';
 import { ReconnectBackoff } from './ReconnectBackoff';
 import { TabRelay } from './TabRelay';
@@ -214,7 +215,20 @@ export class Session extends Emitter<SessionEvents> {
   /** A change of a message outside the live window: into the outbox, and into the cached history page that shows it. */
   private async queueOutsideWindow(conversationId: string, messageId: string, change: OutsideWindowChange): Promise<void> {
     await this.outbox.enqueue(conversationId, messageId, change);
-    await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, change));
+    if (change.op === 'delete') await this.eraseCopies(conversationId, [messageId]);
+    else await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, change));
+  }
+
+  /**
+   * A message was soft-deleted: its cached history copies lose the text (as
+   * the server's copy did), and a queued edit of it, whose text would wait
+   * on disk to be sent and refused, is dropped.
+   */
+  private async eraseCopies(conversationId: string, messageIds: readonly string[]): Promise<void> {
+    for (const messageId of messageIds) {
+      await this.outbox.dropEdit(conversationId, messageId);
+      await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, { op: 'delete' }, m.deletedAt ?? Date.now()));
+    }
   }
 
   /** The same, from a handle or renewal recovery, which cannot wait: a full outbox is reported as an error. */
@@ -501,13 +515,16 @@ export class Session extends Emitter<SessionEvents> {
     const isConversation = parseDocName(name)?.type === 'conversation';
     const tries = new Map<string, number>();
     const salvage: ReplicaOptions['salvage'] = isConversation ? (doc, ack) => salvageOwnMessages(doc, ack, this.identity.userId, tries) : undefined;
-    const replica = new DocReplica({ name, storagePrefix: prefix, meta: this.meta, relay: this.relay, persist, salvage });
+    const erasedBy = isConversation ? softDeletedMessages : replacedQuotes;
+    const replica = new DocReplica({ name, storagePrefix: prefix, meta: this.meta, relay: this.relay, persist, salvage, erasedBy });
     this.replicas.set(name, replica);
     replica.on('change', () => this.changed());
     recoverFromRejections(replica, (error) => this.reportError(error));
     // Bounded live document (issue 9, item 2): a renewal rebuilds the replica and makes again what was not acknowledged.
     const conversation = parseDocName(name);
     if (conversation?.type === 'conversation') {
+      // A soft deletion (own, another member's, a moderator's) also leaves this device's other copies of the message.
+      replica.on('erased', (messageIds) => void this.eraseCopies(conversation.id, messageIds));
       recoverFromRenewals(replica, {
         conversationId: conversation.id,
         me: this.identity.userId,
