@@ -1,0 +1,97 @@
+/**
+ * Erasure reaches the other replicas (issue 14, item 5: "other replicas once
+ * they sync"), in Chromium against a real server. Bob's tab holds Alice's
+ * message in its IndexedDB replicas (the conversation's update log, and his
+ * inbox's chat notification and conversation summary quoting it). Alice
+ * deletes it; then every object store of every database of Bob's origin is
+ * read raw (keys and values, bytes as bytes) and the text is in none of
+ * them, also after a reload. Before the deletion the same read finds it,
+ * so the check can fail.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { appServerAndBrowser, messageByText, openConversation, signedIn, until, userIdsForAttempt } from '../fixtures/browser';
+
+const both = appServerAndBrowser();
+
+/** The names of the databases of the page's origin whose raw contents hold `word` (keys, values; byte arrays read as bytes). */
+function databasesHolding(page: Page, word: string): Promise<string[]> {
+  return page.evaluate(async (needle: string) => {
+    const asText = (value: unknown): string => {
+      if (value instanceof ArrayBuffer) return asText(new Uint8Array(value));
+      if (ArrayBuffer.isView(value)) {
+        const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+        let text = '';
+        for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+        return text;
+      }
+      if (value instanceof Blob) return '[blob]';
+      if (Array.isArray(value)) return value.map(asText).join('\n');
+      if (value !== null && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}=${asText(v)}`).join('\n');
+      return String(value);
+    };
+    const dump = (name: string) =>
+      new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const stores = [...db.objectStoreNames];
+          if (stores.length === 0) return (db.close(), resolve(''));
+          const tx = db.transaction(stores, 'readonly');
+          const parts: string[] = [];
+          for (const store of stores) {
+            const keys = tx.objectStore(store).getAllKeys();
+            const values = tx.objectStore(store).getAll();
+            keys.onsuccess = () => parts.push(asText(keys.result));
+            values.onsuccess = () => parts.push(asText(values.result));
+          }
+          tx.oncomplete = () => (db.close(), resolve(parts.join('\n')));
+          tx.onerror = () => reject(tx.error);
+        };
+      });
+    const names = (await indexedDB.databases()).map((d) => d.name).filter((n): n is string => typeof n === 'string');
+    const holding: string[] = [];
+    for (const name of names.sort()) if ((await dump(name)).includes(needle)) holding.push(name);
+    return holding;
+  }, word);
+}
+
+describe('erasure on other replicas', () => {
+  it("a message another member deleted leaves Bob's IndexedDB: conversation log, inbox notification and summary", async () => {
+    const user = userIdsForAttempt();
+    const [alice, bob] = [user('alice-er'), user('bob-er')];
+    const secret = `wombat${Math.random().toString(36).slice(2, 10)}`;
+    const token = await both.server.token(alice);
+    const created = await both.server.api('/api/conversations', { token, body: { members: [bob], title: 'Erasure' } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const { context, page } = await signedIn(both.browser, both.server, bob);
+    try {
+      // Bob's tab is on the list, not in the conversation: his inbox gets a chat notification quoting the message.
+      await page.getByTestId(`conversation-${id}`).waitFor();
+      expect((await both.server.api(`/api/conversations/${id}/messages`, { token, body: { id: 'doomed', text: `the alarm code is ${secret}` } })).status).toBe(201);
+      expect((await both.server.api(`/api/conversations/${id}/messages`, { token, body: { id: 'kept', text: 'this one stays' } })).status).toBe(201);
+      const conversationDb = `parley:${bob}:conversation:${id}`;
+      const inboxDb = `parley:${bob}:inbox:${bob}`;
+      // The chat notification quotes the newest unread message: the secret is in it until "kept" comes, and in the log after.
+      await until(async () => (await databasesHolding(page, secret)).filter((n) => n === conversationDb || n === inboxDb).sort(), [conversationDb, inboxDb].sort(), {
+        timeout: 20_000,
+        what: "the secret in Bob's replicas",
+      });
+
+      expect((await both.server.api(`/api/conversations/${id}/messages/doomed`, { token, method: 'DELETE' })).status).toBe(200);
+      await until(() => databasesHolding(page, secret), [], { timeout: 20_000, what: "no database of Bob's holding the secret" });
+
+      // After a reload the replicas load without it, and the conversation shows the deletion and the message that stayed.
+      await page.reload();
+      await openConversation(page, id);
+      await messageByText(page, 'this one stays').waitFor();
+      await page.getByText('Message deleted').first().waitFor();
+      expect(await databasesHolding(page, secret)).toEqual([]);
+      expect(await databasesHolding(page, 'this one stays')).toContain(conversationDb);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
