@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { appServerAndBrowser, messageByText, openConversation, signedIn, until, userIdsForAttempt } from '../fixtures/browser';
+import { appServerAndBrowser, messageAction, messageByText, openConversation, send, signedIn, until, userIdsForAttempt } from '../fixtures/browser';
 
 const both = appServerAndBrowser();
 
@@ -90,6 +90,27 @@ describe('erasure on other replicas', () => {
       await page.getByText('Message deleted').first().waitFor();
       expect(await databasesHolding(page, secret)).toEqual([]);
       expect(await databasesHolding(page, 'this one stays')).toContain(conversationDb);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('a message deleted in this tab leaves its IndexedDB too', async () => {
+    const user = userIdsForAttempt();
+    const [carl, dora] = [user('carl-er'), user('dora-er')];
+    const secret = `numbat${Math.random().toString(36).slice(2, 10)}`;
+    const created = await both.server.api('/api/conversations', { token: await both.server.token(carl), body: { members: [dora], title: 'Own erasure' } });
+    const id = created.body.id as string;
+    const { context, page } = await signedIn(both.browser, both.server, carl);
+    try {
+      await openConversation(page, id);
+      await send(page, `my pin is ${secret}`);
+      const conversationDb = `parley:${carl}:conversation:${id}`;
+      // In the conversation's log, and in his inbox's summary of it (its last message).
+      await until(async () => (await databasesHolding(page, secret)).includes(conversationDb), true, { timeout: 20_000, what: "the secret in Carl's replica" });
+      await messageAction(messageByText(page, `my pin is ${secret}`), 'Delete…');
+      await page.getByText('Message deleted').first().waitFor();
+      await until(() => databasesHolding(page, secret), [], { timeout: 20_000, what: "no database of Carl's holding the secret" });
     } finally {
       await context.close();
     }
