@@ -136,6 +136,7 @@ export class DocReplica extends Emitter<ReplicaEvents> {
 
   private async load(): Promise<void> {
     const { storagePrefix, name, meta } = this.options;
+    this.options.erasedBy?.define(this.doc);
     this.doc.on('update', this.onUpdate);
     this.doc.on('afterTransaction', this.onTransaction);
     this.doc.on('afterTransaction', this.onErasing);
@@ -335,7 +336,7 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     const erasedBy = this.options.erasedBy;
     // Loading the replica (or a compaction reading the log back) erases nothing new.
     if (!erasedBy || (this.persistence !== null && transaction.origin === this.persistence)) return;
-    const ids = erasedBy(transaction, this.doc);
+    const ids = erasedBy.erased(transaction, this.doc);
     if (ids.length === 0) return;
     this.compaction?.schedule();
     this.emit('erased', ids);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@parley/schema';
 import { ApiError } from './ApiClient';
-import { OutsideWindowOutbox, type OutboxRejection } from './OutsideWindowOutbox';
+import { OutsideWindowOutbox, withChange, type OutboxRejection } from './OutsideWindowOutbox';
 
 const message = { id: 'm1', text: 'x', reactions: {} } as unknown as Message;
 
@@ -26,6 +26,28 @@ async function settle(outbox: OutsideWindowOutbox, flushes: number): Promise<voi
 }
 
 describe('OutsideWindowOutbox', () => {
+  it('drops a queued edit of a message that was deleted (its text must not wait on disk); other changes stay', async () => {
+    const { api, calls } = apiMissing(0);
+    const outbox = new OutsideWindowOutbox('t-drop-edit', false, api);
+    outbox.stop(); // nothing sent meanwhile
+    await outbox.enqueue('c1', 'm1', { op: 'edit', text: 'secret draft' });
+    await outbox.enqueue('c1', 'm1', { op: 'reaction', emoji: '👍', on: true });
+    await outbox.enqueue('c1', 'm2', { op: 'edit', text: 'another message' });
+    await outbox.dropEdit('c1', 'm1');
+    await outbox.dropEdit('c1', 'm9'); // nothing queued: nothing happens
+    expect((await outbox.pending()).map((p) => [p.messageId, p.change.op])).toEqual([['m1', 'reaction'], ['m2', 'edit']]);
+    expect(JSON.stringify(await outbox.pending())).not.toContain('secret draft');
+    expect(outbox.waiting).toBe(2);
+    expect(calls).toEqual([]);
+  });
+
+  it('shows a queued deletion as softDeleteMessage makes it: no text, files or mentions', () => {
+    const full = { ...message, text: 'call me', attachments: [{ url: '/a', name: 'a.png', type: 'image/png', size: 1 }], mentions: ['bob'] } as Message;
+    expect(withChange(full, 'ann', { op: 'delete' }, 5)).toMatchObject({ text: '', attachments: [], mentions: [], deletedAt: 5 });
+    expect(withChange(message, 'ann', { op: 'delete' }, 5)).not.toHaveProperty('attachments');
+  });
+
+
   it('retries a 404 a few times (an own message may be on its way again after a renewal), then sends once', async () => {
     const { api, calls } = apiMissing(3);
     const rejected: OutboxRejection[] = [];
