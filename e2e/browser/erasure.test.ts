@@ -115,4 +115,45 @@ describe('erasure on other replicas', () => {
       await context.close();
     }
   }, 120_000);
+
+  it('a compaction owed when the tab went away runs at the next load', async () => {
+    const user = userIdsForAttempt();
+    const [erin, fay] = [user('erin-er'), user('fay-er')];
+    const secret = `quokka${Math.random().toString(36).slice(2, 10)}`;
+    const token = await both.server.token(fay);
+    const created = await both.server.api('/api/conversations', { token, body: { members: [erin], title: 'Closed tab' } });
+    const id = created.body.id as string;
+    const { context, page } = await signedIn(both.browser, both.server, erin);
+    try {
+      await page.getByTestId(`conversation-${id}`).waitFor();
+      expect((await both.server.api(`/api/conversations/${id}/messages`, { token, body: { id: 'doomed', text: `the safe opens with ${secret}` } })).status).toBe(201);
+      const conversationDb = `parley:${erin}:conversation:${id}`;
+      await until(async () => (await databasesHolding(page, secret)).includes(conversationDb), true, { timeout: 20_000, what: "the secret in Erin's replica" });
+      // The page's timers stop: the deletion arrives and is stored, its compaction is owed, and the tab goes away before it runs.
+      await context.clock.install();
+      await context.clock.pauseAt(Date.now() + 50);
+      expect((await both.server.api(`/api/conversations/${id}/messages/doomed`, { token, method: 'DELETE' })).status).toBe(200);
+      const owed = (tab: Page) => tab.evaluate(async (name: string) => new Promise<boolean>((resolve) => {
+        const open = indexedDB.open(name);
+        open.onsuccess = () => {
+          const get = open.result.transaction('custom', 'readonly').objectStore('custom').get('parley:compaction-pending');
+          get.onsuccess = () => (open.result.close(), resolve(get.result !== undefined));
+          get.onerror = () => (open.result.close(), resolve(false));
+        };
+        open.onerror = () => resolve(false);
+      }), conversationDb);
+      await until(() => owed(page), true, { timeout: 20_000, what: 'the compaction marked as owed' });
+      expect(await databasesHolding(page, secret)).toContain(conversationDb);
+      await page.close();
+
+      const next = await context.newPage();
+      await context.clock.resume();
+      await next.goto(both.server.httpUrl);
+      await next.getByTestId(`conversation-${id}`).waitFor();
+      await until(() => databasesHolding(next, secret), [], { timeout: 20_000, what: "no database of Erin's holding the secret after the reload" });
+      await until(() => owed(next), false, { timeout: 10_000, what: 'the owed mark gone' });
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });
