@@ -57,15 +57,19 @@ function databasesHolding(page: Page, word: string): Promise<string[]> {
   }, word);
 }
 
+/** A conversation `owner` made with `member`, a fresh secret word, and the owner's token. */
+async function twoOf(owner: string, member: string, title: string, word: string): Promise<{ id: string; token: string; secret: string }> {
+  const token = await both.server.token(owner);
+  const created = await both.server.api('/api/conversations', { token, body: { members: [member], title } });
+  expect(created.status).toBe(201);
+  return { id: created.body.id as string, token, secret: `${word}${Math.random().toString(36).slice(2, 10)}` };
+}
+
 describe('erasure on other replicas', () => {
   it("a message another member deleted leaves Bob's IndexedDB: conversation log, inbox notification and summary", async () => {
     const user = userIdsForAttempt();
     const [alice, bob] = [user('alice-er'), user('bob-er')];
-    const secret = `wombat${Math.random().toString(36).slice(2, 10)}`;
-    const token = await both.server.token(alice);
-    const created = await both.server.api('/api/conversations', { token, body: { members: [bob], title: 'Erasure' } });
-    expect(created.status).toBe(201);
-    const id = created.body.id as string;
+    const { id, token, secret } = await twoOf(alice, bob, 'Erasure', 'wombat');
     const { context, page } = await signedIn(both.browser, both.server, bob);
     try {
       // Bob's tab is on the list, not in the conversation: his inbox gets a chat notification quoting the message.
@@ -98,9 +102,7 @@ describe('erasure on other replicas', () => {
   it('a message deleted in this tab leaves its IndexedDB too', async () => {
     const user = userIdsForAttempt();
     const [carl, dora] = [user('carl-er'), user('dora-er')];
-    const secret = `numbat${Math.random().toString(36).slice(2, 10)}`;
-    const created = await both.server.api('/api/conversations', { token: await both.server.token(carl), body: { members: [dora], title: 'Own erasure' } });
-    const id = created.body.id as string;
+    const { id, secret } = await twoOf(carl, dora, 'Own erasure', 'numbat');
     const { context, page } = await signedIn(both.browser, both.server, carl);
     try {
       await openConversation(page, id);
@@ -119,10 +121,7 @@ describe('erasure on other replicas', () => {
   it('a compaction owed when the tab went away runs at the next load', async () => {
     const user = userIdsForAttempt();
     const [erin, fay] = [user('erin-er'), user('fay-er')];
-    const secret = `quokka${Math.random().toString(36).slice(2, 10)}`;
-    const token = await both.server.token(fay);
-    const created = await both.server.api('/api/conversations', { token, body: { members: [erin], title: 'Closed tab' } });
-    const id = created.body.id as string;
+    const { id, token, secret } = await twoOf(fay, erin, 'Closed tab', 'quokka');
     const { context, page } = await signedIn(both.browser, both.server, erin);
     try {
       await page.getByTestId(`conversation-${id}`).waitFor();
