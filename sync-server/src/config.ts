@@ -57,6 +57,8 @@ export interface DeliveryConfig {
   pushAfterMs: number;
   emailAfterMs: number;
   emailDigestIntervalMs: number;
+  /** How often the recurring sweep queues the digests that are due (DEFAULTS.digestSweepIntervalMs). */
+  digestSweepMs: number;
   smsAfterMs: number;
   /** One request to a push service or the SMS webhook, at most (DEFAULTS.deliveryRequestTimeoutMs). */
   requestTimeoutMs: number;
@@ -134,6 +136,7 @@ const Env = z.object({
   PUSH_AFTER_MS: delay.optional(),
   EMAIL_AFTER_MS: delay.optional(),
   EMAIL_DIGEST_INTERVAL_MS: delay.optional(),
+  DIGEST_SWEEP_MS: positiveInt.optional(),
   SMS_AFTER_MS: delay.optional(),
   DELIVERY_REQUEST_TIMEOUT_MS: positiveInt.optional(),
 });
@@ -226,6 +229,7 @@ function deliveryConfig(e: z.infer<typeof Env>, mode: Config['mode'], dataDir: s
     pushAfterMs: e.PUSH_AFTER_MS ?? DEFAULTS.pushAfterMs,
     emailAfterMs: e.EMAIL_AFTER_MS ?? DEFAULTS.emailAfterMs,
     emailDigestIntervalMs: e.EMAIL_DIGEST_INTERVAL_MS ?? DEFAULTS.emailDigestIntervalMs,
+    digestSweepMs: e.DIGEST_SWEEP_MS ?? DEFAULTS.digestSweepIntervalMs,
     smsAfterMs: e.SMS_AFTER_MS ?? DEFAULTS.smsAfterMs,
     requestTimeoutMs: e.DELIVERY_REQUEST_TIMEOUT_MS ?? DEFAULTS.deliveryRequestTimeoutMs,
   };

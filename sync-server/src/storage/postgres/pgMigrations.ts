@@ -310,4 +310,17 @@ export const pgMigrations: PgMigration[] = [
       CREATE INDEX reports_open_by_reporter ON reports (reporter) WHERE closed_at IS NULL;
     `,
   },
+  // --- Delivery (issue 10, item 8): SQLite migration 11 ---
+  {
+    version: 11,
+    name: 'email digests due: one row per user whose digest may be due, found by time',
+    sql: `
+      CREATE TABLE email_digest_due (
+        user_id ${KEY} PRIMARY KEY,
+        due_at BIGINT NOT NULL,
+        touched_at BIGINT NOT NULL
+      );
+      CREATE INDEX email_digest_due_by_time ON email_digest_due (due_at);
+    `,
+  },
 ];
