@@ -25,7 +25,7 @@ afterEach(async () => {
 const INTERVAL_MS = 4000;
 async function start(env: Record<string, string> = {}) {
   const server = await startServer({
-    env: { SMTP_URL: smtp.url, EMAIL_FROM: 'Parley <parley@test.local>', EMAIL_AFTER_MS: '300', EMAIL_DIGEST_INTERVAL_MS: String(INTERVAL_MS), PUBLIC_URL: 'https://parley.test', ...env },
+    env: { SMTP_URL: smtp.url, EMAIL_FROM: 'Parley <parley@test.local>', EMAIL_AFTER_MS: '300', EMAIL_DIGEST_INTERVAL_MS: String(INTERVAL_MS), DIGEST_SWEEP_MS: '200', PUBLIC_URL: 'https://parley.test', ...env },
   });
   servers.push(server);
   return server;
@@ -59,6 +59,11 @@ describe('email digests to a real SMTP server', () => {
     await sleep(1500);
     const mails = mailsTo('amy@example.com');
     expect(mails.length).toBe(1);
+    // The digest was queued by the recurring sweep (item 8), which ran as jobs of its own.
+    const admin = await server.token('root', { roles: ['admin'] });
+    const jobsOf = async (queue: string) => (await server.api(`/api/admin/jobs?queue=${queue}&state=done`, { token: admin })).body.jobs as Array<{ key: string | null; data: unknown }>;
+    expect((await jobsOf('email.digest-sweep')).length).toBeGreaterThan(0);
+    expect((await jobsOf('email.digest')).map((j) => j.data)).toEqual([{ userId: 'amy' }]);
     const mail = mails[0]!;
     expect(mail.from?.text).toContain('parley@test.local');
     for (const title of ['First <b>news</b>', 'Second', 'Third']) expect(mail.text).toContain(title);
