@@ -24,6 +24,8 @@ export interface Config {
   compaction: { intervalMs: number; maxUpdates: number; maxBytes: number; maxAgeMs: number; majorRatio: number };
   /** Read or archived notifications older than this are removed by the clean-up. */
   cleanupMaxAgeMs: number;
+  /** How often the recurring clean-up runs (DEFAULTS.cleanupIntervalMs). */
+  cleanupIntervalMs: number;
   /**
    * The dev login (`POST /api/dev/login`): never in production; otherwise on
    * only when the secret was generated here (no real key configured) or
@@ -108,6 +110,7 @@ const Env = z.object({
   COMPACTION_INTERVAL_MS: positiveInt.optional(),
   COMPACTION_MAX_LOG_UPDATES: positiveInt.optional(),
   CLEANUP_MAX_AGE_DAYS: z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of days').transform(Number).optional(),
+  CLEANUP_INTERVAL_MS: positiveInt.optional(),
   DEV_LOGIN: z.enum(['on', 'off']).optional(),
   PUSH_ENDPOINT_HOSTS: z
     .string()
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       majorRatio: DEFAULTS.compactionMajorRatio,
     },
     cleanupMaxAgeMs: e.CLEANUP_MAX_AGE_DAYS !== undefined ? e.CLEANUP_MAX_AGE_DAYS * 86_400_000 : DEFAULTS.cleanupMaxAgeMs,
+    cleanupIntervalMs: e.CLEANUP_INTERVAL_MS ?? DEFAULTS.cleanupIntervalMs,
     // A configured key means real users: minting tokens for anyone must then be asked for.
     devLogin: mode !== 'production' && (e.DEV_LOGIN ?? (jwtSecretGenerated ? 'on' : 'off')) === 'on',
     pushEndpointHosts: e.PUSH_ENDPOINT_HOSTS ?? DEFAULTS.pushEndpointHosts,
