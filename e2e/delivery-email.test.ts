@@ -2,8 +2,9 @@
  * Email digests (CONTRACT 7, issue 10) to a real SMTP server on loopback,
  * parsed with mailparser: one digest for many notifications, text and escaped
  * HTML, at most one per interval, nothing for what was read, the one-click
- * unsubscribe (RFC 8058) turning email off, and contact details (PUT and the
- * token's claim) validated.
+ * unsubscribe (RFC 8058) turning email off, kill -9 before the digest, and
+ * contact details (PUT and the token's claim, `mailto:` refused) validated.
+ * Digests are queued by the recurring sweep (DIGEST_SWEEP_MS).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, startServer, type TestServer } from './fixtures/server';
@@ -25,7 +26,7 @@ afterEach(async () => {
 const INTERVAL_MS = 4000;
 async function start(env: Record<string, string> = {}) {
   const server = await startServer({
-    env: { SMTP_URL: smtp.url, EMAIL_FROM: 'Parley <parley@test.local>', EMAIL_AFTER_MS: '300', EMAIL_DIGEST_INTERVAL_MS: String(INTERVAL_MS), PUBLIC_URL: 'https://parley.test', ...env },
+    env: { SMTP_URL: smtp.url, EMAIL_FROM: 'Parley <parley@test.local>', EMAIL_AFTER_MS: '300', EMAIL_DIGEST_INTERVAL_MS: String(INTERVAL_MS), DIGEST_SWEEP_MS: '200', PUBLIC_URL: 'https://parley.test', ...env },
   });
   servers.push(server);
   return server;
@@ -59,6 +60,11 @@ describe('email digests to a real SMTP server', () => {
     await sleep(1500);
     const mails = mailsTo('amy@example.com');
     expect(mails.length).toBe(1);
+    // The digest was queued by the recurring sweep (item 8), which ran as jobs of its own.
+    const admin = await server.token('root', { roles: ['admin'] });
+    const jobsOf = async (queue: string) => (await server.api(`/api/admin/jobs?queue=${queue}&state=done`, { token: admin })).body.jobs as Array<{ key: string | null; data: unknown }>;
+    expect((await jobsOf('email.digest-sweep')).length).toBeGreaterThan(0);
+    expect((await jobsOf('email.digest')).map((j) => j.data)).toEqual([{ userId: 'amy' }]);
     const mail = mails[0]!;
     expect(mail.from?.text).toContain('parley@test.local');
     for (const title of ['First <b>news</b>', 'Second', 'Third']) expect(mail.text).toContain(title);
@@ -112,6 +118,18 @@ describe('email digests to a real SMTP server', () => {
     expect(second.text).not.toContain('One\n');
   });
 
+  it('kill -9 before the digest: mailed once after the restart, by the recurring sweep', async () => {
+    const server = await start({ EMAIL_AFTER_MS: '1500' });
+    expect((await setEmail(server, 'eve', 'eve@example.com')).status).toBe(200);
+    await announce(server, 'eve', 'Survives a crash');
+    await server.kill();
+    await server.restart();
+    await waitFor(() => mailsTo('eve@example.com').length === 1, 20_000, 'the digest after restart');
+    await sleep(2000);
+    expect(mailsTo('eve@example.com').length).toBe(1);
+    expect(mailsTo('eve@example.com')[0]!.text).toContain('Survives a crash');
+  });
+
   it('validates contact details: no mailto:, E.164 phones, service or admin only', async () => {
     const server = await start();
     const service = await server.token('shop', { roles: ['service'] });
@@ -125,5 +143,16 @@ describe('email digests to a real SMTP server', () => {
     const ok = await put({ email: 'cat@example.com', phone: '+14155550123' });
     expect(ok.status).toBe(200);
     expect(ok.body.contact).toEqual({ email: 'cat@example.com', phone: '+14155550123' });
+    // A `mailto:` (or any non-address) in a token's claims: the token still works, the claim is not kept.
+    const dan = await mintToken(server.secret, 'dan', { claims: { email: 'mailto:dan@example.com', phone_number: 'tel:+14155550100' } });
+    expect((await server.api('/api/notifications/unread-count', { token: dan })).status).toBe(200);
+    await sleep(300);
+    const after = await server.api('/api/users/dan/contact', { token: service, method: 'PUT', body: { phone: null } });
+    expect(after.status).toBe(200);
+    expect(after.body.contact).toEqual({ email: null, phone: null });
+    const good = await mintToken(server.secret, 'dan', { claims: { email: 'dan@example.com' } });
+    expect((await server.api('/api/notifications/unread-count', { token: good })).status).toBe(200);
+    await sleep(300);
+    expect((await server.api('/api/users/dan/contact', { token: service, method: 'PUT', body: { phone: null } })).body.contact).toEqual({ email: 'dan@example.com', phone: null });
   });
 });

@@ -118,4 +118,34 @@ describe('the job queue on a real server', () => {
     expect(await cleanup()).toMatchObject({ inboxes: 1, notificationsRemoved: 1 });
     expect((await server.api('/api/notifications', { token: await server.token('sw3') })).body.notifications).toEqual([]);
   });
+
+  it('the clean-up runs by itself as a recurring job, once per slot, and its runs load only what is due', async () => {
+    const server = await start({ CLEANUP_MAX_AGE_DAYS: '0.00001', CLEANUP_INTERVAL_MS: '1000' });
+    const service = await server.token('shop', { roles: ['service'] });
+    const users = Array.from({ length: 4 }, (_, i) => `rc${i}`);
+    for (const userId of users) expect((await server.api('/api/events', { token: service, body: review(`r-${userId}`, userId) })).status).toBe(202);
+    for (const userId of users) await notificationsOf(server, userId, 1);
+    const reader = await server.token('rc2');
+    expect((await server.api('/api/notifications/evt:r-rc2/read', { token: reader, method: 'POST' })).status).toBe(200);
+    // Nobody calls the admin route: the schedule's runs remove the read one once it is past its age.
+    const started = Date.now();
+    let left: unknown[] = [{}];
+    while (left.length > 0 && Date.now() - started < 15_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      left = (await server.api('/api/notifications', { token: reader })).body.notifications;
+    }
+    expect(left).toEqual([]);
+    const admin = await server.token('root', { roles: ['admin'] });
+    const runs = (await server.api('/api/admin/jobs?queue=cleanup&state=done', { token: admin })).body.jobs as Array<{ key: string | null; createdAt: number }>;
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.every((j) => j.key === 'schedule:cleanup')).toBe(true);
+    // One run per slot of a second (never several for one slot).
+    const slots = runs.map((j) => Math.floor(j.createdAt / 1000));
+    expect(new Set(slots).size).toBe(slots.length);
+    // The recurring runs swept every inbox already (the removal is a change: swept once more a slot later),
+    // so a run now has none to load; the unread ones stay.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await (await server.api('/api/admin/cleanup', { token: admin, method: 'POST' })).body).toMatchObject({ inboxes: 0 });
+    for (const userId of ['rc0', 'rc1', 'rc3']) expect((await notificationsOf(server, userId, 1)).length).toBe(1);
+  });
 });

@@ -409,6 +409,15 @@ export const DEFAULTS = {
   pushPayloadMaxBytes: 3_000,
   /** Notifications one digest lists at most (the oldest beyond wait for the next digest). */
   emailDigestMaxItems: 50,
+  /**
+   * The recurring digest sweep (env DIGEST_SWEEP_MS): how often it looks for
+   * users whose digest is due, how many it takes per run (a full batch queues
+   * another run at once), and how long a taken user is held before a digest
+   * job that never settled them makes them due again.
+   */
+  digestSweepIntervalMs: 60_000,
+  digestSweepBatch: 500,
+  digestSweepHoldMs: 15 * 60_000,
   /** Characters of a notification's text quoted in a digest or an SMS. */
   deliveryQuoteMaxChars: 280,
   /** Email and phone contact fields, characters (RFC 5321 path limit; E.164 is at most 16 with the +). */

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
       PUSH_ENDPOINT_HOSTS: push.host,
       SMTP_URL: smtp.url,
       EMAIL_DIGEST_INTERVAL_MS: '0',
+      DIGEST_SWEEP_MS: '250',
       HTTP_RATE_LIMIT_IP: '1000000',
   };
   const server = await startServer({ env: { ...peers, PUSH_AFTER_MS: String(AFTER_MS), EMAIL_AFTER_MS: String(AFTER_MS) } });

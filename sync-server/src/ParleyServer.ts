@@ -228,7 +228,7 @@ export class ParleyServer {
       this.writer,
       config.dataDir,
     );
-    this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs);
+    this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs, config.cleanupIntervalMs);
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes, allowSynchronousEvents: false });
   }

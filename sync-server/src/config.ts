@@ -24,6 +24,8 @@ export interface Config {
   compaction: { intervalMs: number; maxUpdates: number; maxBytes: number; maxAgeMs: number; majorRatio: number };
   /** Read or archived notifications older than this are removed by the clean-up. */
   cleanupMaxAgeMs: number;
+  /** How often the recurring clean-up runs (DEFAULTS.cleanupIntervalMs). */
+  cleanupIntervalMs: number;
   /**
    * The dev login (`POST /api/dev/login`): never in production; otherwise on
    * only when the secret was generated here (no real key configured) or
@@ -57,6 +59,8 @@ export interface DeliveryConfig {
   pushAfterMs: number;
   emailAfterMs: number;
   emailDigestIntervalMs: number;
+  /** How often the recurring sweep queues the digests that are due (DEFAULTS.digestSweepIntervalMs). */
+  digestSweepMs: number;
   smsAfterMs: number;
   /** One request to a push service or the SMS webhook, at most (DEFAULTS.deliveryRequestTimeoutMs). */
   requestTimeoutMs: number;
@@ -106,6 +110,7 @@ const Env = z.object({
   COMPACTION_INTERVAL_MS: positiveInt.optional(),
   COMPACTION_MAX_LOG_UPDATES: positiveInt.optional(),
   CLEANUP_MAX_AGE_DAYS: z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of days').transform(Number).optional(),
+  CLEANUP_INTERVAL_MS: positiveInt.optional(),
   DEV_LOGIN: z.enum(['on', 'off']).optional(),
   PUSH_ENDPOINT_HOSTS: z
     .string()
@@ -134,6 +139,7 @@ const Env = z.object({
   PUSH_AFTER_MS: delay.optional(),
   EMAIL_AFTER_MS: delay.optional(),
   EMAIL_DIGEST_INTERVAL_MS: delay.optional(),
+  DIGEST_SWEEP_MS: positiveInt.optional(),
   SMS_AFTER_MS: delay.optional(),
   DELIVERY_REQUEST_TIMEOUT_MS: positiveInt.optional(),
 });
@@ -187,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       majorRatio: DEFAULTS.compactionMajorRatio,
     },
     cleanupMaxAgeMs: e.CLEANUP_MAX_AGE_DAYS !== undefined ? e.CLEANUP_MAX_AGE_DAYS * 86_400_000 : DEFAULTS.cleanupMaxAgeMs,
+    cleanupIntervalMs: e.CLEANUP_INTERVAL_MS ?? DEFAULTS.cleanupIntervalMs,
     // A configured key means real users: minting tokens for anyone must then be asked for.
     devLogin: mode !== 'production' && (e.DEV_LOGIN ?? (jwtSecretGenerated ? 'on' : 'off')) === 'on',
     pushEndpointHosts: e.PUSH_ENDPOINT_HOSTS ?? DEFAULTS.pushEndpointHosts,
@@ -226,6 +233,7 @@ function deliveryConfig(e: z.infer<typeof Env>, mode: Config['mode'], dataDir: s
     pushAfterMs: e.PUSH_AFTER_MS ?? DEFAULTS.pushAfterMs,
     emailAfterMs: e.EMAIL_AFTER_MS ?? DEFAULTS.emailAfterMs,
     emailDigestIntervalMs: e.EMAIL_DIGEST_INTERVAL_MS ?? DEFAULTS.emailDigestIntervalMs,
+    digestSweepMs: e.DIGEST_SWEEP_MS ?? DEFAULTS.digestSweepIntervalMs,
     smsAfterMs: e.SMS_AFTER_MS ?? DEFAULTS.smsAfterMs,
     requestTimeoutMs: e.DELIVERY_REQUEST_TIMEOUT_MS ?? DEFAULTS.deliveryRequestTimeoutMs,
   };

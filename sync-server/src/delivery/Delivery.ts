@@ -9,6 +9,7 @@ import { PushDelivery } from './PushDelivery';
 import { PushSender } from './PushSender';
 import { EmailDigest, UNSUBSCRIBE_PURPOSE } from './EmailDigest';
 import { Mailer } from './Mailer';
+import { DigestSweep } from './DigestSweep';
 import { LinkSigner } from './linkSigner';
 import { turnEmailOff } from './EmailOptOut';
 import type { ServerWriter } from '../sync/ServerWriter';
@@ -51,6 +52,7 @@ export class Delivery {
       const email = new EmailDigest(deps, this.mailer, this.links, { afterMs: config.emailAfterMs, intervalMs: config.emailDigestIntervalMs });
       deps.jobs.define(DeliveryQueues.email, (job) => email.step(job), queue);
       deps.jobs.define(DeliveryQueues.digest, (job) => email.digest(job), queue);
+      new DigestSweep(deps, config.digestSweepMs);
     }
     if (config.smsWebhook) {
       const sms = new SmsDelivery(deps, new WebhookSmsProvider(config.smsWebhook.url, config.smsWebhook.secret, config.requestTimeoutMs));

@@ -7,7 +7,6 @@ import { deliverOnce, settle } from './deliverOnce';
 import { digestMail, type DigestItem } from './digestMail';
 import { stepVerdict } from './escalation';
 import { quietHoursEnd } from './quietHours';
-import { DeliveryQueues } from './escalationJobs';
 import type { LinkSigner } from './linkSigner';
 import type { Mailer } from './Mailer';
 import { digestData, stepData } from './stepData';
@@ -21,12 +20,14 @@ export interface EmailTiming {
 
 /**
  * Email digests (CONTRACT 7). The email step of each version (EMAIL_AFTER_MS
- * after it) only asks for its user's digest; the digest, one pending per user
- * (its dedupe key), runs no sooner than EMAIL_DIGEST_INTERVAL_MS after the
- * last one and after the quiet hours, and lists every notification of that
- * user that is unread, due and not yet emailed in this version. Each listed
- * version is recorded `sending` before the SMTP transaction and `sent` after,
- * so none is ever mailed twice (see the README on what SMTP allows).
+ * after it) only marks its user's digest due (`email_digest_due`), no sooner
+ * than EMAIL_DIGEST_INTERVAL_MS after the last one; the recurring sweep
+ * (DigestSweep) queues a digest job per due user. The digest waits out the
+ * interval and the quiet hours (due again later), and lists every
+ * notification of that user that is unread, due and not yet emailed in this
+ * version. Each listed version is recorded `sending` before the SMTP
+ * transaction and `sent` after, so none is ever mailed twice (see the README
+ * on what SMTP allows).
  */
 export class EmailDigest {
   constructor(
@@ -44,36 +45,41 @@ export class EmailDigest {
     if (!verdict.go) return void this.deps.metrics.deliverySteps.inc({ channel: 'email', decision: 'skip' in verdict ? verdict.skip : 'quiet' });
     if (!(await this.deps.storage.users.contact(step.userId)).email) return void this.deps.metrics.deliverySteps.inc({ channel: 'email', decision: 'no address' });
     this.deps.metrics.deliverySteps.inc({ channel: 'email', decision: 'go' });
-    await this.scheduleDigest(step.userId, Date.now());
+    const now = Date.now();
+    await this.deps.storage.deliveries.markDigestDue(step.userId, await this.notBefore(step.userId, now), now);
   }
 
-  /** One digest for the user: queued no sooner than the interval allows (one pending per user). */
-  private async scheduleDigest(userId: string, notBefore: number): Promise<void> {
+  /** The earliest a digest may go: now, or EMAIL_DIGEST_INTERVAL_MS after the last one. */
+  private async notBefore(userId: string, now: number): Promise<number> {
     const last = await this.deps.storage.deliveries.lastDigestAt(userId);
-    const runAt = Math.max(notBefore, last === null ? 0 : last + this.timing.intervalMs);
-    await this.deps.jobs.enqueue([{ queue: DeliveryQueues.digest, data: { userId }, runAt, key: `digest:${userId}` }]);
+    return Math.max(now, last === null ? 0 : last + this.timing.intervalMs);
   }
 
+  /** One user's digest (queued by the sweep): sent, or due again later; either way the due row is settled. */
   async digest(job: ClaimedJob): Promise<void> {
     const { userId } = digestData(job.data);
-    const now = Date.now();
-    const last = await this.deps.storage.deliveries.lastDigestAt(userId);
-    if (last !== null && now < last + this.timing.intervalMs) return this.scheduleDigest(userId, now);
+    const startedAt = Date.now();
+    const deliveries = this.deps.storage.deliveries;
+    const notBefore = await this.notBefore(userId, startedAt);
+    if (notBefore > startedAt) return deliveries.deferDigest(userId, notBefore);
     const address = (await this.deps.storage.users.contact(userId)).email;
-    if (!address) return;
+    if (!address) return deliveries.clearDigest(userId, startedAt);
     const { notifications, prefs } = await this.deps.inbox.all(userId);
-    const quiet = quietHoursEnd(prefs.quietHours, now);
-    if (quiet !== null) return this.scheduleDigest(userId, quiet);
-    const due = await this.dueItems(userId, notifications, prefs, now);
-    if (due.length === 0) return;
+    const quiet = quietHoursEnd(prefs.quietHours, startedAt);
+    if (quiet !== null) return deliveries.deferDigest(userId, quiet);
+    const due = await this.dueItems(userId, notifications, prefs, startedAt);
+    if (due.length === 0) return deliveries.clearDigest(userId, startedAt);
     const keys: DeliveryKey[] = due.map((n) => ({ userId, notificationId: n.id, version: n.updatedAt, channel: 'email', target: '-' }));
     const mail = await this.compose(userId, address, due);
     const result = await deliverOnce(this.deps.storage, this.deps.metrics, keys, job.attempt, async () => {
       // Counted from the start of the attempt: a digest that dies mid-send still spends the interval.
-      await this.deps.storage.deliveries.recordDigest(userId, now);
+      await deliveries.recordDigest(userId, startedAt);
       return this.mailer.send(mail);
     });
     settle([result]);
+    // A full digest may have left older ones out: they go in the next, one interval later.
+    if (due.length === DEFAULTS.emailDigestMaxItems) await deliveries.deferDigest(userId, startedAt + this.timing.intervalMs);
+    else await deliveries.clearDigest(userId, startedAt);
   }
 
   /** Unread, current, EMAIL_AFTER_MS old, email on, not muted, not mailed in this version: oldest first, at most a digest's worth. */

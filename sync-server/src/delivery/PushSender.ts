@@ -72,7 +72,7 @@ export class PushSender {
       });
       return outcomeOfStatus(answer.status, headerText(answer.headers['retry-after']), answer.body, [404, 410]);
     } catch (error) {
-      if (error instanceof PeerUnreachable && error.written) return { kind: 'uncertain', detail: `${error.message} after the message was sent: it may have arrived, so it is not sent again` };
+      if (error instanceof PeerUnreachable && error.written) return { kind: 'uncertain', detail: `${error.message} after the message was sent: it may have arrived` };
       return { kind: 'retry', detail: error instanceof Error ? error.message : String(error) };
     }
   }

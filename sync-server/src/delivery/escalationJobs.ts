@@ -6,6 +6,7 @@ export const DeliveryQueues = {
   push: 'deliver.push',
   email: 'deliver.email',
   digest: 'email.digest',
+  digestSweep: 'email.digest-sweep',
   sms: 'deliver.sms',
 } as const;
 

@@ -4,7 +4,8 @@ import { DEFAULTS } from '@parley/schema';
  * What one send to a peer came to. `retry`: the peer did not take it (an
  * answer said so, or nothing was written), so it may be sent again;
  * `uncertain`: it may have arrived (the request was written and then the
- * answer never came), so it is never sent again.
+ * answer never came): sent again on push, never on email and SMS
+ * (deliverOnce's ON_UNKNOWN_OUTCOME).
  */
 export type SendOutcome =
   | { kind: 'sent' }

@@ -562,20 +562,46 @@ export type DeliveryState = 'sending' | 'sent' | 'failed' | 'gone' | 'rejected' 
 /** What `begin` found: go (now marked sending), done (a final state), uncertain (an earlier attempt died mid-send). */
 export type DeliveryStart = 'go' | 'done' | 'uncertain';
 
+/**
+ * What `begin` does with a record an earlier attempt left `sending` (that
+ * process was killed during the send, so it may have arrived): `resend` it
+ * (go: a channel whose copies replace each other, push), or `give-up`
+ * (uncertain: a channel where a copy is a second message, SMTP and SMS).
+ */
+export type InterruptedSend = 'resend' | 'give-up';
+
 /** The record behind "each version reaches each channel once" (CONTRACT 7). */
 export interface DeliveryStore {
   /**
    * In one transaction, per key: no record, or a known failure, becomes
    * `sending` (go); a record still `sending` from an earlier attempt becomes
-   * `uncertain`; anything else is done. Durable once this resolves, so a
-   * send that starts after it leaves a trace whatever happens to the process.
+   * `uncertain`, or with `resend` stays `sending` for this attempt (go);
+   * anything else is done. Durable once this resolves, so a send that starts
+   * after it leaves a trace whatever happens to the process.
    */
-  begin(keys: DeliveryKey[], attempt: number, now: number): Promise<DeliveryStart[]>;
+  begin(keys: DeliveryKey[], attempt: number, now: number, interrupted?: InterruptedSend): Promise<DeliveryStart[]>;
   finish(keys: DeliveryKey[], state: Exclude<DeliveryState, 'sending'>, error: string | null, now: number): Promise<void>;
   /** Of these versions, those with any email record (sent, being sent, or given up on). */
   emailed(userId: string, versions: Array<{ notificationId: string; version: number }>): Promise<Set<string>>;
   lastDigestAt(userId: string): Promise<number | null>;
   recordDigest(userId: string, at: number): Promise<void>;
+  /**
+   * The user's digest may be due from `dueAt` (an earlier due time already
+   * kept stays); `now` marks the row as touched, so a digest that started
+   * before it does not clear it (clearDigest).
+   */
+  markDigestDue(userId: string, dueAt: number, now: number): Promise<void>;
+  /** The user's digest is due at `dueAt` exactly (it had to wait: the interval, quiet hours, more to list). */
+  deferDigest(userId: string, dueAt: number): Promise<void>;
+  /** No digest is due any more for the user, unless a mark came at or after `startedAt`. */
+  clearDigest(userId: string, startedAt: number): Promise<void>;
+  /**
+   * In one statement on the due-time index: up to `limit` users whose digest
+   * is due by `now`, earliest first, each moved to `holdUntil` (so the next
+   * sweep does not take them again while their digest job waits or runs; if
+   * that job never settles them, they come due again then).
+   */
+  takeDueDigests(now: number, holdUntil: number, limit: number): Promise<string[]>;
   /** Deletes records last changed before `before` (their notifications are long read or gone); returns how many. */
   prune(before: number): Promise<number>;
 }

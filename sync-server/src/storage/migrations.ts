@@ -334,6 +334,19 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  // --- Delivery (issue 10, item 8): the recurring digest sweep's index of users with a digest due ---
+  {
+    version: 12,
+    name: 'email digests due: one row per user whose digest may be due, found by time',
+    sql: `
+      CREATE TABLE email_digest_due (
+        user_id TEXT PRIMARY KEY,
+        due_at INTEGER NOT NULL,
+        touched_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX email_digest_due_by_time ON email_digest_due (due_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

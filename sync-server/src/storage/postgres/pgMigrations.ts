@@ -323,4 +323,17 @@ export const pgMigrations: PgMigration[] = [
       );
     `,
   },
+  // --- Delivery (issue 10, item 8): SQLite migration 12 ---
+  {
+    version: 12,
+    name: 'email digests due: one row per user whose digest may be due, found by time',
+    sql: `
+      CREATE TABLE email_digest_due (
+        user_id ${KEY} PRIMARY KEY,
+        due_at BIGINT NOT NULL,
+        touched_at BIGINT NOT NULL
+      );
+      CREATE INDEX email_digest_due_by_time ON email_digest_due (due_at);
+    `,
+  },
 ];

@@ -18,6 +18,12 @@ describe('SqliteDeliveryStore: once per version, channel and device', () => {
     expect(await d.begin([key('dev-3')], 1, 10)).toEqual(['go']);
     expect(await d.begin([key('dev-3')], 2, 20)).toEqual(['uncertain']);
     expect(await d.begin([key('dev-3')], 3, 30)).toEqual(['done']);
+    // A channel that resends an interrupted send (push) goes again, once per later attempt.
+    expect(await d.begin([key('dev-4')], 1, 10)).toEqual(['go']);
+    expect(await d.begin([key('dev-4')], 1, 11, 'resend')).toEqual(['done']);
+    expect(await d.begin([key('dev-4')], 2, 20, 'resend')).toEqual(['go']);
+    await d.finish([key('dev-4')], 'sent', null, 21);
+    expect(await d.begin([key('dev-4')], 3, 30, 'resend')).toEqual(['done']);
     // A newer version is a new delivery.
     expect(await d.begin([key('dev-1', 2)], 1, 40)).toEqual(['go']);
     await storage.close();
@@ -32,6 +38,22 @@ describe('SqliteDeliveryStore: once per version, channel and device', () => {
     expect(await d.lastDigestAt('u')).toBeNull();
     await d.recordDigest('u', 99);
     expect(await d.lastDigestAt('u')).toBe(99);
+    await storage.close();
+  });
+});
+
+describe('SqliteDeliveryStore: the digest sweep', () => {
+  it('finds due users on the due-time index, never by scanning the table', async () => {
+    const storage = new SqliteStorage(':memory:');
+    for (let i = 0; i < 2000; i++) await storage.deliveries.markDigestDue(`u${i}`, i < 5 ? 10 : 1_000_000 + i, 1);
+    storage.db.exec('ANALYZE');
+    const plan = storage.db
+      .prepare('EXPLAIN QUERY PLAN UPDATE email_digest_due SET due_at = ? WHERE user_id IN (SELECT user_id FROM email_digest_due WHERE due_at <= ? ORDER BY due_at LIMIT ?) RETURNING user_id')
+      .all(100, 50, 500) as Array<{ detail: string }>;
+    const details = plan.map((p) => p.detail).join('\n');
+    expect(details).toMatch(/USING (COVERING )?INDEX email_digest_due_by_time/);
+    expect(details).not.toMatch(/SCAN email_digest_due(?! USING)/);
+    expect((await storage.deliveries.takeDueDigests(50, 100, 500)).length).toBe(5);
     await storage.close();
   });
 });
