@@ -69,6 +69,7 @@ export class PostgresStorage implements Storage {
       node: documents.node,
       generationOf: (doc) => documents.generationOf(doc),
       forget: (doc) => documents.forget(doc),
+      read: (doc) => documents.read(doc),
       fetchUpdate: (doc, seq) => documents.fetchUpdate(doc, seq),
       listen: (listener) => this.listen(listener),
     };

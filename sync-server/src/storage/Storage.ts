@@ -138,6 +138,8 @@ export interface SharedDocuments {
   generationOf(doc: string): number;
   /** The document left memory: its generation need not be kept. */
   forget(doc: string): void;
+  /** The document as stored now and its generation, without touching what `load` sets (catching up). */
+  read(doc: string): Promise<StoredDocument & { generation: number }>;
   /** A stored update by its log position, or null once compaction folded it away. */
   fetchUpdate(doc: string, seq: number): Promise<Uint8Array | null>;
   /**

@@ -135,10 +135,15 @@ export class PgDocumentStore implements DocumentStore {
 
   async load(doc: string): Promise<StoredDocument> {
     this.fenced.delete(doc);
+    const { generation, ...stored } = await this.read(doc);
+    this.generations.set(doc, generation);
+    return stored;
+  }
+
+  async read(doc: string): Promise<StoredDocument & { generation: number }> {
     const rows = await this.parts(this.pool, doc);
     const snapshot = rows[0]?.snapshot ? rows.shift()! : null;
-    this.generations.set(doc, snapshot?.generation ?? 0);
-    return { snapshot: snapshot ? toBytes(snapshot.data) : null, updates: rows.map((row) => toBytes(row.data)) };
+    return { snapshot: snapshot ? toBytes(snapshot.data) : null, updates: rows.map((row) => toBytes(row.data)), generation: snapshot?.generation ?? 0 };
   }
 
   async fetchUpdate(doc: string, seq: number): Promise<Uint8Array | null> {
