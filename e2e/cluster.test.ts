@@ -1,0 +1,262 @@
+/**
+ * Several servers on one PostgreSQL (issue 15, CONTRACT section 8): real
+ * server processes on loopback sharing one schema, real @hocuspocus/provider
+ * clients. Any client on any node: users on different nodes chat live,
+ * concurrent writers on two nodes are never refused, a node started later
+ * serves the whole history, `kill -9` of a node under load loses nothing
+ * acknowledged, and a renewal on one node closes the old epoch on the others.
+ *
+ * (Until REDIS_URL is accepted the nodes run with DATABASE_URL alone: the
+ * document part of the cluster needs PostgreSQL only.)
+ */
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DocumentRenewal, appendMessage, conversationDocName, readMessages } from '@parley/schema';
+import { startServer, type TestServer } from './fixtures/server';
+import { connectUser, createConversation, waitFor } from './fixtures/clients';
+import { dropSchemas, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
+
+const servers: TestServer[] = [];
+const schemas = new Set<string>();
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    await s.kill().catch(() => {});
+    if (s.schema) schemas.add(s.schema);
+  }
+});
+afterAll(() => dropSchemas(schemas));
+
+/** `n` servers on one fresh schema, with one token secret. */
+async function cluster(n: number, env: Record<string, string> = {}): Promise<TestServer[]> {
+  const first = await startServer({ store: 'postgres', env });
+  servers.push(first);
+  const nodes = [first];
+  for (let i = 1; i < n; i++) nodes.push(await join(first, env));
+  return nodes;
+}
+
+/** One more server on the first one's schema. */
+async function join(first: TestServer, env: Record<string, string> = {}): Promise<TestServer> {
+  const node = await startServer({ env: { ...env, DATABASE_URL: urlWithSchema(first.schema!), JWT_SECRET: first.secret } });
+  servers.push(node);
+  return node;
+}
+
+/** A provider on `node` for an existing Y.Doc (a client that moves to another node keeps its replica). */
+async function attach(node: TestServer, userId: string, name: string, doc = new Y.Doc()) {
+  const token = await node.token(userId);
+  const socket = new HocuspocusProviderWebsocket({ url: node.wsUrl, WebSocketPolyfill: WebSocket });
+  const closeReasons: string[] = [];
+  let synced!: () => void;
+  const ready = new Promise<void>((resolve) => (synced = resolve));
+  const provider = new HocuspocusProvider({
+    websocketProvider: socket,
+    name,
+    document: doc,
+    token,
+    onSynced: () => synced(),
+    onClose: ({ event }) => closeReasons.push(String(event?.reason ?? '')),
+  });
+  provider.attach();
+  return {
+    doc,
+    provider,
+    closeReasons,
+    ready,
+    destroy() {
+      provider.destroy();
+      socket.destroy();
+    },
+  };
+}
+
+const ids = (doc: Y.Doc) => readMessages(doc).map((m) => m.id);
+
+/** Small seeded PRNG (mulberry32): a failing round can be replayed with CLUSTER_SEED. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function rejections(node: TestServer): Promise<number> {
+  const response = await fetch(`${node.httpUrl}/metrics`);
+  const text = await response.text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('parley_updates_rejected_total'))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
+describe('several servers on one PostgreSQL', () => {
+  it('users on three different nodes chat live, and a node started later serves the whole history', async () => {
+    const [n1, n2, n3] = await cluster(3);
+    const id = await createConversation(n1!, 'alice', ['bob', 'carol']);
+    const name = conversationDocName(id);
+    const [alice, bob, carol] = await Promise.all([connectUser(n1!, 'alice'), connectUser(n2!, 'bob'), connectUser(n3!, 'carol')]);
+    const docs = [alice.open(name), bob.open(name), carol.open(name)];
+    await Promise.all(docs.map((d) => d.synced));
+    const authors = ['alice', 'bob', 'carol'];
+    for (let i = 0; i < 10; i++) {
+      docs.forEach((d, k) => appendMessage(d.doc, { id: `${authors[k]}-${i}`, author: authors[k]!, text: `hi ${i} from ${authors[k]}` }));
+    }
+    await Promise.all(docs.map((d) => d.acknowledged(20_000)));
+    for (const d of docs) await waitFor(() => readMessages(d.doc).length === 30, 20_000, 'every message on every node');
+    // One order everywhere.
+    expect(ids(docs[1]!.doc)).toEqual(ids(docs[0]!.doc));
+    expect(ids(docs[2]!.doc)).toEqual(ids(docs[0]!.doc));
+    for (const d of docs) expect(d.closeReasons).toEqual([]);
+    // Live, not only on reopening: one more message on node 3 reaches nodes 1 and 2.
+    appendMessage(docs[2]!.doc, { id: 'late', author: 'carol', text: 'still here' });
+    await waitFor(() => ids(docs[0]!.doc).includes('late') && ids(docs[1]!.doc).includes('late'), 10_000, 'the live message');
+    // A fourth node, started now, serves everything.
+    const n4 = await join(n1!);
+    const dave = await attach(n4, 'bob', name);
+    await dave.ready;
+    expect(ids(dave.doc)).toEqual(ids(docs[0]!.doc));
+    const history = await n4.api(`/api/conversations/${id}/messages?limit=100`, { token: await n4.token('bob') });
+    expect(history.status).toBe(200);
+    expect(history.body.messages).toHaveLength(31);
+    dave.destroy();
+    for (const c of [alice, bob, carol]) c.destroy();
+  }, 180_000);
+
+  it('concurrent writers on two nodes to one conversation are never refused and converge', async () => {
+    const [n1, n2] = await cluster(2);
+    const id = await createConversation(n1!, 'alice', ['bob']);
+    const name = conversationDocName(id);
+    const [alice, bob] = await Promise.all([connectUser(n1!, 'alice'), connectUser(n2!, 'bob')]);
+    const a = alice.open(name);
+    const b = bob.open(name);
+    await Promise.all([a.synced, b.synced]);
+    const PER_WRITER = 150;
+    // Both write at once, in small bursts, without waiting for each other: every message of one
+    // is written into a replica that may lack the other's latest (which the other node stored).
+    const write = async (d: typeof a, author: string) => {
+      for (let i = 0; i < PER_WRITER; i++) {
+        appendMessage(d.doc, { id: `${author}-${i}`, author, text: `${author} ${i}` });
+        if (i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    };
+    await Promise.all([write(a, 'alice'), write(b, 'bob')]);
+    await Promise.all([a.acknowledged(60_000), b.acknowledged(60_000)]);
+    await waitFor(() => readMessages(a.doc).length === 2 * PER_WRITER && readMessages(b.doc).length === 2 * PER_WRITER, 60_000, 'convergence');
+    expect(ids(a.doc)).toEqual(ids(b.doc));
+    expect(a.closeReasons).toEqual([]);
+    expect(b.closeReasons).toEqual([]);
+    expect(await rejections(n1!)).toBe(0);
+    expect(await rejections(n2!)).toBe(0);
+    alice.destroy();
+    bob.destroy();
+  }, 180_000);
+
+  it('kill -9 of a node under load loses no acknowledged message: its writer moves to the other node', async () => {
+    const seed = Number(process.env.CLUSTER_SEED ?? Date.now() % 100_000);
+    console.log(`cluster kill -9 seed: ${seed} (CLUSTER_SEED=${seed} replays it)`);
+    const rand = random(seed);
+    const [n1, n2] = await cluster(2);
+    const id = await createConversation(n1!, 'alice', ['bob']);
+    const name = conversationDocName(id);
+    const acked = new Set<string>();
+    let sent = 0;
+    const ROUNDS = Number(process.env.CLUSTER_ROUNDS ?? 4);
+    // Bob stays on node 2 the whole time, and watches.
+    const bob = await attach(n2!, 'bob', name);
+    await bob.ready;
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alice writes through node 1; her replica carries over to node 2 when node 1 dies.
+      const alice = await attach(n1!, 'alice', name);
+      await alice.ready;
+      const before = new Set(acked);
+      const killAfterMs = 500 + Math.floor(rand() * 2_500);
+      let killed = false;
+      const killing = new Promise((resolve) => setTimeout(resolve, killAfterMs)).then(async () => {
+        await n1!.kill();
+        killed = true;
+      });
+      const pending: string[] = [];
+      while (!killed) {
+        const burst = 1 + Math.floor(rand() * 4);
+        for (let k = 0; k < burst; k++) {
+          const mid = `r${round}-${sent++}`;
+          appendMessage(alice.doc, { id: mid, author: 'alice', text: `round ${round} message ${mid}` });
+          pending.push(mid);
+        }
+        // Waits a random while for the acknowledgement: a few bursts are acknowledged, the next goes
+        // out on top before it is, and the kill comes at any of those moments.
+        const until = Date.now() + Math.floor(rand() * 300);
+        while (!killed && Date.now() < until && alice.provider.unsyncedChanges > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+        // Everything sent so far is acknowledged when nothing is unsynced (checked in one stretch).
+        if (!killed && alice.provider.unsyncedChanges === 0) for (const m of pending.splice(0)) acked.add(m);
+      }
+      await killing;
+      // Acknowledged by the dead node: stored. Read from node 2 by a fresh replica.
+      const reader = await attach(n2!, 'bob', name);
+      await reader.ready;
+      const stored = new Set(ids(reader.doc));
+      const lost = [...acked].filter((m) => !stored.has(m));
+      console.log(`round ${round}: killed after ${killAfterMs} ms; acknowledged ${acked.size - before.size} this round, ${pending.length} in flight; lost ${lost.length}`);
+      expect(lost).toEqual([]);
+      reader.destroy();
+      // Alice's client reconnects to node 2 with her replica: what was in flight is synced there.
+      alice.destroy();
+      const moved = await attach(n2!, 'alice', name, alice.doc);
+      await moved.ready;
+      await waitFor(() => moved.provider.unsyncedChanges === 0, 20_000, 'the in-flight messages stored on node 2');
+      expect(moved.closeReasons).toEqual([]);
+      await waitFor(() => ids(bob.doc).length === sent, 20_000, 'bob sees every message');
+      for (const m of ids(moved.doc)) acked.add(m);
+      moved.destroy();
+      // Nothing applied twice: each id once.
+      expect(new Set(ids(bob.doc)).size).toBe(ids(bob.doc).length);
+      await n1!.restart();
+    }
+    expect(bob.closeReasons).toEqual([]);
+    bob.destroy();
+  }, 300_000);
+
+  it('a renewal on one node closes the old epoch on the node that holds it too, and loses nothing acknowledged', async () => {
+    const WINDOW = 10;
+    const [n1, n2] = await cluster(2, { LIVE_WINDOW_MESSAGES: String(WINDOW) });
+    const id = await createConversation(n1!, 'alice', ['bob']);
+    const name = conversationDocName(id);
+    const bob = await attach(n2!, 'bob', name);
+    await bob.ready;
+    // Bob writes on node 2 while alice's messages on node 1 push the document past twice the window.
+    let alice = await attach(n1!, 'alice', name);
+    await alice.ready;
+    const acked: string[] = [];
+    for (let i = 0; i < 3 * WINDOW && bob.closeReasons.length === 0; i++) {
+      appendMessage(alice.doc, { id: `a${i}`, author: 'alice', text: `a ${i}` });
+      if (i % 3 === 0) appendMessage(bob.doc, { id: `b${i}`, author: 'bob', text: `b ${i}` });
+      await waitFor(() => alice.closeReasons.length > 0 || alice.provider.unsyncedChanges === 0, 10_000, 'acknowledged or closed');
+      if (alice.closeReasons.length > 0) break;
+      acked.push(`a${i}`);
+    }
+    await waitFor(() => bob.closeReasons.includes(DocumentRenewal.reason), 20_000, 'node 2 closes the old epoch');
+    // Bob opens the new epoch on node 2: the newest window, with no old-epoch replica merged in.
+    const fresh = await attach(n2!, 'bob', name);
+    await fresh.ready;
+    const live = ids(fresh.doc);
+    expect(live.length).toBeLessThanOrEqual(2 * WINDOW);
+    expect(live.length).toBeGreaterThan(0);
+    // Everything acknowledged is in the history (the message index), served by either node.
+    const history = await n2!.api(`/api/conversations/${id}/messages?limit=200`, { token: await n2!.token('bob') });
+    const stored = new Set((history.body.messages as { id: string }[]).map((m) => m.id));
+    expect(acked.filter((m) => !stored.has(m))).toEqual([]);
+    // The new epoch is live across nodes.
+    alice.destroy();
+    alice = await attach(n1!, 'alice', name);
+    await alice.ready;
+    appendMessage(alice.doc, { id: 'after', author: 'alice', text: 'new epoch' });
+    await waitFor(() => ids(fresh.doc).includes('after'), 10_000, 'the new epoch live on node 2');
+    for (const c of [alice, bob, fresh]) c.destroy();
+  }, 180_000);
+});
