@@ -157,6 +157,33 @@ describe('several servers on one PostgreSQL', () => {
     bob.destroy();
   }, 180_000);
 
+  it('a client that saw, through another node, what its new node has not applied yet is not refused', async () => {
+    // Node 2 hears of node 1's writes 4 s late: a client moving from node 1 to node 2 meanwhile
+    // brings a replica ahead of node 2's copy, and writes on top of what only node 1 applied.
+    const [n1] = await cluster(1);
+    const n2 = await join(n1!, { TEST_FEED_DELAY_MS: '4000' });
+    const id = await createConversation(n1!, 'alice', ['bob']);
+    const name = conversationDocName(id);
+    const watcher = await attach(n2, 'bob', name); // node 2 holds the document from now on
+    await watcher.ready;
+    const alice = await attach(n1!, 'alice', name);
+    const bobFirst = await attach(n1!, 'bob', name);
+    await Promise.all([alice.ready, bobFirst.ready]);
+    for (let i = 0; i < 5; i++) appendMessage(alice.doc, { id: `a${i}`, author: 'alice', text: `a ${i}` });
+    await waitFor(() => alice.provider.unsyncedChanges === 0, 10_000, 'alice acknowledged');
+    await waitFor(() => ids(bobFirst.doc).length === 5, 10_000, 'bob sees them on node 1');
+    bobFirst.destroy();
+    const bob = await attach(n2, 'bob', name, bobFirst.doc);
+    await bob.ready;
+    appendMessage(bob.doc, { id: 'reply', author: 'bob', text: 'after a4' });
+    await waitFor(() => bob.provider.unsyncedChanges === 0, 10_000, 'the reply acknowledged by node 2');
+    expect(bob.closeReasons).toEqual([]);
+    expect(await rejections(n2)).toBe(0);
+    expect(ids(bob.doc)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'reply']);
+    await waitFor(() => ids(alice.doc).includes('reply'), 10_000, 'alice sees the reply on node 1');
+    for (const c of [alice, bob, watcher]) c.destroy();
+  }, 120_000);
+
   it('kill -9 of a node under load loses no acknowledged message: its writer moves to the other node', async () => {
     const seed = Number(process.env.CLUSTER_SEED ?? Date.now() % 100_000);
     console.log(`cluster kill -9 seed: ${seed} (CLUSTER_SEED=${seed} replays it)`);

@@ -159,7 +159,12 @@ export class ParleyServer {
     // Any client on any server (issue 15): on a store several servers may share, follow the others' writes.
     const shared = this.storage.shared;
     this.cluster = shared
-      ? new ClusterDocuments({ shared, logger: this.logger, retire: (documentName, document) => void this.renewal.retire(documentName, document) })
+      ? new ClusterDocuments({
+          shared,
+          logger: this.logger,
+          retire: (documentName, document) => void this.renewal.retire(documentName, document),
+          delayMs: config.testFeedDelayMs,
+        })
       : null;
     const cluster = this.cluster;
     const extensions: Extension[] = [

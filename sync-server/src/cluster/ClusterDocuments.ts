@@ -12,6 +12,8 @@ export interface ClusterDeps {
    * connections with `document-renewed` and unload it, as a renewal here does.
    */
   retire(documentName: string, document: Document): void;
+  /** A test's lag: announcements are handled this much later (a server whose feed is behind). */
+  delayMs?: number;
 }
 
 /** How long after a failed read of the store a document is caught up again. */
@@ -48,7 +50,8 @@ export class ClusterDocuments implements Extension {
   constructor(private readonly deps: ClusterDeps) {}
 
   async start(): Promise<void> {
-    this.stopFeed = await this.deps.shared.listen((event) => this.heard(event));
+    const delay = this.deps.delayMs ?? 0;
+    this.stopFeed = await this.deps.shared.listen((event) => (delay > 0 ? void setTimeout(() => this.heard(event), delay) : this.heard(event)));
   }
 
   async stop(): Promise<void> {

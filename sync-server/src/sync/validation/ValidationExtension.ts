@@ -16,13 +16,6 @@ import { closeOnStorageFailure } from '../StorageClosing';
 import type { Writer } from './Writer';
 
 /**
- * Refusals a server sharing the store with others may make only because its
- * copy lags: a reference to, or a client id in, what another server stored
- * and this one has not applied yet (issue 15).
- */
-const CATCH_UP_FIRST: ReadonlySet<string> = new Set([UpdateRejection.missingDependency, UpdateRejection.foreignClient]);
-
-/**
  * Never trust a client's update: judge it before it is stored, applied or
  * broadcast (Hocuspocus awaits beforeSync before all three). A refused update
  * closes that document's connection with the reason; the sender's other
@@ -70,11 +63,31 @@ export class ValidationExtension implements Extension {
     const writer = { userId: identity.userId, admin: isAdmin(identity) };
     let why = await this.check(document, documentName, payload, writer);
     // Judged against a copy that may lag the store (issue 15): once more after catching up.
-    if (why && CATCH_UP_FIRST.has(why.reason) && this.deps.catchUp) {
+    if (why && this.deps.catchUp && (why.reason === UpdateRejection.missingDependency || this.bringsOthers(document, documentName, payload, writer))) {
       if (!(await this.deps.catchUp(documentName, document).catch(closeOnStorageFailure))) throw renewedClosing();
       why = await this.check(document, documentName, payload, writer);
     }
     if (why) this.refuse(documentName, why, writer.userId);
+  }
+
+  /**
+   * Whether the update holds, past this copy's state, structs of a client id
+   * not bound here to the writer: a client that synced through another
+   * server (issue 15) brings what that server stored and this one may not
+   * have applied yet, other users' messages among it. Refused as they stand
+   * (their authors are not the writer), they pass once this copy caught up.
+   */
+  private bringsOthers(document: beforeSyncPayload['document'], documentName: string, payload: Uint8Array, writer: Writer): boolean {
+    let vector: Map<number, number>;
+    try {
+      vector = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(payload));
+    } catch {
+      return false;
+    }
+    for (const [client, clock] of vector) {
+      if (clock > Y.getState(document.store, client) && this.deps.bindings.ownerOf(documentName, client) !== writer.userId) return true;
+    }
+    return false;
   }
 
   /** The update's refusal, or null once it passed (its new client ids are bound then). */
