@@ -12,11 +12,13 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { execFileSync } from 'node:child_process';
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DocumentRenewal, appendMessage, conversationDocName, readMessages } from '@parley/schema';
 import { startServer, type TestServer } from './fixtures/server';
 import { connectUser, createConversation, waitFor } from './fixtures/clients';
-import { dropSchemas, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
+import { TEST_DATABASE_URL, dropSchemas, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
 
 const servers: TestServer[] = [];
 const schemas = new Set<string>();
@@ -70,6 +72,28 @@ async function attach(node: TestServer, userId: string, name: string, doc = new 
       socket.destroy();
     },
   };
+}
+
+
+/**
+ * Cuts every PostgreSQL connection of these server processes (pool and
+ * LISTEN), as a PostgreSQL restart does to them, without restarting the
+ * machine's shared PostgreSQL under the other tests. Returns how many.
+ */
+async function cutPostgres(nodes: TestServer[]): Promise<number> {
+  const pids = new Set(nodes.map((n) => String(n.pid)));
+  const ports = execFileSync('ss', ['-tnpH', 'dst', '127.0.0.1:5432'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => pids.has(m[1]!)))
+    .map((line) => Number(line.trim().split(/\s+/)[3]!.split(':').pop()));
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ n: number }>('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports]);
+    return rows[0]!.n;
+  } finally {
+    await admin.end();
+  }
 }
 
 const ids = (doc: Y.Doc) => readMessages(doc).map((m) => m.id);
@@ -248,6 +272,58 @@ describe('several servers on one PostgreSQL', () => {
     expect(bob.closeReasons).toEqual([]);
     bob.destroy();
   }, 300_000);
+
+  it('PostgreSQL connections cut under load: nothing is acknowledged without its commit, and everything converges after', async () => {
+    const seed = Number(process.env.CLUSTER_SEED ?? Date.now() % 100_000);
+    console.log(`cluster cut-postgres seed: ${seed}`);
+    const rand = random(seed);
+    const [n1, n2] = await cluster(2);
+    const id = await createConversation(n1!, 'alice', ['bob']);
+    const name = conversationDocName(id);
+    const bob = await attach(n2!, 'bob', name);
+    await bob.ready;
+    let alice = await attach(n1!, 'alice', name);
+    await alice.ready;
+    const acked = new Set<string>();
+    const pending: string[] = [];
+    let sent = 0;
+    const closes: string[] = [];
+    const end = Date.now() + 4_000;
+    const cutAt = Date.now() + 500 + Math.floor(rand() * 1_500);
+    let cut = 0;
+    while (Date.now() < end) {
+      if (!cut && Date.now() >= cutAt) cut = await cutPostgres([n1!, n2!]);
+      const mid = `p${sent++}`;
+      appendMessage(alice.doc, { id: mid, author: 'alice', text: `cut ${mid}` });
+      pending.push(mid);
+      const until = Date.now() + Math.floor(rand() * 200);
+      while (Date.now() < until && alice.provider.unsyncedChanges > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      if (alice.provider.unsyncedChanges === 0) for (const m of pending.splice(0)) acked.add(m);
+      // A write that failed closes the document (storage-unavailable): the client opens it again with its replica.
+      if (alice.closeReasons.length > 0) {
+        closes.push(...alice.closeReasons);
+        alice.destroy();
+        alice = await attach(n1!, 'alice', name, alice.doc);
+        await alice.ready;
+      }
+    }
+    console.log(`cut ${cut} connections; ${sent} sent, ${acked.size} acknowledged while writing; closes: ${closes.join(', ') || 'none'}`);
+    expect(cut).toBeGreaterThan(0);
+    expect(closes.every((r) => r === 'storage-unavailable' || r === 'Reset Connection'), closes.join()).toBe(true);
+    // Everything acknowledged is stored: a fresh replica on either node has it.
+    for (const node of [n1!, n2!]) {
+      const reader = await attach(node, 'bob', name);
+      await reader.ready;
+      const stored = new Set(ids(reader.doc));
+      expect([...acked].filter((m) => !stored.has(m))).toEqual([]);
+      reader.destroy();
+    }
+    // And the writer's replica syncs the rest; the watcher on the other node gets all of it live.
+    await waitFor(() => alice.provider.unsyncedChanges === 0, 30_000, 'the rest stored');
+    await waitFor(() => ids(bob.doc).length === sent, 30_000, 'bob, on the other node, sees every message');
+    expect(new Set(ids(bob.doc)).size).toBe(sent);
+    for (const c of [alice, bob]) c.destroy();
+  }, 180_000);
 
   it('a renewal on one node closes the old epoch on the node that holds it too, and loses nothing acknowledged', async () => {
     const WINDOW = 10;

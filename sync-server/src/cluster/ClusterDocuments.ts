@@ -109,7 +109,10 @@ export class ClusterDocuments implements Extension {
     const mine = this.deps.shared.generationOf(event.doc);
     // Stored before the generation this server loaded: already in what it loaded.
     if (event.generation < mine) return;
-    if (event.type === 'replaced' || event.generation > mine) return this.deps.retire(event.doc, document);
+    // Renewed after this server loaded it: what it holds is the old epoch.
+    if (event.generation > mine) return this.deps.retire(event.doc, document);
+    // The renewal this server loaded the result of.
+    if (event.type === 'replaced') return;
     if (event.update) return this.apply(event.doc, document, event.update);
     void this.deps.shared.fetchUpdate(event.doc, event.seq).then(
       (update) => {
