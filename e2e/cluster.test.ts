@@ -14,21 +14,15 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DocumentRenewal, appendMessage, conversationDocName, readMessages } from '@parley/schema';
+import { serverCleanup } from './fixtures/serverCleanup';
 import { startServer, type TestServer } from './fixtures/server';
 import { connectUser, createConversation, waitFor } from './fixtures/clients';
-import { TEST_DATABASE_URL, dropSchemas, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
+import { seededRandom, testSeed } from './fixtures/random';
+import { TEST_DATABASE_URL, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
 
-const servers: TestServer[] = [];
-const schemas = new Set<string>();
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    await s.kill().catch(() => {});
-    if (s.schema) schemas.add(s.schema);
-  }
-});
-afterAll(() => dropSchemas(schemas));
+const { servers } = serverCleanup();
 
 /** `n` servers on one fresh schema, with one token secret. */
 async function cluster(n: number, env: Record<string, string> = {}): Promise<TestServer[]> {
@@ -98,16 +92,14 @@ async function cutPostgres(nodes: TestServer[]): Promise<number> {
 
 const ids = (doc: Y.Doc) => readMessages(doc).map((m) => m.id);
 
-/** Small seeded PRNG (mulberry32): a failing round can be replayed with CLUSTER_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Two nodes, a conversation of alice and bob, and bob watching it from node 2. */
+async function aliceAndBob(env: Record<string, string> = {}) {
+  const [n1, n2] = await cluster(2, env);
+  const id = await createConversation(n1!, 'alice', ['bob']);
+  const name = conversationDocName(id);
+  const bob = await attach(n2!, 'bob', name);
+  await bob.ready;
+  return { n1: n1!, n2: n2!, id, name, bob };
 }
 
 async function rejections(node: TestServer): Promise<number> {
@@ -209,9 +201,9 @@ describe('several servers on one PostgreSQL', () => {
   }, 120_000);
 
   it('kill -9 of a node under load loses no acknowledged message: its writer moves to the other node', async () => {
-    const seed = Number(process.env.CLUSTER_SEED ?? Date.now() % 100_000);
-    console.log(`cluster kill -9 seed: ${seed} (CLUSTER_SEED=${seed} replays it)`);
-    const rand = random(seed);
+    const seed = testSeed();
+    console.log(`cluster kill -9 seed: ${seed} (SEED=${seed} replays it)`);
+    const rand = seededRandom(seed);
     const [n1, n2] = await cluster(2);
     const id = await createConversation(n1!, 'alice', ['bob']);
     const name = conversationDocName(id);
@@ -274,15 +266,11 @@ describe('several servers on one PostgreSQL', () => {
   }, 300_000);
 
   it('PostgreSQL connections cut under load: nothing is acknowledged without its commit, and everything converges after', async () => {
-    const seed = Number(process.env.CLUSTER_SEED ?? Date.now() % 100_000);
-    console.log(`cluster cut-postgres seed: ${seed}`);
-    const rand = random(seed);
-    const [n1, n2] = await cluster(2);
-    const id = await createConversation(n1!, 'alice', ['bob']);
-    const name = conversationDocName(id);
-    const bob = await attach(n2!, 'bob', name);
-    await bob.ready;
-    let alice = await attach(n1!, 'alice', name);
+    const seed = testSeed();
+    console.log(`cluster cut-postgres seed: ${seed} (SEED=${seed} replays it)`);
+    const rand = seededRandom(seed);
+    const { n1, n2, name, bob } = await aliceAndBob();
+    let alice = await attach(n1, 'alice', name);
     await alice.ready;
     const acked = new Set<string>();
     const pending: string[] = [];
@@ -292,7 +280,7 @@ describe('several servers on one PostgreSQL', () => {
     const cutAt = Date.now() + 500 + Math.floor(rand() * 1_500);
     let cut = 0;
     while (Date.now() < end) {
-      if (!cut && Date.now() >= cutAt) cut = await cutPostgres([n1!, n2!]);
+      if (!cut && Date.now() >= cutAt) cut = await cutPostgres([n1, n2]);
       const mid = `p${sent++}`;
       appendMessage(alice.doc, { id: mid, author: 'alice', text: `cut ${mid}` });
       pending.push(mid);
@@ -303,7 +291,7 @@ describe('several servers on one PostgreSQL', () => {
       if (alice.closeReasons.length > 0) {
         closes.push(...alice.closeReasons);
         alice.destroy();
-        alice = await attach(n1!, 'alice', name, alice.doc);
+        alice = await attach(n1, 'alice', name, alice.doc);
         await alice.ready;
       }
     }
@@ -311,7 +299,7 @@ describe('several servers on one PostgreSQL', () => {
     expect(cut).toBeGreaterThan(0);
     expect(closes.every((r) => r === 'storage-unavailable' || r === 'Reset Connection'), closes.join()).toBe(true);
     // Everything acknowledged is stored: a fresh replica on either node has it.
-    for (const node of [n1!, n2!]) {
+    for (const node of [n1, n2]) {
       const reader = await attach(node, 'bob', name);
       await reader.ready;
       const stored = new Set(ids(reader.doc));
@@ -327,13 +315,9 @@ describe('several servers on one PostgreSQL', () => {
 
   it('a renewal on one node closes the old epoch on the node that holds it too, and loses nothing acknowledged', async () => {
     const WINDOW = 10;
-    const [n1, n2] = await cluster(2, { LIVE_WINDOW_MESSAGES: String(WINDOW) });
-    const id = await createConversation(n1!, 'alice', ['bob']);
-    const name = conversationDocName(id);
-    const bob = await attach(n2!, 'bob', name);
-    await bob.ready;
+    const { n1, n2, id, name, bob } = await aliceAndBob({ LIVE_WINDOW_MESSAGES: String(WINDOW) });
     // Bob writes on node 2 while alice's messages on node 1 push the document past twice the window.
-    let alice = await attach(n1!, 'alice', name);
+    let alice = await attach(n1, 'alice', name);
     await alice.ready;
     const acked: string[] = [];
     for (let i = 0; i < 3 * WINDOW && bob.closeReasons.length === 0; i++) {
@@ -345,18 +329,18 @@ describe('several servers on one PostgreSQL', () => {
     }
     await waitFor(() => bob.closeReasons.includes(DocumentRenewal.reason), 20_000, 'node 2 closes the old epoch');
     // Bob opens the new epoch on node 2: the newest window, with no old-epoch replica merged in.
-    const fresh = await attach(n2!, 'bob', name);
+    const fresh = await attach(n2, 'bob', name);
     await fresh.ready;
     const live = ids(fresh.doc);
     expect(live.length).toBeLessThanOrEqual(2 * WINDOW);
     expect(live.length).toBeGreaterThan(0);
     // Everything acknowledged is in the history (the message index), served by either node.
-    const history = await n2!.api(`/api/conversations/${id}/messages?limit=200`, { token: await n2!.token('bob') });
+    const history = await n2.api(`/api/conversations/${id}/messages?limit=200`, { token: await n2.token('bob') });
     const stored = new Set((history.body.messages as { id: string }[]).map((m) => m.id));
     expect(acked.filter((m) => !stored.has(m))).toEqual([]);
     // The new epoch is live across nodes.
     alice.destroy();
-    alice = await attach(n1!, 'alice', name);
+    alice = await attach(n1, 'alice', name);
     await alice.ready;
     appendMessage(alice.doc, { id: 'after', author: 'alice', text: 'new epoch' });
     await waitFor(() => ids(fresh.doc).includes('after'), 10_000, 'the new epoch live on node 2');
