@@ -223,7 +223,7 @@ export class ParleyServer {
     // A REST edit, deletion, reaction or receipt is judged as the user's own update, like a socket's.
     this.messageActions = new MessageActions({
       storage: this.storage,
-      writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload }),
+      writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload, ...(shared && { node: shared.node }) }),
       // Messages outside the live window (issue 9, item 2): same rules, written to the index.
       archived: new ArchivedWrites({ writer: this.writer, messages: this.storage.messages, metrics: this.metrics, mark: (id) => this.chat.mark(id) }),
     });
