@@ -378,4 +378,30 @@ describe('several servers on one PostgreSQL', () => {
     await waitFor(() => ids(fresh.doc).includes('after'), 10_000, 'the new epoch live on node 2');
     for (const c of [alice, bob, fresh]) c.destroy();
   }, 180_000);
+
+  it('a renewal takes into the new epoch what another node stored and the renewing node had not applied yet', async () => {
+    const WINDOW = 10;
+    // Node 1 hears of node 2's writes 4 s late, and renews meanwhile.
+    const [n2] = await cluster(1, { LIVE_WINDOW_MESSAGES: String(WINDOW) });
+    const lagging = await join(n2!, { LIVE_WINDOW_MESSAGES: String(WINDOW), TEST_FEED_DELAY_MS: '4000' });
+    const id = await createConversation(lagging, 'alice', ['bob']);
+    const name = conversationDocName(id);
+    const alice = await attach(lagging, 'alice', name);
+    const bob = await attach(n2!, 'bob', name);
+    await Promise.all([alice.ready, bob.ready]);
+    for (let i = 0; i < 2 * WINDOW - 5; i++) appendMessage(alice.doc, { id: `a${i}`, author: 'alice', text: `a ${i}` });
+    await waitFor(() => alice.provider.unsyncedChanges === 0, 20_000, 'alice acknowledged');
+    await waitFor(() => ids(bob.doc).length === 2 * WINDOW - 5, 20_000, 'bob has them');
+    // Stored by node 2; node 1 applies them only in 4 s.
+    for (let i = 0; i < 3; i++) appendMessage(bob.doc, { id: `b${i}`, author: 'bob', text: `b ${i}` });
+    await waitFor(() => bob.provider.unsyncedChanges === 0, 10_000, 'bob acknowledged');
+    // Node 1 passes twice the window now, and renews before it has heard of bob's three.
+    for (let i = 2 * WINDOW - 5; i < 2 * WINDOW + 1; i++) appendMessage(alice.doc, { id: `a${i}`, author: 'alice', text: `a ${i}` });
+    await waitFor(() => alice.closeReasons.includes(DocumentRenewal.reason), 3_500, 'node 1 renewed (before it heard of bob)');
+    await waitFor(() => bob.closeReasons.includes(DocumentRenewal.reason), 10_000, 'node 2 closes the old epoch');
+    const fresh = await attach(n2!, 'bob', name);
+    await fresh.ready;
+    expect(ids(fresh.doc)).toEqual(expect.arrayContaining(['b0', 'b1', 'b2']));
+    for (const c of [alice, bob, fresh]) c.destroy();
+  }, 180_000);
 });

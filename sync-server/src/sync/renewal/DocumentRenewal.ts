@@ -5,7 +5,6 @@ import type { DocumentStore } from '../../storage/Storage';
 import { SERVER_WRITER } from '../validation/ClientBindings';
 import { freshWindow, type FreshWindow } from './freshWindow';
 import * as Y from 'yjs';
-import { REMOTE_ORIGIN } from '../../cluster/remoteOrigin';
 
 /** What the renewal needs from the write pipeline (PersistenceExtension). */
 export interface RenewalGate {
@@ -106,15 +105,19 @@ export class DocumentRenewal {
     const document = hocuspocus.documents.get(documentName);
     if (!document || document.getArray('messages').length <= this.threshold) return null;
     if (!gate.beginRenewal(documentName, document)) return null;
+    // What it holds at the seal: a server write refused after it (PersistenceExtension) stays out.
+    const sealed = Y.encodeStateAsUpdate(document);
     let fresh: FreshWindow | null = null;
     const committed = documents.renew(
       documentName,
       (stored) => {
+        const copy = new Y.Doc();
+        Y.applyUpdate(copy, sealed);
         // Several servers (issue 15): what the others stored and this one has not applied yet
-        // belongs in the new epoch too. Merged as theirs: already stored, never again.
-        const parts = stored ? (stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates) : [];
-        if (parts.length > 0) Y.applyUpdate(document, Y.mergeUpdates(parts), REMOTE_ORIGIN);
-        fresh = freshWindow(document, this.settings.window);
+        // belongs in the new epoch too (merging is idempotent for what it holds already).
+        for (const part of stored ? (stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates) : []) Y.applyUpdate(copy, part);
+        fresh = freshWindow(copy, this.settings.window);
+        copy.destroy();
         return fresh;
       },
       SERVER_WRITER,
