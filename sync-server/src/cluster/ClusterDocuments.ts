@@ -18,6 +18,8 @@ export interface ClusterDeps {
 
 /** How long after a failed read of the store a document is caught up again. */
 const RETRY_MS = 1_000;
+/** Announcements kept for one document while it loads. */
+const LOADING_BUFFER_MAX = 1_000;
 
 type Announcement = Exclude<DocumentEvent, { type: 'resync' }>;
 
@@ -99,8 +101,10 @@ export class ClusterDocuments implements Extension {
     // This server's own write: applied here before it was stored.
     if (event.node === this.deps.shared.node) return;
     const buffered = this.loading.get(event.doc);
-    if (buffered) buffered.push(event);
-    else this.follow(event);
+    if (!buffered) return this.follow(event);
+    // A load that failed leaves its entry until the next load: past a bound, read the store once loaded instead.
+    if (buffered.length < LOADING_BUFFER_MAX) buffered.push(event);
+    else this.stale.add(event.doc);
   }
 
   private follow(event: Announcement): void {
