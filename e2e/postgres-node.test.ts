@@ -5,23 +5,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { appendMessage, conversationDocName, readMessages } from '@parley/schema';
+import { serverCleanup } from './fixtures/serverCleanup';
 import { startServer, tempDataDir, type TestServer } from './fixtures/server';
 import { connectUser, createConversation, waitFor } from './fixtures/clients';
-import { createSchema, dropSchemas, TEST_DATABASE_URL, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
+import { createSchema, TEST_DATABASE_URL, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
 
 const root = resolve(import.meta.dirname, '..');
-const servers: TestServer[] = [];
-const schemas = new Set<string>();
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    await s.kill().catch(() => {});
-    if (s.schema) schemas.add(s.schema);
-  }
-});
-afterAll(() => dropSchemas(schemas));
+const { servers, schemas } = serverCleanup();
 
 async function start(): Promise<TestServer> {
   const server = await startServer({ store: 'postgres' });

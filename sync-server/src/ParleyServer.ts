@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { AuthFailure, CloseCode, DEFAULTS, ServerFailure, SlowReader, UpdateRejection } from '@parley/schema';
+import { AuthFailure, CloseCode, DEFAULTS, DocumentRenewal as DocumentRenewalProtocol, ServerFailure, SlowReader, UpdateRejection } from '@parley/schema';
 import type { Config } from './config';
 import { TokenVerifier } from './auth/TokenVerifier';
 import { createLogger, type Logger } from './logger';
@@ -56,6 +56,7 @@ import { FileBlobStore } from './storage/blobs/FileBlobStore';
 import { Delivery } from './delivery/Delivery';
 import { InboxLookup } from './delivery/InboxLookup';
 import { ContactClaims } from './delivery/ContactClaims';
+import { ClusterDocuments } from './cluster/ClusterDocuments';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -113,6 +114,8 @@ export class ParleyServer {
   private sweeper: NodeJS.Timeout | null = null;
   readonly registry = new SessionRegistry();
   private http: FastifyInstance | null = null;
+  /** Set when the store may be shared with other servers (PostgreSQL, issue 15). */
+  private readonly cluster: ClusterDocuments | null;
   private accepting = true;
 
   constructor(
@@ -142,7 +145,7 @@ export class ParleyServer {
     const liveWindow = { window: config.liveWindow, factor: DEFAULTS.liveRenewalFactor };
     const persistence = new PersistenceExtension({
       ...deps,
-      diverged: (documentName) => void this.reload(documentName),
+      diverged: (documentName, replaced) => void this.reload(documentName, replaced),
       mark: (id) => this.chat.mark(id),
       mentionJobs: (conversationId, messageIds) => this.mentions.jobsFor(conversationId, messageIds),
       jobsStored: () => this.mentions.stored(),
@@ -152,9 +155,27 @@ export class ParleyServer {
       // Delivery is built after the writer (it reads inboxes through it), so it is reached lazily.
       inboxJobs: (userId, document, transaction) => this.delivery.inboxJobs(userId, document, transaction),
     });
+    // Any client on any server (issue 15): on a store several servers may share, follow the others' writes.
+    const shared = this.storage.shared;
+    this.cluster = shared
+      ? new ClusterDocuments({
+          shared,
+          logger: this.logger,
+          retire: (documentName, document) => void this.renewal.retire(documentName, document),
+          delayMs: config.testFeedDelayMs,
+        })
+      : null;
+    const cluster = this.cluster;
     const extensions: Extension[] = [
+      ...(cluster ? [cluster] : []),
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
-      new ValidationExtension({ ...deps, bindings, archive: this.storage.messages, upload }),
+      new ValidationExtension({
+        ...deps,
+        bindings,
+        archive: this.storage.messages,
+        upload,
+        ...(cluster && { catchUp: (documentName, document) => cluster.catchUp(documentName, document) }),
+      }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
       new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
@@ -203,7 +224,7 @@ export class ParleyServer {
     // A REST edit, deletion, reaction or receipt is judged as the user's own update, like a socket's.
     this.messageActions = new MessageActions({
       storage: this.storage,
-      writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload }),
+      writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload, ...(shared && { node: shared.node }) }),
       // Messages outside the live window (issue 9, item 2): same rules, written to the index.
       archived: new ArchivedWrites({ writer: this.writer, messages: this.storage.messages, metrics: this.metrics, mark: (id) => this.chat.mark(id) }),
     });
@@ -235,6 +256,8 @@ export class ParleyServer {
 
   async listen(): Promise<{ port: number; host: string }> {
     await backfillIndex(this.storage, this.logger);
+    // Listening before the first client: no document loads without hearing what follows its read.
+    await this.cluster?.start();
     this.http = await createHttpApp(
       {
         config: this.config,
@@ -290,6 +313,7 @@ export class ParleyServer {
       this.wss.close();
       await this.socketsClosed(DEFAULTS.socketCloseGraceMs * 2);
       await this.http?.close();
+      await this.cluster?.stop();
     } finally {
       await this.storage.close();
     }
@@ -381,9 +405,11 @@ export class ParleyServer {
    * later) and unloads it, so it is loaded again from what is stored and
    * memory is never left ahead of disk.
    */
-  private async reload(documentName: string): Promise<void> {
+  private async reload(documentName: string, replaced: boolean): Promise<void> {
     const document = this.hocuspocus.documents.get(documentName);
-    document?.getConnections().forEach((connection) => connection.close({ code: CloseCode.storageUnavailable, reason: ServerFailure.storageUnavailable }));
+    // Renewed by another server (issue 15): the clients open the new epoch, as after a renewal here.
+    const close = replaced ? { code: CloseCode.documentRenewed, reason: DocumentRenewalProtocol.reason } : { code: CloseCode.storageUnavailable, reason: ServerFailure.storageUnavailable };
+    document?.getConnections().forEach((connection) => connection.close(close));
     try {
       await this.writer.drop(documentName);
       if (document && this.hocuspocus.documents.get(documentName) === document) await this.hocuspocus.unloadDocument(document);

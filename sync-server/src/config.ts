@@ -43,6 +43,8 @@ export interface Config {
   liveWindow: number;
   /** Test mode only: where a renewal stops the process (see TEST_KILL_IN_RENEWAL). */
   testKillInRenewal: 'before-commit' | 'after-commit' | null;
+  /** Test mode only: this server hears the other servers' writes this much later (see TEST_FEED_DELAY_MS). */
+  testFeedDelayMs: number;
   /** Delivery beyond the app (CONTRACT 7). */
   delivery: DeliveryConfig;
 }
@@ -125,6 +127,7 @@ const Env = z.object({
   LIVE_WINDOW_MESSAGES: positiveInt.optional(),
   /** Test servers only: stop the process with SIGKILL at this point of a renewal (the kill -9 test). */
   TEST_KILL_IN_RENEWAL: z.enum(['before-commit', 'after-commit']).optional(),
+  TEST_FEED_DELAY_MS: positiveInt.optional(),
   PUBLIC_URL: httpUrl('where users reach the web app').optional(),
   VAPID_PUBLIC_KEY: z.string().optional(),
   VAPID_PRIVATE_KEY: z.string().optional(),
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushEndpointHosts: e.PUSH_ENDPOINT_HOSTS ?? DEFAULTS.pushEndpointHosts,
     liveWindow: e.LIVE_WINDOW_MESSAGES ?? DEFAULTS.liveWindowMessages,
     testKillInRenewal: mode === 'test' ? (e.TEST_KILL_IN_RENEWAL ?? null) : null,
+    testFeedDelayMs: mode === 'test' ? (e.TEST_FEED_DELAY_MS ?? 0) : 0,
     httpRateLimit: {
       windowMs: e.HTTP_RATE_LIMIT_WINDOW_MS ?? DEFAULTS.httpRateWindowMs,
       perUser: e.HTTP_RATE_LIMIT_USER ?? DEFAULTS.httpRequestsPerWindowPerUser,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { Storage } from './Storage';
+import { randomUUID } from 'node:crypto';
+import type { DocumentEvent, SharedDocuments, Storage } from './Storage';
 import { createPool, type PoolOptions } from './postgres/PgPool';
 import { migratePostgres } from './postgres/PgMigrator';
 import { PgGroupCommit } from './postgres/PgGroupCommit';
@@ -18,6 +19,7 @@ import { PgReportStore } from './postgres/PgReportStore';
 import { PgAttachmentStore } from './postgres/PgAttachmentStore';
 import { PgNotificationArchive } from './postgres/PgNotificationArchive';
 import { PgDeliveryStore } from './postgres/PgDeliveryStore';
+import { PgDocFeed } from './postgres/pgDocFeed';
 
 /** The tables that hold message text or documents and lose rows to erasure (see scrub). */
 const SCRUBBED_TABLES = ['messages', 'doc_updates', 'doc_snapshots', 'notification_archive', 'attachments', 'attachment_refs'];
@@ -46,18 +48,31 @@ export class PostgresStorage implements Storage {
   readonly reports: PgReportStore;
   readonly notificationArchive: PgNotificationArchive;
   readonly deliveries: PgDeliveryStore;
+  /** Several servers may share this store (issue 15): how they hear of each other's writes. */
+  readonly shared: SharedDocuments;
+  private readonly feeds = new Set<PgDocFeed>();
   private readonly commits: PgGroupCommit;
   private closed = false;
 
   private constructor(
     readonly pool: pg.Pool,
     readonly attachments: PgAttachmentStore,
+    private readonly options: PoolOptions,
   ) {
     this.commits = new PgGroupCommit(pool);
     this.messages = new PgMessageIndex(pool, this.commits);
     this.jobs = new PgJobStore(pool, this.commits);
     this.sweeps = new PgSweepStore(pool);
-    this.documents = new PgDocumentStore(pool, this.commits, this.messages, this.jobs);
+    this.documents = new PgDocumentStore(pool, this.commits, this.messages, this.jobs, randomUUID().slice(0, 8));
+    const documents = this.documents;
+    this.shared = {
+      node: documents.node,
+      generationOf: (doc) => documents.generationOf(doc),
+      forget: (doc) => documents.forget(doc),
+      read: (doc) => documents.read(doc),
+      fetchUpdate: (doc, seq) => documents.fetchUpdate(doc, seq),
+      listen: (listener) => this.listen(listener),
+    };
     this.conversations = new PgConversationStore(pool);
     this.users = new PgUserStore(pool);
     this.clients = new PgClientBindingStore(pool);
@@ -79,7 +94,7 @@ export class PostgresStorage implements Storage {
     const pool = createPool(options);
     try {
       await migratePostgres(pool);
-      return new PostgresStorage(pool, await PgAttachmentStore.open(pool));
+      return new PostgresStorage(pool, await PgAttachmentStore.open(pool), options);
     } catch (error) {
       await pool.end();
       throw error;
@@ -139,9 +154,20 @@ export class PostgresStorage implements Storage {
     }
   }
 
+  private async listen(listener: (event: DocumentEvent) => void): Promise<() => Promise<void>> {
+    const feed = new PgDocFeed(this.options, listener, () => undefined);
+    await feed.start();
+    this.feeds.add(feed);
+    return async () => {
+      this.feeds.delete(feed);
+      await feed.stop();
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const feed of this.feeds) await feed.stop();
     await this.commits.settled();
     await this.attachments.close();
     await this.pool.end();

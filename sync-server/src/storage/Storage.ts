@@ -32,6 +32,8 @@ export interface Storage {
   readonly notificationArchive: NotificationArchive;
 
   readonly deliveries: DeliveryStore;
+  /** Set when several servers may share this store (PostgreSQL): see SharedDocuments. */
+  readonly shared?: SharedDocuments;
   close(): Promise<void>;
 }
 
@@ -110,9 +112,49 @@ export interface DocumentStore {
    * `serverClientId` is bound to the server for the new epoch. A crash leaves
    * either the old document or the new one. Refused (StorageWriteError) when
    * an earlier append of the document failed (see append).
+   * `build` makes the new epoch inside that transaction: on a store several
+   * servers share it is given the document as stored then (under a lock no
+   * append passes), which may hold appends of other servers this one has not
+   * applied yet; alone, memory holds everything stored and it is given null.
    */
-  renew(doc: string, fresh: Uint8Array, serverClientId: number, serverOwner: string): Promise<void>;
+  renew(doc: string, build: RenewalBuild, serverOwner: string): Promise<void>;
 }
+
+/** The new epoch of a renewed document (see DocumentStore.renew). */
+export type RenewalBuild = (stored: StoredDocument | null) => { update: Uint8Array; serverClientId: number };
+
+/**
+ * What a store several servers share (PostgreSQL) tells them about each
+ * other's document writes (issue 15; sync-server/src/cluster uses it). Every
+ * append and renewal is announced after its commit, in commit order.
+ */
+export interface SharedDocuments {
+  /** This server's id in the announcements (random per process). */
+  readonly node: string;
+  /**
+   * How often the document was replaced (renewed) when this server last
+   * loaded it: its appends carry it and fail once the stored one moved on.
+   */
+  generationOf(doc: string): number;
+  /** The document left memory: its generation need not be kept. */
+  forget(doc: string): void;
+  /** The document as stored now and its generation, without touching what `load` sets (catching up). */
+  read(doc: string): Promise<StoredDocument & { generation: number }>;
+  /** A stored update by its log position, or null once compaction folded it away. */
+  fetchUpdate(doc: string, seq: number): Promise<Uint8Array | null>;
+  /**
+   * Calls `listener` for every announcement, from every server this one
+   * included, and with `resync` after its connection was lost and is back
+   * (announcements in between are lost: reload what you hold). Resolves once
+   * listening; the returned function stops.
+   */
+  listen(listener: (event: DocumentEvent) => void): Promise<() => Promise<void>>;
+}
+
+export type DocumentEvent =
+  | { type: 'update'; doc: string; node: string; generation: number; seq: number; update: Uint8Array | null }
+  | { type: 'replaced'; doc: string; node: string; generation: number }
+  | { type: 'resync' };
 
 /** Merges stored parts into one; `complete` when they are the whole document (snapshot first). */
 export type MergeParts = (parts: Uint8Array[], how: { complete: boolean }) => Uint8Array;
@@ -215,7 +257,12 @@ export interface Contact {
 /** Which user first wrote with a Yjs client id in a document (see the update validator). */
 export interface ClientBindingStore {
   owner(doc: string, clientId: number): Promise<string | null>;
-  bind(doc: string, clientId: number, userId: string): Promise<void>;
+  /**
+   * Binds the client id to the user unless it is bound already; resolves with
+   * its owner either way (first come, first served: on a store several
+   * servers share, another server's binding may be one this one never saw).
+   */
+  bind(doc: string, clientId: number, userId: string): Promise<string>;
   /** Every binding of a document, to hold in memory while it is open. */
   all(doc: string): Promise<Map<number, string>>;
   /** Whether any of these client ids was retired by a renewal of the document (a replica of an earlier epoch). */

@@ -44,3 +44,15 @@ export function asStorageFailure(error: unknown): StorageWriteError | null {
   if (IO.test(code) || PG_DOWN.test(code) || NET.has(code)) return new StorageWriteError(false, `storage failed (${code}): nothing was stored`, { cause: error });
   return null;
 }
+
+/**
+ * A write refused because the stored document was replaced (renewed by
+ * another server) since this one loaded it: nothing of it was stored, and
+ * the client must open the new epoch (`document-renewed`), not retry here.
+ */
+export class DocumentReplacedError extends StorageWriteError {
+  constructor(readonly doc: string) {
+    super(false, `${doc} was replaced (renewed) since it was loaded: nothing was stored`);
+    this.name = 'DocumentReplacedError';
+  }
+}

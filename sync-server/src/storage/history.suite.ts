@@ -34,7 +34,7 @@ export function historySuite(name: string, create: () => Promise<Storage>): void
       await storage.documents.append('conversation:c', bytes(2));
       // Queued before the renewal: stored before it, and so dropped with the old log.
       const before = storage.documents.append('conversation:c', bytes(3));
-      const renewal = storage.documents.renew('conversation:c', bytes(9, 9), 99, 'server');
+      const renewal = storage.documents.renew('conversation:c', () => ({ update: bytes(9, 9), serverClientId: 99 }), 'server');
       await Promise.all([before, renewal]);
       await storage.documents.append('conversation:c', bytes(4));
       expect(await storage.documents.load('conversation:c')).toEqual({ snapshot: bytes(9, 9), updates: [bytes(4)] });
@@ -44,7 +44,7 @@ export function historySuite(name: string, create: () => Promise<Storage>): void
       expect(await storage.clients.anyRetired('conversation:c', [])).toBe(false);
       expect(await storage.clients.anyRetired('conversation:other', [11, 13])).toBe(false);
       // A second renewal retires the first epoch's server id too.
-      await storage.documents.renew('conversation:c', bytes(8), 100, 'server');
+      await storage.documents.renew('conversation:c', () => ({ update: bytes(8), serverClientId: 100 }), 'server');
       expect(await storage.clients.anyRetired('conversation:c', [99])).toBe(true);
       expect(await storage.documents.load('conversation:c')).toEqual({ snapshot: bytes(8), updates: [] });
       await storage.close();
@@ -55,9 +55,9 @@ export function historySuite(name: string, create: () => Promise<Storage>): void
       await storage.documents.append('conversation:c', bytes(1));
       const broken = { ...message('m', 'x'), text: null as unknown as string };
       await expect(storage.documents.append('conversation:c', bytes(2), { conversationId: 'c', messages: [broken], reads: [] })).rejects.toThrow();
-      await expect(storage.documents.renew('conversation:c', bytes(9), 99, 'server')).rejects.toThrow(/reload it first/);
+      await expect(storage.documents.renew('conversation:c', () => ({ update: bytes(9), serverClientId: 99 }), 'server')).rejects.toThrow(/reload it first/);
       expect(await storage.documents.load('conversation:c')).toEqual({ snapshot: null, updates: [bytes(1)] });
-      await storage.documents.renew('conversation:c', bytes(9), 99, 'server');
+      await storage.documents.renew('conversation:c', () => ({ update: bytes(9), serverClientId: 99 }), 'server');
       expect(await storage.documents.load('conversation:c')).toEqual({ snapshot: bytes(9), updates: [] });
       await storage.close();
     });

@@ -1,4 +1,5 @@
 import type { Extension, afterLoadDocumentPayload } from '@hocuspocus/server';
+import { isRemote } from '../cluster/remoteOrigin';
 import { inboxParts, parseDocName } from '@parley/schema';
 import type { Logger } from '../logger';
 import { chatReadsOf } from '../domain/notifications/readThrough';
@@ -21,6 +22,8 @@ export class InboxReadExtension implements Extension {
     if (name?.type !== 'inbox') return;
     const notifications = inboxParts(document).notifications;
     document.on('afterTransaction', (transaction) => {
+      // Another server's change (issue 15): that server moves its receipts.
+      if (isRemote(transaction.origin)) return;
       for (const read of chatReadsOf(transaction, notifications)) {
         // After the transaction, not in it: the receipt is a write of another document.
         this.deps.chat.readThrough(name.userId, read.conversationId, read.messageId).catch((error: unknown) => {

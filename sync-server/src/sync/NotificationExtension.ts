@@ -1,5 +1,6 @@
 import type { Extension, afterLoadDocumentPayload } from '@hocuspocus/server';
 import { parseDocName } from '@parley/schema';
+import { isRemote } from '../cluster/remoteOrigin';
 
 /** What the extension tells about conversation changes (the ChatNotifier listens). */
 export interface ConversationChanges {
@@ -18,6 +19,9 @@ export class NotificationExtension implements Extension {
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const name = parseDocName(documentName);
     if (name?.type !== 'conversation') return;
-    document.on('update', () => this.notifier.schedule(name.id));
+    // Another server's change (issue 15) is scheduled there, where its durable mark was written.
+    document.on('update', (_update: Uint8Array, origin: unknown) => {
+      if (!isRemote(origin)) this.notifier.schedule(name.id);
+    });
   }
 }

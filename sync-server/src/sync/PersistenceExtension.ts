@@ -10,6 +10,8 @@ import { indexChangeOf } from '../domain/history/indexChange';
 import { carriesUpdate, isEmptyUpdate } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
 import { renewedClosing } from './renewal/RenewedClosing';
+import { isRemote } from '../cluster/remoteOrigin';
+import { DocumentReplacedError } from '../storage/StorageWriteError';
 
 export interface PersistenceDeps {
   documents: DocumentStore;
@@ -18,9 +20,10 @@ export interface PersistenceDeps {
   /**
    * An append to this document failed; for a server write, memory is ahead of
    * disk. Close its connections and unload it, so it is loaded again from what
-   * is stored.
+   * is stored. `replaced` when another server renewed it meanwhile (its
+   * connections then open the new epoch: `document-renewed`).
    */
-  diverged(documentName: string): void;
+  diverged(documentName: string, replaced: boolean): void;
   /** Marks a conversation for the chat notifier, durably (a write of the same group commit). */
   mark(conversationId: string): Promise<void>;
   /**
@@ -137,7 +140,9 @@ export class PersistenceExtension implements Extension {
     const name = parseDocName(documentName);
     const conversationId = name?.type === 'conversation' ? name.id : null;
     const inboxOf = name?.type === 'inbox' ? name.userId : null;
-    document.on('update', (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+    document.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+      // Stored by the server that made it (issue 15: cluster/ClusterDocuments applies it here).
+      if (isRemote(origin)) return;
       // Delivery steps of the notifications this inbox change creates or bumps (issue 10), stored with it.
       const jobs = inboxOf && this.deps.inboxJobs ? this.deps.inboxJobs(inboxOf, document, transaction) : undefined;
       this.store(document, documentName, conversationId, update, jobs);
@@ -234,8 +239,10 @@ export class PersistenceExtension implements Extension {
   private diverge(documentName: string, document: Document, error: unknown): void {
     if (this.live.get(documentName) !== document) return;
     this.live.delete(documentName);
-    this.deps.logger.error({ err: error, documentName }, 'an update was not stored; reloading the document from storage');
-    this.deps.diverged(documentName);
+    const replaced = error instanceof DocumentReplacedError;
+    if (replaced) this.deps.logger.info({ documentName }, 'renewed by another server; closing this epoch');
+    else this.deps.logger.error({ err: error, documentName }, 'an update was not stored; reloading the document from storage');
+    this.deps.diverged(documentName, replaced);
   }
 
   private async append(documentName: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {

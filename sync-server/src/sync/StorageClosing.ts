@@ -1,5 +1,6 @@
 import { CloseCode, ServerFailure } from '@parley/schema';
-import { StorageWriteError, asStorageFailure } from '../storage/StorageWriteError';
+import { DocumentReplacedError, StorageWriteError, asStorageFailure } from '../storage/StorageWriteError';
+import { renewedClosing } from './renewal/RenewedClosing';
 
 /**
  * A storage failure thrown from a Hocuspocus hook: Hocuspocus closes that
@@ -14,7 +15,12 @@ export function storageClosing(cause?: unknown): StorageClosing {
   return Object.assign(failure, { code: CloseCode.storageUnavailable, reason: ServerFailure.storageUnavailable });
 }
 
-/** Rethrows a storage failure as a StorageClosing; anything else as it is. */
+/**
+ * Rethrows a storage failure as a StorageClosing; a write refused because
+ * another server renewed the document as `document-renewed` (the client opens
+ * the new epoch); anything else as it is.
+ */
 export function closeOnStorageFailure(error: unknown): never {
+  if (error instanceof DocumentReplacedError) throw renewedClosing();
   throw asStorageFailure(error) ? storageClosing(error) : error;
 }

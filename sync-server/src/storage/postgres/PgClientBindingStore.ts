@@ -9,8 +9,15 @@ export class PgClientBindingStore implements ClientBindingStore {
     return row?.user_id ?? null;
   }
 
-  async bind(doc: string, clientId: number, userId: string): Promise<void> {
-    await this.pool.query('INSERT INTO client_bindings (doc, client_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [doc, clientId, userId]);
+  async bind(doc: string, clientId: number, userId: string): Promise<string> {
+    // One statement: the row inserted, or the one already there (another server's, maybe).
+    const result = await this.pool.query<{ user_id: string }>(
+      `WITH ins AS (INSERT INTO client_bindings (doc, client_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING user_id)
+       SELECT user_id FROM ins UNION ALL SELECT user_id FROM client_bindings WHERE doc = $1 AND client_id = $2 LIMIT 1`,
+      [doc, clientId, userId],
+    );
+    // No row: a concurrent binding committed while this one waited, after this statement's snapshot.
+    return result.rows[0]?.user_id ?? (await this.owner(doc, clientId)) ?? userId;
   }
 
   async all(doc: string): Promise<Map<number, string>> {

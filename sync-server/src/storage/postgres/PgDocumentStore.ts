@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import { DEFAULTS } from '@parley/schema';
-import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, NewJob, StoredDocument } from '../Storage';
+import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, NewJob, RenewalBuild, StoredDocument } from '../Storage';
 import { StorageWriteError } from '../StorageWriteError';
 import type { PgGroupCommit } from './PgGroupCommit';
 import type { PgMessageIndex } from './PgMessageIndex';
 import type { PgJobStore } from './PgJobStore';
 import { transaction } from './PgPool';
 import { lit, row } from './pgLiteral';
+import { announceRenewal, announceUpdate } from './pgDocFeed';
 
 /** Returned instead of inserting an update to a fenced document. */
 const FENCED = Symbol('fenced');
@@ -27,24 +28,45 @@ interface PartRow {
   snapshot: boolean;
   seq: number;
   data: Buffer;
+  generation: number;
 }
 
 export class PgDocumentStore implements DocumentStore {
   /** Documents with a failed append since they were last loaded (see DocumentStore.append). */
   private readonly fenced = new Set<string>();
+  /**
+   * Per document this server holds, the generation it loaded (issue 15):
+   * a renewal by any server bumps the stored one, and an append of an older
+   * one fails (parley_fence) instead of landing in the new epoch's log.
+   */
+  private readonly generations = new Map<string, number>();
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly commits: PgGroupCommit,
     private readonly index: PgMessageIndex,
     private readonly jobs: PgJobStore,
+    /** This server's id in the announcements of its writes (see pgDocFeed). */
+    readonly node: string,
   ) {}
+
+  generationOf(doc: string): number {
+    return this.generations.get(doc) ?? 0;
+  }
+
+  forget(doc: string): void {
+    this.generations.delete(doc);
+  }
 
   async append(doc: string, update: Uint8Array, index?: IndexChange, jobs?: NewJob[]): Promise<void> {
     const createdAt = Date.now();
+    // Taken now: the update was made against the document as loaded then.
+    const generation = this.generationOf(doc);
     await this.fencedWrite(doc, () => [
       `SELECT pg_advisory_xact_lock_shared(${DOCUMENT_LOCK}, hashtext(${lit(doc)}))`,
-      `INSERT INTO doc_updates (doc, data, created_at) VALUES ${row(doc, update, createdAt)}`,
+      // After the lock: a renewal (exclusive) has committed or not begun, so this sees its generation.
+      `SELECT parley_fence(${lit(doc)}, ${lit(generation)})`,
+      announceUpdate(`INSERT INTO doc_updates (doc, data, created_at) VALUES ${row(doc, update, createdAt)} RETURNING seq`, { doc, node: this.node, generation, update }),
       ...(index ? this.index.statements(index) : []),
       ...(jobs?.length ? this.jobs.enqueueStatements(jobs, createdAt) : []),
     ]);
@@ -60,28 +82,51 @@ export class PgDocumentStore implements DocumentStore {
     const result = await this.commits.run(
       { sql: () => (this.fenced.has(doc) ? { text: '', result: FENCED } : { text: statements().join(';\n') }) },
       () => this.fenced.add(doc),
+      doc,
     );
-    if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
+    if (result === FENCED) throw this.fencedError(doc);
   }
 
-  async renew(doc: string, fresh: Uint8Array, serverClientId: number, serverOwner: string): Promise<void> {
-    const now = Date.now();
-    const d = lit(doc);
+  private fencedError(doc: string): StorageWriteError {
+    return new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
+  }
+
+  async renew(doc: string, build: RenewalBuild, serverOwner: string): Promise<void> {
+    const generation = this.generationOf(doc);
     // Through the group commit, like an append: ordered after every append queued before it,
     // refused when one of them failed, and all of it in one transaction.
-    await this.fencedWrite(doc, () => [
-      // Exclusive, as a compaction's: no other node's append of this document is half-committed
-      // below the log's end while the log is dropped; appends that wait for it land after.
-      `SELECT pg_advisory_xact_lock(${DOCUMENT_LOCK}, hashtext(${d}))`,
-      `INSERT INTO doc_snapshots (doc, data, last_seq, updated_at)
-       SELECT ${d}, ${lit(fresh)}, greatest(coalesce((SELECT max(seq) FROM doc_updates WHERE doc = ${d}), 0),
-                                        coalesce((SELECT last_seq FROM doc_snapshots WHERE doc = ${d}), 0)), ${lit(now)}
-       ON CONFLICT (doc) DO UPDATE SET data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
-      `DELETE FROM doc_updates WHERE doc = ${d}`,
-      `INSERT INTO retired_clients (doc, client_id) SELECT doc, client_id FROM client_bindings WHERE doc = ${d} ON CONFLICT DO NOTHING`,
-      `DELETE FROM client_bindings WHERE doc = ${d}`,
-      `INSERT INTO client_bindings (doc, client_id, user_id) VALUES ${row(doc, serverClientId, serverOwner)}`,
-    ]);
+    const result = await this.commits.run(
+      async (client) => {
+        if (this.fenced.has(doc)) return FENCED;
+        // Exclusive, as a compaction's: no append of this document (any server's) is half-committed
+        // while the log is dropped; appends that wait for it land after, and fail the fence.
+        await client.query(`SELECT pg_advisory_xact_lock(${DOCUMENT_LOCK}, hashtext($1))`, [doc]);
+        await client.query('SELECT parley_fence($1, $2)', [doc, generation]);
+        // What other servers appended and this one has not applied yet is in the new epoch too.
+        const rows = await this.parts(client, doc);
+        const snapshot = rows[0]?.snapshot ? rows.shift()! : null;
+        const fresh = build({ snapshot: snapshot ? toBytes(snapshot.data) : null, updates: rows.map((r) => toBytes(r.data)) });
+        const d = lit(doc);
+        await client.query(
+          [
+            `INSERT INTO doc_snapshots (doc, data, last_seq, updated_at, generation)
+             SELECT ${d}, ${lit(fresh.update)}, greatest(coalesce((SELECT max(seq) FROM doc_updates WHERE doc = ${d}), 0),
+                                              coalesce((SELECT last_seq FROM doc_snapshots WHERE doc = ${d}), 0)), ${lit(Date.now())}, ${lit(generation + 1)}
+             ON CONFLICT (doc) DO UPDATE SET data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at, generation = excluded.generation`,
+            `DELETE FROM doc_updates WHERE doc = ${d}`,
+            `INSERT INTO retired_clients (doc, client_id) SELECT doc, client_id FROM client_bindings WHERE doc = ${d} ON CONFLICT DO NOTHING`,
+            `DELETE FROM client_bindings WHERE doc = ${d}`,
+            `INSERT INTO client_bindings (doc, client_id, user_id) VALUES ${row(doc, fresh.serverClientId, serverOwner)}`,
+            announceRenewal({ doc, node: this.node, generation: generation + 1 }),
+          ].join(';\n'),
+        );
+        return undefined;
+      },
+      () => this.fenced.add(doc),
+      doc,
+    );
+    if (result === FENCED) throw this.fencedError(doc);
+    this.generations.set(doc, generation + 1);
   }
 
   settled(): Promise<void> {
@@ -90,17 +135,28 @@ export class PgDocumentStore implements DocumentStore {
 
   async load(doc: string): Promise<StoredDocument> {
     this.fenced.delete(doc);
+    const { generation, ...stored } = await this.read(doc);
+    this.generations.set(doc, generation);
+    return stored;
+  }
+
+  async read(doc: string): Promise<StoredDocument & { generation: number }> {
     const rows = await this.parts(this.pool, doc);
     const snapshot = rows[0]?.snapshot ? rows.shift()! : null;
-    return { snapshot: snapshot ? toBytes(snapshot.data) : null, updates: rows.map((row) => toBytes(row.data)) };
+    return { snapshot: snapshot ? toBytes(snapshot.data) : null, updates: rows.map((row) => toBytes(row.data)), generation: snapshot?.generation ?? 0 };
+  }
+
+  async fetchUpdate(doc: string, seq: number): Promise<Uint8Array | null> {
+    const result = await this.pool.query<{ data: Buffer }>('SELECT data FROM doc_updates WHERE doc = $1 AND seq = $2', [doc, seq]);
+    return result.rows[0] ? toBytes(result.rows[0].data) : null;
   }
 
   /** Snapshot (first, when there is one) and the log after it, read in one statement: one consistent view. */
   private async parts(db: pg.Pool | pg.PoolClient, doc: string): Promise<PartRow[]> {
     const result = await db.query<PartRow>(
-      `SELECT true AS snapshot, last_seq AS seq, data FROM doc_snapshots WHERE doc = $1
+      `SELECT true AS snapshot, last_seq AS seq, data, generation FROM doc_snapshots WHERE doc = $1
        UNION ALL
-       SELECT false, seq, data FROM doc_updates
+       SELECT false, seq, data, 0 FROM doc_updates
        WHERE doc = $1 AND seq > coalesce((SELECT last_seq FROM doc_snapshots WHERE doc = $1), 0)
        ORDER BY snapshot DESC, seq`,
       [doc],

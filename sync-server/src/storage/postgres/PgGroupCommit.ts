@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { asStorageFailure } from '../StorageWriteError';
+import { DocumentReplacedError, asStorageFailure } from '../StorageWriteError';
 
 /** A write that runs its own queries inside the batch's transaction. */
 type RunWrite = (client: pg.PoolClient) => Promise<unknown>;
@@ -21,6 +21,18 @@ interface Queued {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   onFailure: (() => void) | undefined;
+  /** The document the write belongs to, when it is fenced by its generation (see replacedDoc). */
+  doc: string | undefined;
+}
+
+/** SQLSTATE of parley_fence (PostgreSQL migration 13): the document named in DETAIL was replaced meanwhile. */
+const REPLACED = 'PRL01';
+
+/** The document whose fence failed, when that is why the transaction failed. */
+function replacedDoc(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, detail } = error as { code?: unknown; detail?: unknown };
+  return code === REPLACED && typeof detail === 'string' ? detail : null;
 }
 
 /**
@@ -40,9 +52,9 @@ export class PgGroupCommit {
 
   constructor(private readonly pool: pg.Pool) {}
 
-  run<T>(write: ((client: pg.PoolClient) => Promise<T>) | SqlWrite, onFailure?: () => void): Promise<T> {
+  run<T>(write: ((client: pg.PoolClient) => Promise<T>) | SqlWrite, onFailure?: () => void, doc?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject, onFailure });
+      this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject, onFailure, doc });
       if (!this.running) this.running = this.drain();
     });
   }
@@ -67,6 +79,7 @@ export class PgGroupCommit {
   private async commit(batch: Queued[]): Promise<void> {
     let client: pg.PoolClient | null = null;
     let broken: Error | undefined;
+    let retry: Queued[] = [];
     const results: unknown[] = [];
     try {
       client = await this.pool.connect();
@@ -91,12 +104,23 @@ export class PgGroupCommit {
           broken = error instanceof Error ? error : new Error(String(error));
         });
       }
+      const replaced = replacedDoc(caught);
+      if (replaced !== null && batch.some((queued) => queued.doc === replaced)) {
+        retry = batch.filter((queued) => queued.doc !== replaced);
+        const refused = batch.filter((queued) => queued.doc === replaced);
+        for (const queued of refused) queued.onFailure?.();
+        for (const queued of refused) queued.reject(new DocumentReplacedError(replaced));
+        return;
+      }
       const error = asStorageFailure(caught) ?? caught;
       for (const queued of batch) queued.onFailure?.();
       for (const queued of batch) queued.reject(error);
       return;
     } finally {
       client?.release(broken);
+      // A write of a document another server replaced meanwhile fails alone (issue 15):
+      // the rest of its batch, rolled back with it and acknowledged to no one, goes again.
+      if (retry.length > 0) await this.commit(retry);
     }
     batch.forEach((queued, i) => queued.resolve(results[i]));
   }

@@ -22,15 +22,26 @@ export interface PoolOptions {
 /** A schema name we put in SQL text ourselves: letters, digits and underscores only. */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export function createPool(options: PoolOptions): pg.Pool {
+/** What every connection of ours is made with, pooled or not. */
+function clientConfig(options: PoolOptions): pg.ClientConfig {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error(`not a schema name: ${options.schema}`);
-  const pool = new pg.Pool({
+  return {
     connectionString: options.connectionString,
-    max: options.max ?? 10,
     application_name: options.applicationName ?? 'parley',
     types,
     ...(options.schema !== undefined && { options: `-c search_path=${options.schema}` }),
-  });
+  };
+}
+
+/** One connection outside the pool (the LISTEN of pgDocFeed): it stays with its session. */
+export function createClient(options: PoolOptions): pg.Client {
+  const client = new pg.Client(clientConfig(options));
+  client.on('error', () => undefined); // its 'end' follows; the owner reconnects
+  return client;
+}
+
+export function createPool(options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({ ...clientConfig(options), max: options.max ?? 10 });
   // A connection PostgreSQL ends (a restart, an admin) emits 'error' on its client, idle or checked
   // out; unheard, that would crash the process. The query in flight still rejects (a
   // StorageWriteError, see asStorageFailure) and the pool drops the client.

@@ -336,4 +336,23 @@ export const pgMigrations: PgMigration[] = [
       CREATE INDEX email_digest_due_by_time ON email_digest_due (due_at);
     `,
   },
+  // --- Several servers on one store (issue 15): PostgreSQL only, SQLite has no 13 ---
+  {
+    version: 13,
+    name: 'document generations: a renewal bumps it, an append of an older one fails',
+    sql: `
+      ALTER TABLE doc_snapshots ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
+      -- Raised inside an append's transaction when the stored document was replaced (renewed)
+      -- since the appending server loaded it: SQLSTATE PRL01, the document in DETAIL (see
+      -- PgGroupCommit, which fails that document's writes alone and commits the rest).
+      CREATE FUNCTION parley_fence(d TEXT, g BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        IF coalesce((SELECT generation FROM doc_snapshots WHERE doc = d), 0) <> g THEN
+          RAISE EXCEPTION 'the stored document was replaced since it was loaded (generation %)', g
+            USING ERRCODE = 'PRL01', DETAIL = d;
+        END IF;
+      END
+      $$;
+    `,
+  },
 ];

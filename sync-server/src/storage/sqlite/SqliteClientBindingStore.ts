@@ -16,8 +16,11 @@ export class SqliteClientBindingStore implements ClientBindingStore {
     return row?.user_id ?? null;
   }
 
-  async bind(doc: string, clientId: number, userId: string): Promise<void> {
-    this.sql('INSERT INTO client_bindings (doc, client_id, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(doc, clientId, userId);
+  async bind(doc: string, clientId: number, userId: string): Promise<string> {
+    const row = this.sql('INSERT INTO client_bindings (doc, client_id, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING user_id').get(doc, clientId, userId) as
+      | { user_id: string }
+      | undefined;
+    return row?.user_id ?? (await this.owner(doc, clientId)) ?? userId;
   }
 
   async all(doc: string): Promise<Map<number, string>> {

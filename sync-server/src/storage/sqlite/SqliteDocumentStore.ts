@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { DEFAULTS } from '@parley/schema';
-import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, NewJob, StoredDocument } from '../Storage';
+import type { CompactionBounds, DocumentStore, IndexChange, MergeParts, NewJob, RenewalBuild, StoredDocument } from '../Storage';
 import type { SqliteMessageIndex } from './SqliteMessageIndex';
 import type { SqliteJobStore } from './SqliteJobStore';
 import type { GroupCommit } from './GroupCommit';
@@ -65,11 +65,13 @@ export class SqliteDocumentStore implements DocumentStore {
     if (result === FENCED) throw new StorageWriteError(false, `an earlier update of ${doc} was not stored; reload it first`);
   }
 
-  async renew(doc: string, fresh: Uint8Array, serverClientId: number, serverOwner: string): Promise<void> {
-    const data = toBuffer(fresh);
+  async renew(doc: string, build: RenewalBuild, serverOwner: string): Promise<void> {
     // Through the group commit: ordered after every append queued before it, in one transaction.
     const result = await this.commits.run(() => {
       if (this.fenced.has(doc)) return FENCED;
+      // One server: what is stored is in its memory already.
+      const { update: fresh, serverClientId } = build(null);
+      const data = toBuffer(fresh);
       const lastSeq = (this.db.prepare('SELECT coalesce(max(seq), 0) FROM doc_updates').pluck().get() as number) ?? 0;
       this.upsertSnapshot.run(doc, data, lastSeq, Date.now());
       this.deleteUpTo.run(doc, lastSeq);

@@ -3,7 +3,8 @@ import { CloseCode, DEFAULTS, DocumentRenewal as Protocol } from '@parley/schema
 import type { Logger } from '../../logger';
 import type { DocumentStore } from '../../storage/Storage';
 import { SERVER_WRITER } from '../validation/ClientBindings';
-import { freshWindow } from './freshWindow';
+import { freshWindow, type FreshWindow } from './freshWindow';
+import * as Y from 'yjs';
 
 /** What the renewal needs from the write pipeline (PersistenceExtension). */
 export interface RenewalGate {
@@ -104,8 +105,23 @@ export class DocumentRenewal {
     const document = hocuspocus.documents.get(documentName);
     if (!document || document.getArray('messages').length <= this.threshold) return null;
     if (!gate.beginRenewal(documentName, document)) return null;
-    const fresh = freshWindow(document, this.settings.window);
-    const committed = documents.renew(documentName, fresh.update, fresh.serverClientId, SERVER_WRITER);
+    // What it holds at the seal: a server write refused after it (PersistenceExtension) stays out.
+    const sealed = Y.encodeStateAsUpdate(document);
+    let fresh: FreshWindow | null = null;
+    const committed = documents.renew(
+      documentName,
+      (stored) => {
+        const copy = new Y.Doc();
+        Y.applyUpdate(copy, sealed);
+        // Several servers (issue 15): what the others stored and this one has not applied yet
+        // belongs in the new epoch too (merging is idempotent for what it holds already).
+        for (const part of stored ? (stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates) : []) Y.applyUpdate(copy, part);
+        fresh = freshWindow(copy, this.settings.window);
+        copy.destroy();
+        return fresh;
+      },
+      SERVER_WRITER,
+    );
     this.deps.beforeCommit?.();
     try {
       await committed;
@@ -115,13 +131,28 @@ export class DocumentRenewal {
       throw error;
     }
     this.deps.afterCommit?.();
-    {
-      logger.info({ documentName, epoch: fresh.epoch, kept: fresh.kept, bytes: fresh.update.byteLength }, 'live document renewed');
-      // The old document stays sealed (PersistenceExtension) until it is gone from memory.
-      document.getConnections().forEach((connection) => connection.close({ code: CloseCode.documentRenewed, reason: Protocol.reason }));
-      await this.deps.dropWriter(documentName);
-      await this.unload(documentName, document);
-      return fresh.epoch;
-    }
+    const made = fresh as FreshWindow | null;
+    logger.info({ documentName, epoch: made?.epoch, kept: made?.kept, bytes: made?.update.byteLength }, 'live document renewed');
+    await this.close(documentName, document);
+    return made?.epoch ?? null;
+  }
+
+  /**
+   * Another server renewed the document (issue 15): this server's copy is of
+   * the old epoch. Sealed, its connections closed with `document-renewed`,
+   * and unloaded, as after a renewal here; the next open loads the new one.
+   */
+  async retire(documentName: string, document: Document): Promise<void> {
+    if (this.deps.hocuspocus.documents.get(documentName) !== document) return;
+    this.deps.gate.beginRenewal(documentName, document);
+    this.deps.logger.info({ documentName }, 'renewed by another server; closing this epoch');
+    await this.close(documentName, document);
+  }
+
+  /** The old document stays sealed (PersistenceExtension) until it is gone from memory. */
+  private async close(documentName: string, document: Document): Promise<void> {
+    document.getConnections().forEach((connection) => connection.close({ code: CloseCode.documentRenewed, reason: Protocol.reason }));
+    await this.deps.dropWriter(documentName);
+    await this.unload(documentName, document);
   }
 }

@@ -76,9 +76,11 @@ export class ClientBindings {
     for (const id of clientIds) {
       if (owners.has(id)) continue;
       // Stored first: a binding that failed to store (the disk full) must not be held as if it were.
-      await this.store.bind(doc, id, userId);
-      owners.set(id, userId);
-      counts.set(userId, (counts.get(userId) ?? 0) + 1);
+      const owner = await this.store.bind(doc, id, userId);
+      owners.set(id, owner);
+      counts.set(owner, (counts.get(owner) ?? 0) + 1);
+      // Bound already, by a server sharing the store (issue 15) whose binding this one had not seen.
+      if (owner !== userId) return false;
     }
     return true;
   }

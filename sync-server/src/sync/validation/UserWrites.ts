@@ -29,7 +29,21 @@ const CLIENT_ID_TRIES = 8;
 export class UserWrites {
   private readonly shadows = new WeakMap<Y.Doc, { doc: Y.Doc; stop(): void }>();
 
-  constructor(private readonly deps: { writer: ServerWriter; bindings: ClientBindings; metrics: Metrics; upload?: UploadLookup }) {}
+  constructor(
+    private readonly deps: {
+      writer: ServerWriter;
+      bindings: ClientBindings;
+      metrics: Metrics;
+      upload?: UploadLookup;
+      /**
+       * This server's id when others share the store (issue 15): each server
+       * writes a user's REST changes under its own client id, since two
+       * servers continuing one client id's clock at once would make two
+       * different items with one id, and Yjs keeps only one of them.
+       */
+      node?: string;
+    },
+  ) {}
 
   async as<T>(documentName: string, writer: Writer, change: (doc: Y.Doc) => T): Promise<T> {
     // Open (and so the bindings loaded) before a client id is chosen.
@@ -92,14 +106,15 @@ export class UserWrites {
   }
 
   /**
-   * The user's REST client id in this document: derived from their id, so one
-   * binding serves all their REST calls (a new id per call would use up
+   * The user's REST client id in this document: derived from their id (and,
+   * on a shared store, this server's), so one binding serves all their REST calls (a new id per call would use up
    * `clientIdsMaxPerUserPerDocument`), and bound before it is used.
    */
   private async clientIdOf(documentName: string, userId: string): Promise<number> {
     const { bindings } = this.deps;
     for (let attempt = 0; attempt < CLIENT_ID_TRIES; attempt++) {
-      const clientId = createHash('sha256').update(`rest\n${userId}\n${attempt}`).digest().readUInt32BE(0);
+      const seed = this.deps.node === undefined ? `rest\n${userId}\n${attempt}` : `rest\n${this.deps.node}\n${userId}\n${attempt}`;
+      const clientId = createHash('sha256').update(seed).digest().readUInt32BE(0);
       const owner = bindings.ownerOf(documentName, clientId);
       if (owner === userId) return clientId;
       if (owner !== null) continue;

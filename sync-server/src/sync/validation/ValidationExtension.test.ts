@@ -16,7 +16,8 @@ class CountingStore implements ClientBindingStore {
     return this.rows.get(clientId) ?? null;
   }
   async bind(_doc: string, clientId: number, userId: string) {
-    this.rows.set(clientId, userId);
+    if (!this.rows.has(clientId)) this.rows.set(clientId, userId);
+    return this.rows.get(clientId)!;
   }
   async all() {
     return new Map(this.rows);

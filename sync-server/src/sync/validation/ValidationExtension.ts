@@ -13,7 +13,7 @@ import { refuseArchivedIds, type IdArchive } from './MessageIds';
 import { renewedClosing } from '../renewal/RenewedClosing';
 import { LogBudget } from '../../logging/LogBudget';
 import { closeOnStorageFailure } from '../StorageClosing';
-
+import type { Writer } from './Writer';
 
 /**
  * Never trust a client's update: judge it before it is stored, applied or
@@ -26,7 +26,22 @@ export class ValidationExtension implements Extension {
   priority = 500;
   private readonly logBudget = new LogBudget(DEFAULTS.refusalLogsPerWindow, DEFAULTS.refusalLogWindowMs);
 
-  constructor(private readonly deps: { bindings: ClientBindings; metrics: Metrics; logger: Logger; archive: IdArchive; upload?: UploadLookup }) {}
+  constructor(
+    private readonly deps: {
+      bindings: ClientBindings;
+      metrics: Metrics;
+      logger: Logger;
+      archive: IdArchive;
+      upload?: UploadLookup;
+      /**
+       * Several servers (issue 15): merges the stored document into this one.
+       * A client may have seen, through another server, updates this one has
+       * not applied yet; every server broadcasts only after the commit, so the
+       * store has them. False when the document was renewed meanwhile.
+       */
+      catchUp?: (documentName: string, document: beforeSyncPayload['document']) => Promise<boolean>;
+    },
+  ) {}
 
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const { bindings } = this.deps;
@@ -46,21 +61,53 @@ export class ValidationExtension implements Extension {
     const identity = (context as Partial<ConnectionContext>).identity;
     if (!identity) this.refuse(documentName, refusal(UpdateRejection.malformed, 'not authenticated'), 'unknown');
     const writer = { userId: identity.userId, admin: isAdmin(identity) };
+    let why = await this.check(document, documentName, payload, writer);
+    // Judged against a copy that may lag the store (issue 15): once more after catching up.
+    if (why && this.deps.catchUp && (why.reason === UpdateRejection.missingDependency || this.bringsOthers(document, documentName, payload, writer))) {
+      if (!(await this.deps.catchUp(documentName, document).catch(closeOnStorageFailure))) throw renewedClosing();
+      why = await this.check(document, documentName, payload, writer);
+    }
+    if (why) this.refuse(documentName, why, writer.userId);
+  }
+
+  /**
+   * Whether the update holds, past this copy's state, structs of a client id
+   * not bound here to the writer: a client that synced through another
+   * server (issue 15) brings what that server stored and this one may not
+   * have applied yet, other users' messages among it. Refused as they stand
+   * (their authors are not the writer), they pass once this copy caught up.
+   */
+  private bringsOthers(document: beforeSyncPayload['document'], documentName: string, payload: Uint8Array, writer: Writer): boolean {
+    let vector: Map<number, number>;
+    try {
+      vector = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(payload));
+    } catch {
+      return false;
+    }
+    for (const [client, clock] of vector) {
+      if (clock > Y.getState(document.store, client) && this.deps.bindings.ownerOf(documentName, client) !== writer.userId) return true;
+    }
+    return false;
+  }
+
+  /** The update's refusal, or null once it passed (its new client ids are bound then). */
+  private async check(document: beforeSyncPayload['document'], documentName: string, payload: Uint8Array, writer: Writer): Promise<Refusal | null> {
     const { bindings, metrics } = this.deps;
     const verdict = this.judge(document, documentName, payload, writer);
-    if ('reason' in verdict) this.refuse(documentName, verdict, writer.userId);
+    if ('reason' in verdict) return verdict;
     if (!bindings.hasRoom(documentName, writer.userId, verdict.newClients.length)) {
-      this.refuse(documentName, refusal(UpdateRejection.tooManyEntries, `at most ${DEFAULTS.clientIdsMaxPerUserPerDocument} Yjs client ids per user in a document`), writer.userId);
+      return refusal(UpdateRejection.tooManyEntries, `at most ${DEFAULTS.clientIdsMaxPerUserPerDocument} Yjs client ids per user in a document`);
     }
     const name = parseDocName(documentName);
     const conversationId = name?.type === 'conversation' ? name.id : null;
     if (conversationId && verdict.newClients.length && (await bindings.anyRetired(documentName, verdict.newClients))) throw renewedClosing();
     const taken = conversationId ? await refuseArchivedIds(document, this.deps.archive, conversationId, verdict.claimedMessageIds) : null;
-    if (taken) this.refuse(documentName, taken, writer.userId);
+    if (taken) return taken;
     if (verdict.newClients.length && !(await bindings.bind(documentName, verdict.newClients, writer.userId).catch(closeOnStorageFailure))) {
-      this.refuse(documentName, refusal(UpdateRejection.foreignClient, 'client id taken meanwhile'), writer.userId);
+      return refusal(UpdateRejection.foreignClient, 'client id taken meanwhile');
     }
     if (!verdict.empty) metrics.updatesApplied.inc();
+    return null;
   }
 
   /**
