@@ -28,7 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.destroy();
   await server?.stop();
-  (await import('node:fs')).writeFileSync('/tmp/bw/server.log', server.output());
 });
 
 async function open(userId: string): Promise<OpenDoc> {
