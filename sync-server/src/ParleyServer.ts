@@ -56,6 +56,8 @@ import { FileBlobStore } from './storage/blobs/FileBlobStore';
 import { Delivery } from './delivery/Delivery';
 import { InboxLookup } from './delivery/InboxLookup';
 import { ContactClaims } from './delivery/ContactClaims';
+import { Cluster } from './cluster/Cluster';
+import { Readiness } from './cluster/Readiness';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -114,6 +116,9 @@ export class ParleyServer {
   readonly registry = new SessionRegistry();
   private http: FastifyInstance | null = null;
   private accepting = true;
+  /** Cluster mode (REDIS_URL): awareness and presence across nodes; null on one server. */
+  readonly cluster: Cluster | null;
+  readonly readiness: Readiness;
 
   constructor(
     readonly config: Config,
@@ -121,9 +126,14 @@ export class ParleyServer {
   ) {
     this.logger = options.logger ?? createLogger(config.logLevel);
     this.storage = options.storage ?? SqliteStorage.inDataDir(config.dataDir);
+    this.cluster = config.redisUrl
+      ? new Cluster({ redisUrl: config.redisUrl, keyPrefix: config.cluster.keyPrefix, nodeId: config.cluster.nodeId, logger: this.logger, local: this.registry })
+      : null;
+    this.readiness = new Readiness(this.cluster?.bus ?? null);
     this.metrics = createMetrics(
       () => this.hocuspocus.getDocumentsCount(),
       () => this.storage.jobs.counts(),
+      this.cluster ? config.cluster.nodeId : null,
     );
     this.jobs = new JobRunner({
       jobs: this.storage.jobs,
@@ -161,6 +171,7 @@ export class ParleyServer {
       new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
       persistence,
       new DocumentInitializer(this.storage),
+      ...(this.cluster ? [this.cluster.relay] : []),
     ];
     this.hocuspocus = new Hocuspocus({
       quiet: true,
@@ -210,7 +221,10 @@ export class ParleyServer {
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
     this.notifications = new Notifications(this.writer, this.storage);
-    this.presence = new Presence(this.storage, this.registry);
+    // "Online" is any open socket on any node (cluster mode), else on this one.
+    const online = this.cluster?.presence ?? this.registry;
+    if (this.cluster) this.registry.onChange(() => this.cluster?.presence.changed());
+    this.presence = new Presence(this.storage, this.registry, online);
     const contactClaims = new ContactClaims(this.storage.users, this.logger);
     this.verifier.onVerified = (identity) => contactClaims.record(identity);
     this.delivery = new Delivery(
@@ -220,7 +234,7 @@ export class ParleyServer {
         logger: this.logger,
         jobs: this.jobs,
         inbox: new InboxLookup(this.writer),
-        isOnline: (userId) => this.registry.isOnline(userId),
+        isOnline: (userId) => online.isOnline(userId),
         publicUrl: config.delivery.publicUrl,
       },
       config.delivery,
@@ -233,6 +247,7 @@ export class ParleyServer {
   }
 
   async listen(): Promise<{ port: number; host: string }> {
+    this.cluster?.start(this.hocuspocus);
     await backfillIndex(this.storage, this.logger);
     this.http = await createHttpApp(
       {
@@ -253,7 +268,7 @@ export class ParleyServer {
 
         attachments: this.attachments,
         delivery: this.delivery,
-        isReady: () => this.accepting,
+        health: () => this.readiness.status(),
       },
       this.logger,
     );
@@ -263,6 +278,7 @@ export class ParleyServer {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
     await this.jobs.start();
     void this.chat.recover().catch((error: unknown) => this.logger.error({ err: error }, 'recovering chat notifications failed'));
+    this.readiness.markStarted();
     const address = this.http.server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
     return { port, host: this.config.host };
@@ -276,9 +292,11 @@ export class ParleyServer {
    */
   async close(): Promise<void> {
     this.accepting = false;
+    this.readiness.markDraining();
     if (this.sweeper) clearInterval(this.sweeper);
     try {
-      for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.socketCloseGraceMs);
+      // 4503 "server-going-away": clients reconnect at once (behind a load balancer, to another node).
+      for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, ServerFailure.goingAway, DEFAULTS.socketCloseGraceMs);
       await this.compactor.stop();
       await this.renewal.idle();
       await this.jobs.stop();
@@ -288,10 +306,28 @@ export class ParleyServer {
       this.hocuspocus.closeConnections();
       this.wss.close();
       await this.socketsClosed(DEFAULTS.socketCloseGraceMs * 2);
+      await this.cluster?.stop();
       await this.http?.close();
     } finally {
       await this.storage.close();
     }
+  }
+
+  /**
+   * SIGTERM in a cluster: answer 503 on /healthz and refuse new sockets at
+   * once, give the load balancer `drainDelayMs` to notice, then close (the
+   * sockets with 4503 so their clients reconnect elsewhere, the in-flight
+   * appends committed before storage closes).
+   */
+  async drain(): Promise<void> {
+    this.readiness.markDraining();
+    this.accepting = false;
+    const delay = this.config.cluster.drainDelayMs;
+    if (delay > 0) {
+      this.logger.info({ delayMs: delay }, 'draining: /healthz answers 503; closing sockets after the delay');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+    await this.close();
   }
 
   private async socketsClosed(timeoutMs: number): Promise<void> {
