@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { AuthFailure, CloseCode, DEFAULTS, ServerFailure, SlowReader, UpdateRejection } from '@parley/schema';
+import { AuthFailure, CloseCode, DEFAULTS, ServerFailure, SlowReader, UpdateRejection, conversationDocName } from '@parley/schema';
 import type { Config } from './config';
 import { TokenVerifier } from './auth/TokenVerifier';
 import { createLogger, type Logger } from './logger';
@@ -111,6 +111,9 @@ export class ParleyServer {
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<SocketSession, Liveness>();
+  /** Each socket's read valve: a drain stops reading before it waits for the appends. */
+  private readonly valves = new Map<SocketSession, ReadValve>();
+  private readonly persistence: PersistenceExtension;
   private readonly pending = new PendingSockets<SocketSession>();
   private sweeper: NodeJS.Timeout | null = null;
   readonly registry = new SessionRegistry();
@@ -151,10 +154,10 @@ export class ParleyServer {
     );
     this.erasure = new Erasure({ storage: this.storage, attachments: this.attachments, jobs: this.jobs, logger: this.logger });
     const liveWindow = { window: config.liveWindow, factor: DEFAULTS.liveRenewalFactor };
-    const persistence = new PersistenceExtension({
+    const persistence = (this.persistence = new PersistenceExtension({
       ...deps,
       diverged: (documentName) => void this.reload(documentName),
-      mark: (id) => this.chat.mark(id),
+      mark: (id) => this.markForRecompute(id),
       mentionJobs: (conversationId, messageIds) => this.mentions.jobsFor(conversationId, messageIds),
       jobsStored: () => this.mentions.stored(),
       // --- Bounded live document (issue 9, item 2) ---
@@ -162,12 +165,18 @@ export class ParleyServer {
       outgrown: (documentName) => this.renewal.schedule(documentName),
       // Delivery is built after the writer (it reads inboxes through it), so it is reached lazily.
       inboxJobs: (userId, document, transaction) => this.delivery.inboxJobs(userId, document, transaction),
-    });
+    }));
     const extensions: Extension[] = [
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
       new ValidationExtension({ ...deps, bindings, archive: this.storage.messages, upload }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
-      new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
+      // Cluster mode: every node holding a conversation sees its every update, so the recompute
+      // is scheduled by the node that stored the change instead (markForRecompute), not once per node.
+      new NotificationExtension({
+        schedule: (id) => {
+          if (this.cluster === null) this.chat.schedule(id);
+        },
+      }),
       new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
       persistence,
       new DocumentInitializer(this.storage),
@@ -295,8 +304,11 @@ export class ParleyServer {
     this.readiness.markDraining();
     if (this.sweeper) clearInterval(this.sweeper);
     try {
+      await this.commitReceived();
       // 4503 "server-going-away": clients reconnect at once (behind a load balancer, to another node).
       for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, ServerFailure.goingAway, DEFAULTS.socketCloseGraceMs);
+      // Closing now: data frames are ignored from here (see accept), the peers' close frames must be read.
+      for (const valve of this.valves.values()) valve.release('drain');
       await this.compactor.stop();
       await this.renewal.idle();
       await this.jobs.stop();
@@ -328,6 +340,18 @@ export class ParleyServer {
       await new Promise((r) => setTimeout(r, delay));
     }
     await this.close();
+  }
+
+  /**
+   * Before the sockets close: stop reading them and wait until every update
+   * already read is committed, so the node a client reconnects to loads a
+   * state that holds all of it (bounded by the close grace: a stuck commit
+   * fails its clients' writes as before, nothing is acknowledged without it).
+   */
+  private async commitReceived(): Promise<void> {
+    for (const valve of this.valves.values()) valve.hold('drain');
+    const appends = [...this.hocuspocus.documents.values()].map((document) => this.persistence.persisted(document).catch(() => {}));
+    await Promise.race([Promise.all(appends), new Promise((r) => setTimeout(r, DEFAULTS.shutdownGraceMs / 2).unref())]);
   }
 
   private async socketsClosed(timeoutMs: number): Promise<void> {
@@ -373,6 +397,7 @@ export class ParleyServer {
     const context: ConnectionContext = { session };
     const client = this.hocuspocus.handleConnection(ws, toFetchRequest(request), context);
     const valve = new ReadValve(ws);
+    this.valves.set(session, valve);
     const throttle = new Throttle(valve.for('rate'), () => {
       this.metrics.updatesRejected.inc({ reason: UpdateRejection.rateLimited });
       session.closeOrTerminate(CloseCode.rateLimited, UpdateRejection.rateLimited, DEFAULTS.socketCloseGraceMs);
@@ -403,6 +428,7 @@ export class ParleyServer {
       backpressure.stop();
       this.pending.leave(session);
       this.sessions.delete(session);
+      this.valves.delete(session);
       if (session.identity) this.registry.remove(session.identity.userId, session);
       this.metrics.connections.dec();
       session.clearExpiry();
@@ -425,6 +451,26 @@ export class ParleyServer {
     } catch (error) {
       this.logger.error({ err: error, documentName }, 'unloading a document after a failed write failed');
     }
+  }
+
+  /**
+   * A conversation change is being stored here: its durable mark. In cluster
+   * mode this node, the one that stored it, also schedules the recompute, once
+   * the append has committed (the recompute reads the message index it writes).
+   */
+  private markForRecompute(conversationId: string): Promise<void> {
+    const marked = this.chat.mark(conversationId);
+    if (this.cluster) {
+      setImmediate(() => {
+        const document = this.hocuspocus.documents.get(conversationDocName(conversationId));
+        const stored = document ? this.persistence.persisted(document) : Promise.resolve();
+        void stored.then(
+          () => this.chat.schedule(conversationId),
+          () => {}, // not stored: nothing to notify about (the client resends it)
+        );
+      });
+    }
+    return marked;
   }
 
   private disconnectUser(documentName: string, userId: string): void {

@@ -28,7 +28,8 @@ const RELAYED = Symbol('relayed from another node');
  * is relayed as the removal of its states; a dead node's states are removed
  * as soon as its presence expires (`forgetNode`). A node that loads a
  * document asks the others for its current states, and after a Redis outage
- * every node publishes its own again, so nobody waits for the next renewal.
+ * every node publishes its own and asks for the others', so nobody waits for
+ * the next renewal.
  */
 export class AwarenessRelay implements Extension {
   /** Per loaded document: the client ids whose states came from another node, and which. */
@@ -40,8 +41,12 @@ export class AwarenessRelay implements Extension {
   start(hocuspocus: Hocuspocus): void {
     this.hocuspocus = hocuspocus;
     this.deps.bus.subscribe(CHANNEL, (message) => this.received(message));
+    // After an outage (or a first connection late): send ours, ask for theirs.
     this.deps.bus.onReady(() => {
-      for (const document of hocuspocus.documents.values()) this.publishOwn(document);
+      for (const document of hocuspocus.documents.values()) {
+        this.publishOwn(document);
+        this.send({ k: 'q', n: this.deps.nodeId, d: document.name });
+      }
     });
   }
 

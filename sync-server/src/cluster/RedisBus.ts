@@ -18,6 +18,7 @@ export class RedisBus {
   private readonly readyListeners: Array<() => void> = [];
   private connectedOnce = false;
   private wasUp = false;
+  private subscribed = false;
 
   constructor(
     url: string,
@@ -31,10 +32,14 @@ export class RedisBus {
       retryStrategy: (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_MS),
     };
     this.commands = new Redis(url, options);
-    // The subscriber queues its SUBSCRIBE until connected (ioredis re-subscribes after a reconnect).
-    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
+    // Subscribed on every ready (below): a SUBSCRIBE queued before a first connection fails with it.
+    this.subscriber = new Redis(url, { ...options, autoResubscribe: false });
+    this.subscriber.on('ready', () => void this.subscribeAll());
+    this.subscriber.on('close', () => {
+      this.subscribed = false;
+    });
+    this.commands.on('ready', () => this.changed());
     for (const connection of [this.commands, this.subscriber]) {
-      connection.on('ready', () => this.changed());
       connection.on('close', () => this.changed());
       // Errors are reported by state (up or not); the stack of each reconnect attempt is noise.
       connection.on('error', (error: Error) => this.logger.debug({ err: error }, 'redis error'));
@@ -50,7 +55,7 @@ export class RedisBus {
   }
 
   get up(): boolean {
-    return this.commands.status === 'ready' && this.subscriber.status === 'ready';
+    return this.commands.status === 'ready' && this.subscriber.status === 'ready' && this.subscribed;
   }
 
   /** True once Redis was reached (readiness at start; a later outage only degrades). */
@@ -67,10 +72,21 @@ export class RedisBus {
     this.readyListeners.push(listener);
   }
 
+  /** Before start (the channels are subscribed at each connection). */
   subscribe(channel: string, handler: (message: Buffer) => void): void {
-    const name = this.key(channel);
-    this.handlers.set(name, handler);
-    this.subscriber.subscribe(name).catch((error: unknown) => this.logger.warn({ err: error, channel: name }, 'redis subscribe failed; retried on reconnect'));
+    this.handlers.set(this.key(channel), handler);
+  }
+
+  /** Up only once subscribed: what a node publishes on ready asks for answers it must hear. */
+  private async subscribeAll(): Promise<void> {
+    const channels = [...this.handlers.keys()];
+    try {
+      if (channels.length > 0) await this.subscriber.subscribe(...channels);
+      this.subscribed = true;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'redis subscribe failed; retried on the next connection');
+    }
+    this.changed();
   }
 
   /** Best effort: false when Redis is down (the message is lost, which its kind allows). */
