@@ -99,17 +99,23 @@ function stateOf(open: OpenDoc, userId: string): Record<string, unknown> | undef
   return undefined;
 }
 
+/** Alice on node `a`, bob on node `b`, both in one new conversation, synced. */
+async function aliceAndBobOn(a: TestServer, b: TestServer, others: string[] = []): Promise<{ id: string; alice: UserClient; onA: OpenDoc; onB: OpenDoc }> {
+  const id = await createConversation(a, 'alice', ['bob', ...others]);
+  const alice = await user(a, 'alice');
+  const bob = await user(b, 'bob');
+  const onA = alice.open(conversationDocName(id));
+  const onB = bob.open(conversationDocName(id));
+  await Promise.all([onA.synced, onB.synced]);
+  return { id, alice, onA, onB };
+}
+
 describe('cluster mode: awareness and presence across nodes', () => {
   it('users on different nodes see each other typing and online; a leaving client and a dead node go offline within seconds', async () => {
     const c = await cluster();
     const [a, b] = await Promise.all([c.node('node-a'), c.node('node-b')]);
     await eventually(async () => (await health(a)).status === 200 && (await health(b)).status === 200, 15_000, 'both nodes ready');
-    const id = await createConversation(a, 'alice', ['bob', 'carol']);
-    const alice = await user(a, 'alice');
-    const bob = await user(b, 'bob');
-    const onA = alice.open(conversationDocName(id));
-    const onB = bob.open(conversationDocName(id));
-    await Promise.all([onA.synced, onB.synced]);
+    const { id, alice, onA, onB } = await aliceAndBobOn(a, b, ['carol']);
 
     onA.provider.setAwarenessField('typing', true);
     await waitFor(() => stateOf(onB, 'alice')?.typing === true, 10_000, 'bob, on node b, sees alice typing on node a');
@@ -271,12 +277,7 @@ describe('cluster mode: Redis down and back', () => {
     await redis.start();
     await eventually(async () => (await health(a)).status === 200 && (await health(b)).status === 200, 10_000, 'both nodes ready once Redis is up');
 
-    const id = await createConversation(a, 'alice', ['bob']);
-    const alice = await user(a, 'alice');
-    const bob = await user(b, 'bob');
-    const onA = alice.open(conversationDocName(id));
-    const onB = bob.open(conversationDocName(id));
-    await Promise.all([onA.synced, onB.synced]);
+    const { id, onA, onB } = await aliceAndBobOn(a, b);
     onA.provider.setAwarenessField('typing', 'first');
     await waitFor(() => stateOf(onB, 'alice')?.typing === 'first', 10_000, 'awareness across nodes with Redis up');
     await eventually(() => online(b, 'bob', 'alice'), 5_000, 'alice online on node b');
