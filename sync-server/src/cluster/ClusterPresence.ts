@@ -89,7 +89,8 @@ export class ClusterPresence {
     const ttl = this.timing.ttlMs;
     const write = bus.commands.multi().set(bus.key(aliveKey(nodeId)), '1', 'PX', ttl).del(bus.key(usersKey(nodeId)));
     if (users.length > 0) write.sadd(bus.key(usersKey(nodeId)), ...users).pexpire(bus.key(usersKey(nodeId)), ttl);
-    await write.sadd(bus.key(NODES), nodeId).exec();
+    // The list of nodes expires too once no node renews it (the whole cluster gone): nothing is left behind in Redis.
+    await write.sadd(bus.key(NODES), nodeId).pexpire(bus.key(NODES), ttl * 2).exec();
 
     const nodes = (await bus.commands.smembers(bus.key(NODES))).filter((node) => node !== nodeId);
     const read = bus.commands.pipeline();
