@@ -422,6 +422,16 @@ export const DEFAULTS = {
   deliveryQuoteMaxChars: 280,
   /** Email and phone contact fields, characters (RFC 5321 path limit; E.164 is at most 16 with the +). */
   contactEmailMaxLength: 254,
+
+  // ---- Cluster mode (issue 15): several servers on PostgreSQL and Redis ----
+  /** How often a node renews its presence in Redis (its online users and its liveness key). */
+  clusterHeartbeatMs: 1_000,
+  /** A node whose liveness key is this old is dead: its users go offline, its awareness states are removed. */
+  clusterNodeTtlMs: 5_000,
+  /** One awareness message relayed between nodes, bytes (a document's states from one node); larger ones are dropped. */
+  clusterAwarenessMessageMaxBytes: 256 * 1024,
+  /** SIGTERM: how long a draining node answers 503 on /healthz before it closes its sockets (env DRAIN_DELAY_MS), so the load balancer stops sending first. */
+  drainDelayMs: 0,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

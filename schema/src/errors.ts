@@ -86,6 +86,8 @@ export type UpdateRejection = (typeof UpdateRejection)[keyof typeof UpdateReject
  */
 export const ServerFailure = {
   storageUnavailable: 'storage-unavailable',
+  /** The node is draining (SIGTERM, cluster hand-over): reconnect, to another node behind the load balancer (close code 4503). */
+  goingAway: 'server-going-away',
 } as const;
 export type ServerFailure = (typeof ServerFailure)[keyof typeof ServerFailure];
 

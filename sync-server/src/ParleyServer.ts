@@ -57,6 +57,8 @@ import { Delivery } from './delivery/Delivery';
 import { InboxLookup } from './delivery/InboxLookup';
 import { ContactClaims } from './delivery/ContactClaims';
 import { ClusterDocuments } from './cluster/ClusterDocuments';
+import { Cluster } from './cluster/Cluster';
+import { Readiness } from './cluster/Readiness';
 
 const SYNC_PATH = '/sync';
 /** How often every socket's liveness and unsent bytes are looked at. */
@@ -110,13 +112,19 @@ export class ParleyServer {
   private readonly compactor: Compactor;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<SocketSession, Liveness>();
+  /** Each socket's read valve: a drain stops reading before it waits for the appends. */
+  private readonly valves = new Map<SocketSession, ReadValve>();
+  private readonly persistence: PersistenceExtension;
   private readonly pending = new PendingSockets<SocketSession>();
   private sweeper: NodeJS.Timeout | null = null;
   readonly registry = new SessionRegistry();
   private http: FastifyInstance | null = null;
   /** Set when the store may be shared with other servers (PostgreSQL, issue 15). */
-  private readonly cluster: ClusterDocuments | null;
+  private readonly sharedDocuments: ClusterDocuments | null;
   private accepting = true;
+  /** Cluster mode (REDIS_URL): awareness and presence across nodes; null on one server. */
+  readonly cluster: Cluster | null;
+  readonly readiness: Readiness;
 
   constructor(
     readonly config: Config,
@@ -124,9 +132,14 @@ export class ParleyServer {
   ) {
     this.logger = options.logger ?? createLogger(config.logLevel);
     this.storage = options.storage ?? SqliteStorage.inDataDir(config.dataDir);
+    this.cluster = config.redisUrl
+      ? new Cluster({ redisUrl: config.redisUrl, keyPrefix: config.cluster.keyPrefix, nodeId: config.cluster.nodeId, logger: this.logger, local: this.registry })
+      : null;
+    this.readiness = new Readiness(this.cluster?.bus ?? null);
     this.metrics = createMetrics(
       () => this.hocuspocus.getDocumentsCount(),
       () => this.storage.jobs.counts(),
+      this.cluster ? config.cluster.nodeId : null,
     );
     this.jobs = new JobRunner({
       jobs: this.storage.jobs,
@@ -143,7 +156,7 @@ export class ParleyServer {
       config.uploadMaxBytes,
     );
     const liveWindow = { window: config.liveWindow, factor: DEFAULTS.liveRenewalFactor };
-    const persistence = new PersistenceExtension({
+    const persistence = (this.persistence = new PersistenceExtension({
       ...deps,
       diverged: (documentName, replaced) => void this.reload(documentName, replaced),
       mark: (id) => this.chat.mark(id),
@@ -154,10 +167,10 @@ export class ParleyServer {
       outgrown: (documentName) => this.renewal.schedule(documentName),
       // Delivery is built after the writer (it reads inboxes through it), so it is reached lazily.
       inboxJobs: (userId, document, transaction) => this.delivery.inboxJobs(userId, document, transaction),
-    });
+    }));
     // Any client on any server (issue 15): on a store several servers may share, follow the others' writes.
     const shared = this.storage.shared;
-    this.cluster = shared
+    this.sharedDocuments = shared
       ? new ClusterDocuments({
           shared,
           logger: this.logger,
@@ -165,7 +178,7 @@ export class ParleyServer {
           delayMs: config.testFeedDelayMs,
         })
       : null;
-    const cluster = this.cluster;
+    const cluster = this.sharedDocuments;
     const extensions: Extension[] = [
       ...(cluster ? [cluster] : []),
       new AuthExtension({ ...deps, verifier: this.verifier, access: new AccessPolicy(this.storage), sessions: this.registry }),
@@ -177,10 +190,12 @@ export class ParleyServer {
         ...(cluster && { catchUp: (documentName, document) => cluster.catchUp(documentName, document) }),
       }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
+      // Another node's update (remote origin) is scheduled on the node that stored it, not once per node.
       new NotificationExtension({ schedule: (id) => this.chat.schedule(id) }),
       new InboxReadExtension({ chat: { readThrough: (userId, conversationId, messageId) => this.chat.readThrough(userId, conversationId, messageId) }, logger: this.logger }),
       persistence,
       new DocumentInitializer(this.storage),
+      ...(this.cluster ? [this.cluster.relay] : []),
     ];
     this.hocuspocus = new Hocuspocus({
       quiet: true,
@@ -232,7 +247,10 @@ export class ParleyServer {
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
     this.notifications = new Notifications(this.writer, this.storage);
-    this.presence = new Presence(this.storage, this.registry);
+    // "Online" is any open socket on any node (cluster mode), else on this one.
+    const online = this.cluster?.presence ?? this.registry;
+    if (this.cluster) this.registry.onChange(() => this.cluster?.presence.changed());
+    this.presence = new Presence(this.storage, this.registry, online);
     const contactClaims = new ContactClaims(this.storage.users, this.logger);
     this.verifier.onVerified = (identity) => contactClaims.record(identity);
     this.delivery = new Delivery(
@@ -242,7 +260,7 @@ export class ParleyServer {
         logger: this.logger,
         jobs: this.jobs,
         inbox: new InboxLookup(this.writer),
-        isOnline: (userId) => this.registry.isOnline(userId),
+        isOnline: (userId) => online.isOnline(userId),
         publicUrl: config.delivery.publicUrl,
       },
       config.delivery,
@@ -255,9 +273,10 @@ export class ParleyServer {
   }
 
   async listen(): Promise<{ port: number; host: string }> {
+    this.cluster?.start(this.hocuspocus);
     await backfillIndex(this.storage, this.logger);
     // Listening before the first client: no document loads without hearing what follows its read.
-    await this.cluster?.start();
+    await this.sharedDocuments?.start();
     this.http = await createHttpApp(
       {
         config: this.config,
@@ -277,7 +296,7 @@ export class ParleyServer {
 
         attachments: this.attachments,
         delivery: this.delivery,
-        isReady: () => this.accepting,
+        health: () => this.readiness.status(),
       },
       this.logger,
     );
@@ -287,6 +306,7 @@ export class ParleyServer {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
     await this.jobs.start();
     void this.chat.recover().catch((error: unknown) => this.logger.error({ err: error }, 'recovering chat notifications failed'));
+    this.readiness.markStarted();
     const address = this.http.server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
     return { port, host: this.config.host };
@@ -300,9 +320,14 @@ export class ParleyServer {
    */
   async close(): Promise<void> {
     this.accepting = false;
+    this.readiness.markDraining();
     if (this.sweeper) clearInterval(this.sweeper);
     try {
-      for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, 'server shutting down', DEFAULTS.socketCloseGraceMs);
+      await this.commitReceived();
+      // 4503 "server-going-away": clients reconnect at once (behind a load balancer, to another node).
+      for (const session of this.sessions.keys()) session.closeOrTerminate(CloseCode.shuttingDown, ServerFailure.goingAway, DEFAULTS.socketCloseGraceMs);
+      // Closing now: data frames are ignored from here (see accept), the peers' close frames must be read.
+      for (const valve of this.valves.values()) valve.release('drain');
       await this.compactor.stop();
       await this.renewal.idle();
       await this.jobs.stop();
@@ -312,11 +337,41 @@ export class ParleyServer {
       this.hocuspocus.closeConnections();
       this.wss.close();
       await this.socketsClosed(DEFAULTS.socketCloseGraceMs * 2);
-      await this.http?.close();
       await this.cluster?.stop();
+      await this.http?.close();
+      await this.sharedDocuments?.stop();
     } finally {
       await this.storage.close();
     }
+  }
+
+  /**
+   * SIGTERM in a cluster: answer 503 on /healthz and refuse new sockets at
+   * once, give the load balancer `drainDelayMs` to notice, then close (the
+   * sockets with 4503 so their clients reconnect elsewhere, the in-flight
+   * appends committed before storage closes).
+   */
+  async drain(): Promise<void> {
+    this.readiness.markDraining();
+    this.accepting = false;
+    const delay = this.config.cluster.drainDelayMs;
+    if (delay > 0) {
+      this.logger.info({ delayMs: delay }, 'draining: /healthz answers 503; closing sockets after the delay');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+    await this.close();
+  }
+
+  /**
+   * Before the sockets close: stop reading them and wait until every update
+   * already read is committed, so the node a client reconnects to loads a
+   * state that holds all of it (bounded by the close grace: a stuck commit
+   * fails its clients' writes as before, nothing is acknowledged without it).
+   */
+  private async commitReceived(): Promise<void> {
+    for (const valve of this.valves.values()) valve.hold('drain');
+    const appends = [...this.hocuspocus.documents.values()].map((document) => this.persistence.persisted(document).catch(() => {}));
+    await Promise.race([Promise.all(appends), new Promise((r) => setTimeout(r, DEFAULTS.shutdownGraceMs / 2).unref())]);
   }
 
   private async socketsClosed(timeoutMs: number): Promise<void> {
@@ -362,6 +417,7 @@ export class ParleyServer {
     const context: ConnectionContext = { session };
     const client = this.hocuspocus.handleConnection(ws, toFetchRequest(request), context);
     const valve = new ReadValve(ws);
+    this.valves.set(session, valve);
     const throttle = new Throttle(valve.for('rate'), () => {
       this.metrics.updatesRejected.inc({ reason: UpdateRejection.rateLimited });
       session.closeOrTerminate(CloseCode.rateLimited, UpdateRejection.rateLimited, DEFAULTS.socketCloseGraceMs);
@@ -392,6 +448,7 @@ export class ParleyServer {
       backpressure.stop();
       this.pending.leave(session);
       this.sessions.delete(session);
+      this.valves.delete(session);
       if (session.identity) this.registry.remove(session.identity.userId, session);
       this.metrics.connections.dec();
       session.clearExpiry();

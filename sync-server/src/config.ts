@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS } from '@parley/schema';
@@ -17,6 +18,8 @@ export interface Config {
   mode: 'development' | 'test' | 'production';
   logLevel: string;
   redisUrl: string | null;
+  /** Cluster mode (REDIS_URL with DATABASE_URL, issue 15). */
+  cluster: { nodeId: string; keyPrefix: string; drainDelayMs: number };
   databaseUrl: string | null;
   /** Served at `/` when present. */
   webDistDir: string;
@@ -103,7 +106,12 @@ const Env = z.object({
     .optional(),
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  REDIS_URL: z.url().optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  /** Cluster mode: this node's name (metrics, presence); default host-pid-random. */
+  NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').optional(),
+  /** Cluster mode: the prefix of every Redis key and channel (several deployments on one Redis). */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 letters, digits, dots, colons, dashes or underscores').default('parley:'),
+  DRAIN_DELAY_MS: delay.optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -162,9 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const mode = e.NODE_ENV;
-  // DATABASE_URL alone runs one server on PostgreSQL; several servers need the routing between them (REDIS_URL), not built yet.
-  if (e.REDIS_URL) {
-    throw new ConfigError('REDIS_URL: cluster mode (several servers) is not available in this build yet; unset it (DATABASE_URL alone runs one server on PostgreSQL)');
+  // Cluster mode is PostgreSQL (the one store every node shares) plus Redis (awareness, presence).
+  if (e.REDIS_URL && !e.DATABASE_URL) {
+    throw new ConfigError('REDIS_URL: cluster mode needs DATABASE_URL too (every node shares one PostgreSQL store); set it, or unset REDIS_URL for one server on SQLite');
   }
   const dataDir = resolve(e.DATA_DIR);
   let jwtSecret = e.JWT_SECRET?.replace(/\\n/g, '\n') ?? null;
@@ -185,7 +193,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecretGenerated,
     mode,
     logLevel: e.LOG_LEVEL,
-    redisUrl: null,
+    redisUrl: e.REDIS_URL ?? null,
+    cluster: {
+      nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      keyPrefix: e.REDIS_PREFIX,
+      drainDelayMs: e.DRAIN_DELAY_MS ?? DEFAULTS.drainDelayMs,
+    },
     databaseUrl: e.DATABASE_URL ?? null,
     webDistDir: resolve(e.WEB_DIST_DIR ?? join(import.meta.dirname, '../../client/dist')),
     compaction: {

@@ -5,14 +5,31 @@ import { routeConsoleToLogger } from './logging/consoleBridge';
 import { CorruptDatabaseError } from './storage/sqlite/integrityCheck';
 import { openStorage } from './storage/openStorage';
 import { SchemaTooNewError } from './storage/postgres/PgMigrator';
+import { checkKeyFingerprint, keyFingerprint, KeyMismatchError } from './cluster/KeyFingerprint';
+import type { Storage } from './storage/Storage';
+import type { Config } from './config';
+import type pg from 'pg';
 
 /** Why the store did not open, in one line, when it is the store's state or reachability (not a bug). */
 function storageRefusal(error: unknown, postgres: boolean): string | null {
-  if (error instanceof CorruptDatabaseError || error instanceof SchemaTooNewError) return error.message;
+  if (error instanceof CorruptDatabaseError || error instanceof SchemaTooNewError || error instanceof KeyMismatchError) return error.message;
   if (!postgres) return null;
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && error instanceof Error) return `cannot open the PostgreSQL database (DATABASE_URL): ${code}: ${error.message.split('\n')[0]}`;
   return null;
+}
+
+/** Cluster mode: every node verifies tokens with the same key (see KeyFingerprint). */
+async function sameKeyAsTheCluster(config: Config, storage: Storage): Promise<void> {
+  if (!config.redisUrl) return;
+  const pool = (storage as Partial<{ pool: pg.Pool }>).pool;
+  if (!pool) return;
+  try {
+    await checkKeyFingerprint(pool, keyFingerprint({ secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey }));
+  } catch (error) {
+    await storage.close().catch(() => {});
+    throw error;
+  }
 }
 
 /** Entry point: validate the environment, start, and shut down cleanly on SIGTERM/SIGINT. */
@@ -29,7 +46,9 @@ async function main(): Promise<void> {
   }
   let server: ParleyServer;
   try {
-    server = new ParleyServer(config, { storage: await openStorage(config) });
+    const storage = await openStorage(config);
+    await sameKeyAsTheCluster(config, storage);
+    server = new ParleyServer(config, { storage });
   } catch (error) {
     const refusal = storageRefusal(error, config.databaseUrl !== null);
     if (refusal) {
@@ -56,13 +75,14 @@ async function main(): Promise<void> {
     server.logger.info({ signal }, 'shutting down');
     // Every acknowledged write is already on disk, so a shutdown that outlives the grace
     // period (a stuck peer, a hung request) ends anyway rather than hanging a deploy.
+    const graceMs = config.cluster.drainDelayMs + DEFAULTS.shutdownGraceMs;
     setTimeout(() => {
-      server.logger.warn({ graceMs: DEFAULTS.shutdownGraceMs }, 'shutdown took too long; exiting');
+      server.logger.warn({ graceMs }, 'shutdown took too long; exiting');
       // Still flush and close storage: close() may be stuck before it got there.
       void server.storage.close().finally(() => process.exit(0));
-    }, DEFAULTS.shutdownGraceMs).unref();
+    }, graceMs).unref();
     try {
-      await server.close();
+      await server.drain();
       server.logger.info('stopped');
       process.exit(0);
     } catch (error) {

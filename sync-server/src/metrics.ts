@@ -4,10 +4,16 @@ import { JOB_STATES, type JobState } from '@parley/schema';
 export type JobCounts = () => Promise<Array<{ queue: string; state: JobState; count: number }>>;
 
 /** Every Prometheus metric the server exports, created once per server. */
-/** `openDocuments` and `jobCounts` are read at scrape time. */
-export function createMetrics(openDocuments: () => number = () => 0, jobCounts: JobCounts = async () => []) {
+/**
+ * `openDocuments` and `jobCounts` are read at scrape time. In cluster mode
+ * every metric carries the node's id as its `node` label (and
+ * `parley_node_info{node}` is 1), so one dashboard tells the nodes apart.
+ */
+export function createMetrics(openDocuments: () => number = () => 0, jobCounts: JobCounts = async () => [], nodeId: string | null = null) {
   const registry = new Registry();
+  if (nodeId) registry.setDefaultLabels({ node: nodeId });
   collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
+  if (nodeId) new Gauge({ name: 'parley_node_info', help: 'This node of the cluster (its id is the node label)', registers: [registry] }).set(1);
   return {
     registry,
     connections: new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers: [registry] }),

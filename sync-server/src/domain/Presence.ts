@@ -9,7 +9,9 @@ import type { SessionRegistry } from '../sync/SessionRegistry';
 export class Presence {
   constructor(
     private readonly storage: Storage,
-    private readonly sessions: SessionRegistry,
+    sessions: SessionRegistry,
+    /** Who is online: this node's sockets, or every node's in cluster mode. */
+    private readonly online: { isOnline(userId: string): boolean } = sessions,
   ) {
     // Best effort: a lost last-seen time (the disk full, say) only makes it older.
     sessions.onChange((userId) => void storage.users.setLastSeen(userId, Date.now()).catch(() => {}));
@@ -24,7 +26,7 @@ export class Presence {
     const records = new Map((await this.storage.users.get(visible)).map((u) => [u.id, u]));
     const answer: Record<string, PresenceEntry> = {};
     for (const userId of visible) {
-      const online = this.sessions.isOnline(userId);
+      const online = this.online.isOnline(userId);
       answer[userId] = { online, lastSeenAt: online ? Date.now() : (records.get(userId)?.lastSeenAt ?? null) };
     }
     return answer;

@@ -57,6 +57,7 @@ export class JobRunner {
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
+  private firing = false;
   private readonly now: () => number;
   private readonly pollMs: number;
   private readonly batchSize: number;
@@ -103,6 +104,7 @@ export class JobRunner {
   async start(): Promise<void> {
     const released = this.deps.releaseAtStart === false ? 0 : await this.deps.jobs.releaseAbandoned(this.now());
     if (released > 0) this.deps.logger.info({ released }, 'jobs left running by an earlier process run again');
+    await this.shortenSchedules();
     this.stopped = false;
     this.tick();
     this.timer = setInterval(() => this.tick(), this.pollMs);
@@ -151,7 +153,27 @@ export class JobRunner {
       });
   }
 
+  /** Once at start, never per tick: a tick's stale clock reading must not move a slot back. */
+  private async shortenSchedules(): Promise<void> {
+    const now = this.now();
+    for (const { name, schedule } of this.schedules) {
+      const nextAt = schedule.next(now);
+      await this.deps.jobs.shortenSchedule(name, nextAt, schedule.next(nextAt));
+    }
+  }
+
   private async fireSchedules(): Promise<void> {
+    // One round at a time in this process; across processes the store's claim decides.
+    if (this.firing) return;
+    this.firing = true;
+    try {
+      await this.fireDue();
+    } finally {
+      this.firing = false;
+    }
+  }
+
+  private async fireDue(): Promise<void> {
     const now = this.now();
     for (const { name, schedule, job } of this.schedules) {
       const id = await this.deps.jobs.fireSchedule(name, now, schedule.next(now), job);

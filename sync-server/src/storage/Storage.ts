@@ -501,6 +501,12 @@ export interface JobStore {
    * time is only recorded, due at `nextAt`. Returns the job's id when it fired.
    */
   fireSchedule(name: string, now: number, nextAt: number, job: NewJob): Promise<string | null>;
+  /**
+   * A rule made shorter (daily to hourly, say): moves the stored next run to
+   * `nextAt` only when it lies after `beyond` (the rule's second slot from
+   * now), so a concurrent fire of the same rule is never undone.
+   */
+  shortenSchedule(name: string, nextAt: number, beyond: number): Promise<boolean>;
 }
 
 /**

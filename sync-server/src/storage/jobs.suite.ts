@@ -274,10 +274,33 @@ export function jobSuite(
       await storage.close();
     });
 
-    // Known defect on PostgreSQL (issue 15, open): after two missed slots the recurring job runs
-    // twice at the same time ([11000, 13500, 13500]), so "recurring jobs once per slot" does not
-    // hold there yet. Skipped on the shared store until found; it holds on SQLite.
-    it.skipIf(options.shared === true)('a runner runs a schedule on its slots', async () => {
+    it('never moves a slot back: a fire with an older clock reading after a newer one fires nothing', async () => {
+      const storage = await create();
+      const job = { queue: 'tidy', data: {}, key: 'schedule:tidy' };
+      await storage.jobs.fireSchedule('tidy', 10_000, 11_000, job);
+      const first = await storage.jobs.fireSchedule('tidy', 11_000, 12_000, job);
+      await storage.jobs.complete({ id: (await storage.jobs.claim('tidy', 1, 11_000, LEASE, 3))[0]!.id, attempt: 1 }, 11_001);
+      expect(first).not.toBeNull();
+      // Two slots missed; then a tick that read the clock before the gap lands late.
+      expect(await storage.jobs.fireSchedule('tidy', 13_500, 14_000, job)).not.toBeNull();
+      await storage.jobs.complete({ id: (await storage.jobs.claim('tidy', 1, 13_500, LEASE, 3))[0]!.id, attempt: 1 }, 13_501);
+      expect(await storage.jobs.fireSchedule('tidy', 11_000, 12_000, job)).toBeNull();
+      expect(await storage.jobs.fireSchedule('tidy', 13_500, 14_000, job)).toBeNull();
+      expect((await storage.jobs.list({ queue: 'tidy', limit: 10 })).length).toBe(2);
+      await storage.close();
+    });
+
+    it('takes a shortened rule only when the stored slot lies beyond its next two slots', async () => {
+      const storage = await create();
+      const job = { queue: 'tidy', data: {} };
+      await storage.jobs.fireSchedule('tidy', 0, 86_400_000, job); // a daily rule
+      expect(await storage.jobs.shortenSchedule('tidy', 86_400_000, 86_400_000 * 2)).toBe(false); // the same rule: nothing
+      expect(await storage.jobs.shortenSchedule('tidy', 1_000, 2_000)).toBe(true); // now every second
+      expect(await storage.jobs.fireSchedule('tidy', 1_000, 2_000, job)).not.toBeNull();
+      await storage.close();
+    });
+
+    it('a runner runs a schedule on its slots', async () => {
       const storage = await create();
       let now = 10_000;
       const runner = new JobRunner({ jobs: storage.jobs, logger, now: () => now, pollMs: 5 });
@@ -289,6 +312,10 @@ export function jobSuite(
       expect(runs).toEqual([]);
       now = 11_000;
       await until(() => runs.length === 1);
+      // The clock jumps 2.5 s past a 1 s lease: the first run must be recorded done before, or
+      // its lease runs out in this fake time and it is (rightly) claimed again, a second run at
+      // 13 500 that the PostgreSQL store showed when its completion came after the jump.
+      await until(async () => (await storage.jobs.counts()).every((c) => c.state === 'done'));
       now = 13_500; // two slots were missed (the server was down): one run, not a catch-up of each
       await until(() => runs.length === 2);
       await new Promise((r) => setTimeout(r, 30));

@@ -16,6 +16,11 @@ export class SessionRegistry {
     return this.count(userId) > 0;
   }
 
+  /** The users with an open socket here. */
+  online(): IterableIterator<string> {
+    return this.byUser.keys();
+  }
+
   add(userId: string, session: SocketSession): void {
     let set = this.byUser.get(userId);
     if (!set) this.byUser.set(userId, (set = new Set()));

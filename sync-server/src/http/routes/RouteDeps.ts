@@ -38,5 +38,6 @@ export interface RouteDeps {
 
   delivery: Delivery;
   /** False while shutting down, so load balancers stop sending. */
-  isReady(): boolean;
+  /** What /healthz answers (see cluster/Readiness). */
+  health(): { ready: boolean; body: unknown };
 }

@@ -3,8 +3,8 @@ import type { RouteDeps } from './RouteDeps';
 
 export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/healthz', async (_request, reply) => {
-    if (!deps.isReady()) return reply.status(503).send({ status: 'stopping' });
-    return { status: 'ok' };
+    const { ready, body } = deps.health();
+    return reply.status(ready ? 200 : 503).send(body);
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -170,13 +170,16 @@ export class PgJobStore implements JobStore {
   async fireSchedule(name: string, now: number, nextAt: number, job: NewJob): Promise<string | null> {
     return transaction(this.pool, async (client) => {
       if (changed(await client.query('INSERT INTO job_schedules (name, next_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [name, nextAt])) > 0) return null;
-      // Row-locked: a second server firing the same slot waits, then finds it moved on.
-      if (changed(await client.query('UPDATE job_schedules SET next_at = $1 WHERE name = $2 AND next_at <= $3', [nextAt, name, now])) === 0) {
-        // The schedule was shortened (its stored next run is later than the new rule's): take the new one.
-        await client.query('UPDATE job_schedules SET next_at = $1 WHERE name = $2 AND next_at > $1', [nextAt, name]);
-        return null;
-      }
+      // The claim of a slot is this one conditional update: a second server firing the same slot
+      // waits on the row lock, then finds it moved on. The slot only moves forward, so a caller
+      // with an older clock reading (a slow tick, a server behind) can never hand a slot back.
+      const claimed = await client.query('UPDATE job_schedules SET next_at = $1 WHERE name = $2 AND next_at <= $3 AND next_at < $1', [nextAt, name, now]);
+      if (changed(claimed) === 0) return null;
       return (await this.enqueueWith(client, [job], now))[0] ?? null;
     });
+  }
+
+  async shortenSchedule(name: string, nextAt: number, beyond: number): Promise<boolean> {
+    return changed(await this.pool.query('UPDATE job_schedules SET next_at = $1 WHERE name = $2 AND next_at > $3', [nextAt, name, beyond])) > 0;
   }
 }

@@ -146,12 +146,13 @@ export class SqliteJobStore implements JobStore {
   async fireSchedule(name: string, now: number, nextAt: number, job: NewJob): Promise<string | null> {
     return this.db.transaction(() => {
       if (this.sql('INSERT INTO job_schedules (name, next_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(name, nextAt).changes > 0) return null;
-      if (this.sql('UPDATE job_schedules SET next_at = ? WHERE name = ? AND next_at <= ?').run(nextAt, name, now).changes === 0) {
-        // The schedule was shortened (its stored next run is later than the new rule's): take the new one.
-        this.sql('UPDATE job_schedules SET next_at = ? WHERE name = ? AND next_at > ?').run(nextAt, name, nextAt);
-        return null;
-      }
+      // As on PostgreSQL: the slot only moves forward, so an older clock reading never hands it back.
+      if (this.sql('UPDATE job_schedules SET next_at = ? WHERE name = ? AND next_at <= ? AND next_at < ?').run(nextAt, name, now, nextAt).changes === 0) return null;
       return this.enqueueNow([job], now)[0] ?? null;
     }).immediate();
+  }
+
+  async shortenSchedule(name: string, nextAt: number, beyond: number): Promise<boolean> {
+    return this.sql('UPDATE job_schedules SET next_at = ? WHERE name = ? AND next_at > ?').run(nextAt, name, beyond).changes > 0;
   }
 }
