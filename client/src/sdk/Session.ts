@@ -14,6 +14,7 @@ import { OutboxFull, OutsideWindowOutbox, withChange, type OutsideWindowChange, 
 import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
 import { recoverFromRenewals } from './RenewalRecovery';
+import { ReactionRemovals } from './ReactionRemovals';
 import { ReconnectBackoff } from './ReconnectBackoff';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
@@ -512,6 +513,7 @@ export class Session extends Emitter<SessionEvents> {
         conversationId: conversation.id,
         me: this.identity.userId,
         api: this.api,
+        removals: new ReactionRemovals(replica, this.identity.userId, this.meta),
         outside: (messageId, change) => this.queueOutsideWindowLater(conversation.id, messageId, change),
         report: (error) => this.reportError(error),
       });
