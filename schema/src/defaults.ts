@@ -379,6 +379,19 @@ export const DEFAULTS = {
    * of every member) happens once per window of new messages, not per message.
    */
   liveRenewalFactor: 2,
+  /**
+   * Changes to messages outside the window are announced in the live
+   * document's `outside` map (message id -> time of the change): it keeps the
+   * newest this many, the oldest is dropped when a new one comes.
+   */
+  outsideChangesMax: 100,
+  /**
+   * Every announcement overwrites or removes an entry, which leaves a small
+   * Yjs tombstone: once the map has taken this many writes in one epoch the
+   * live document is renewed (like one with too many messages), so the
+   * tombstones do not pile up either.
+   */
+  outsideChangesRenewAfter: 1_000,
   // The SDK's queue of changes outside the window: outsideWindowOutboxMax (one outbox for both uses).
 
   // --- Delivery beyond the app (issue 10, CONTRACT 7): push, email digests, SMS ---

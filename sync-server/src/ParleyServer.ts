@@ -204,7 +204,7 @@ export class ParleyServer {
       storage: this.storage,
       writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload }),
       // Messages outside the live window (issue 9, item 2): same rules, written to the index.
-      archived: new ArchivedWrites({ writer: this.writer, messages: this.storage.messages, metrics: this.metrics, mark: (id) => this.chat.mark(id) }),
+      archived: new ArchivedWrites({ writer: this.writer, messages: this.storage.messages, metrics: this.metrics, mark: (id) => this.chat.mark(id), logger: this.logger }),
     });
     this.search = new MessageSearch(this.storage);
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });

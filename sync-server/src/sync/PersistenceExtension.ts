@@ -10,6 +10,7 @@ import { indexChangeOf } from '../domain/history/indexChange';
 import { carriesUpdate, isEmptyUpdate } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
 import { renewedClosing } from './renewal/RenewedClosing';
+import { outgrown as isOutgrown } from './renewal/outgrown';
 
 export interface PersistenceDeps {
   documents: DocumentStore;
@@ -168,7 +169,7 @@ export class PersistenceExtension implements Extension {
   private checkSize(document: Document, documentName: string): void {
     const { renewalThreshold, outgrown } = this.deps;
     if (renewalThreshold === undefined || !outgrown || this.renewing.has(document)) return;
-    if (conversationParts(document).messages.length > renewalThreshold) outgrown(documentName);
+    if (isOutgrown(document, renewalThreshold)) outgrown(documentName);
   }
 
   /** Step 3, for every change of the document, client or server, as Yjs applied it. */

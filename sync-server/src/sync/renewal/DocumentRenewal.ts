@@ -4,6 +4,7 @@ import type { Logger } from '../../logger';
 import type { DocumentStore } from '../../storage/Storage';
 import { SERVER_WRITER } from '../validation/ClientBindings';
 import { freshWindow } from './freshWindow';
+import { outgrown } from './outgrown';
 
 /** What the renewal needs from the write pipeline (PersistenceExtension). */
 export interface RenewalGate {
@@ -102,7 +103,7 @@ export class DocumentRenewal {
   async renew(documentName: string): Promise<number | null> {
     const { hocuspocus, gate, documents, logger } = this.deps;
     const document = hocuspocus.documents.get(documentName);
-    if (!document || document.getArray('messages').length <= this.threshold) return null;
+    if (!document || !outgrown(document, this.threshold)) return null;
     if (!gate.beginRenewal(documentName, document)) return null;
     const fresh = freshWindow(document, this.settings.window);
     const committed = documents.renew(documentName, fresh.update, fresh.serverClientId, SERVER_WRITER);
