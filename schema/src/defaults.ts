@@ -162,6 +162,13 @@ export const DEFAULTS = {
   /** At most this many settled notifications stay in an inbox document (the newest); older ones move out at the next clean-up, however recent. */
   inboxSettledMax: 200,
   /**
+   * An inbox document is renewed into a fresh one (like a conversation's live
+   * document, issue 9) at the clean-up once its encoded size exceeds what a
+   * fresh copy of its content would take by this much: the tombstones of
+   * moved notifications and of overwritten summaries stay bounded.
+   */
+  inboxTombstoneBytesMax: 16_384,
+  /**
    * Pages of older history (`GET .../messages`) a client keeps in IndexedDB
    * for offline reading, over all its conversations; the least recently used
    * go first. 400 pages of 50 messages are about 20,000 messages (a few MB).

@@ -227,7 +227,19 @@ export class ParleyServer {
       this.writer,
       config.dataDir,
     );
-    this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs);
+    this.cleanup = new Cleanup(
+      {
+        ...deps,
+        writer: this.writer,
+        jobs: this.jobs,
+        // The bounded inbox (issue 9): renewed like a conversation once its tombstones pass DEFAULTS.inboxTombstoneBytesMax.
+        renew: async (doc) => {
+          this.renewal.schedule(doc);
+          await this.renewal.idle();
+        },
+      },
+      config.cleanupMaxAgeMs,
+    );
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes, allowSynchronousEvents: false });
   }

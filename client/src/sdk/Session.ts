@@ -16,6 +16,7 @@ import { salvageOwnMessages } from './salvage';
 import { recoverFromRenewals } from './RenewalRecovery';
 import { ReactionRemovals } from './ReactionRemovals';
 import { watchOutsideChanges } from './OutsideChanges';
+import { recoverInboxFromRenewals } from './InboxRenewalRecovery';
 import { ReconnectBackoff } from './ReconnectBackoff';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
@@ -540,6 +541,8 @@ export class Session extends Emitter<SessionEvents> {
       });
       watchOutsideChanges(replica, (messageId) => void this.refreshOlderMessage(conversation.id, messageId));
     }
+    // The inbox is renewed too, at the clean-up (issue 9, the bounded inbox).
+    if (conversation?.type === 'inbox') recoverInboxFromRenewals(replica, (error) => this.reportError(error));
     replica.on('reset', () => this.reconnectSocket());
     const refused = (reason: string) => {
       const doc = parseDocName(name);

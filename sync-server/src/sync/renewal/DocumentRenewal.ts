@@ -1,9 +1,10 @@
 import type { Document, Hocuspocus } from '@hocuspocus/server';
-import { CloseCode, DEFAULTS, DocumentRenewal as Protocol } from '@parley/schema';
+import { CloseCode, DEFAULTS, DocumentRenewal as Protocol, parseDocName } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { DocumentStore } from '../../storage/Storage';
 import { SERVER_WRITER } from '../validation/ClientBindings';
-import { freshWindow } from './freshWindow';
+import { freshWindow, type FreshWindow } from './freshWindow';
+import { freshInbox, inboxOutgrown } from './freshInbox';
 import { outgrown } from './outgrown';
 
 /** What the renewal needs from the write pipeline (PersistenceExtension). */
@@ -40,6 +41,10 @@ export const defaultRenewalSettings: RenewalSettings = { window: DEFAULTS.liveWi
  *      the same way, so it never merges into the new epoch.
  *
  * One renewal at a time, server-wide: each costs O(window).
+ *
+ * `inbox:<userId>` is renewed the same way (issue 9, the bounded inbox),
+ * when the clean-up finds it carrying more than
+ * `DEFAULTS.inboxTombstoneBytesMax` beyond its content (freshInbox).
  */
 export class DocumentRenewal {
   private readonly due = new Set<string>();
@@ -89,6 +94,20 @@ export class DocumentRenewal {
     }
   }
 
+  /** The next epoch of a document that outgrew its bound (a conversation's window, an inbox's tombstones), or null. */
+  private freshIfOutgrown(documentName: string, document: Document): FreshWindow | null {
+    switch (parseDocName(documentName)?.type) {
+      case 'conversation':
+        return outgrown(document, this.threshold) ? freshWindow(document, this.settings.window) : null;
+      case 'inbox': {
+        const fresh = freshInbox(document);
+        return inboxOutgrown(document, fresh) ? fresh : null;
+      }
+      default:
+        return null;
+    }
+  }
+
   /** Unloads the sealed old document; a connection that opened meanwhile delays it a little. */
   private async unload(documentName: string, document: Document): Promise<void> {
     const { hocuspocus } = this.deps;
@@ -103,9 +122,10 @@ export class DocumentRenewal {
   async renew(documentName: string): Promise<number | null> {
     const { hocuspocus, gate, documents, logger } = this.deps;
     const document = hocuspocus.documents.get(documentName);
-    if (!document || !outgrown(document, this.threshold)) return null;
-    if (!gate.beginRenewal(documentName, document)) return null;
-    const fresh = freshWindow(document, this.settings.window);
+    if (!document) return null;
+    // Built and sealed in one synchronous stretch: nothing changes the document in between.
+    const fresh = this.freshIfOutgrown(documentName, document);
+    if (!fresh || !gate.beginRenewal(documentName, document)) return null;
     const committed = documents.renew(documentName, fresh.update, fresh.serverClientId, SERVER_WRITER);
     this.deps.beforeCommit?.();
     try {
