@@ -9,6 +9,7 @@ import * as Y from 'yjs';
 import { DEFAULTS, inboxDocName, listNotifications, type Notification } from '@parley/schema';
 import { startServer, type TestServer } from './fixtures/server';
 import { RawClient } from './fixtures/rawClient';
+import { eventually, nodeSession } from '../client/src/testing/nodeClient';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -101,6 +102,41 @@ describe('the bounded inbox document', () => {
     // A second clean-up finds nothing to move.
     expect((await cleanup()).notificationsMoved).toBe(0);
   }, 180_000);
+
+  it('renews the inbox once the tombstones of moved notifications pass their bound: its size stays flat, an offline mark survives', async () => {
+    const user = 'kim';
+    const token = await server.token(user);
+    const sizes: number[] = [];
+    const session = nodeSession(server, user);
+    try {
+      await session.start();
+      for (let round = 0; round < 4; round++) {
+        await notify(user, round * BATCH, BATCH);
+        await server.api('/api/notifications/read-all', { token, method: 'POST' });
+        if (round === 3) {
+          // One unread notification, marked read by a device that is offline while the inbox is renewed.
+          await notify(user, 4 * BATCH, 1);
+          await eventually(() => session.inbox.snapshot().unreadCount === 1, 20_000, 'the device sees the unread one');
+          session.goOffline();
+          const unread = session.inbox.snapshot().notifications.find((n) => n.readAt === null)!;
+          expect(session.inbox.markRead(unread.id)).toBe(true);
+        }
+        await cleanup();
+        sizes.push((await inboxAsNewDevice(user)).bytes);
+      }
+      console.log(`inbox bytes after each round of ${BATCH} moved out: ${sizes.join(', ')}`);
+      // Without renewal every moved notification adds ~30 bytes: 3 more rounds would add ~23 KB.
+      for (const size of sizes.slice(1)) expect(size - sizes[0]!).toBeLessThan(DEFAULTS.inboxTombstoneBytesMax);
+      expect(server.output()).toMatch(new RegExp(`"documentName":"${inboxDocName(user)}"[^\n]*live document renewed`));
+
+      session.goOnline();
+      await eventually(async () => (await server.api('/api/notifications/unread-count', { token })).body.count === 0, 30_000, 'the offline mark lands after the renewal');
+      await eventually(() => session.connection().state === 'synced' && session.inbox.snapshot().unreadCount === 0, 30_000, 'the device synced on the new inbox');
+      expect(await allPages(token, 'archived=1')).toHaveLength(4 * BATCH + 1);
+    } finally {
+      await session.destroy();
+    }
+  }, 300_000);
 
   it('marks an archived notification unread (back into the document, counted) and read again', async () => {
     const user = 'ann';

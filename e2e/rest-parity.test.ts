@@ -134,6 +134,49 @@ describe('REST parity on a 50,000-message conversation', () => {
     expect(await indexed('m5')).toEqual(before);
   });
 
+  it("refuses another conversation's message (404) and a foreign one inside the window (403), and writes nothing", async () => {
+    // A message of a conversation pa is not in: named under pa's own conversation it is unknown there.
+    const other = await createConversation(server, 'pb', ['pc']);
+    expect((await call('pb', 'POST', `/api/conversations/${other}/messages`, { id: 'elsewhere-1', text: 'elsewhere' })).status).toBe(201);
+    const elsewhere = async () => (await call('pb', 'GET', `/api/conversations/${other}/messages/elsewhere-1`)).body.message;
+    const untouched = await elsewhere();
+    for (const user of ['pa', 'pb']) {
+      for (const [method, path, body] of [
+        ['PATCH', url('/elsewhere-1'), { text: 'moved in' }],
+        ['DELETE', url('/elsewhere-1'), undefined],
+        ['PUT', url('/elsewhere-1/reactions/x'), undefined],
+        ['DELETE', url('/elsewhere-1/reactions/x'), undefined],
+        ['POST', `/api/conversations/${id}/read`, { messageId: 'elsewhere-1' }],
+      ] as const) {
+        const answer = await call(user, method, path, body);
+        expect(answer.status, `${user} ${method} ${path}`).toBe(404);
+        expect(answer.body.error.code).toBe('not_found');
+      }
+    }
+    expect(await elsewhere()).toEqual(untouched);
+
+    // The newest message is in the live window: a foreign edit or deletion is refused there too, the document unchanged.
+    const client = await connectUser(server, 'pa');
+    clients.push(client);
+    const live = client.open(conversationDocName(id));
+    await live.synced;
+    const newest = `m${COUNT}`;
+    const before = messageToJSON(findMessage(live.doc, newest)!.map);
+    const indexedBefore = (await call('pa', 'GET', url(`/${newest}`))).body.message;
+    for (const [user, method, path, body] of [
+      ['pb', 'PATCH', url(`/${newest}`), { text: 'not mine' }],
+      ['pb', 'DELETE', url(`/${newest}`), undefined],
+      ['pc', 'PUT', url(`/${newest}/reactions/x`), undefined],
+    ] as const) {
+      const answer = await call(user, method, path, body);
+      expect(answer.status, `${user} ${method} ${path}`).toBe(403);
+      expect(answer.body.error.code).toEqual(expect.any(String));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(messageToJSON(findMessage(live.doc, newest)!.map)).toEqual(before);
+    expect((await call('pa', 'GET', url(`/${newest}`))).body.message).toEqual(indexedBefore);
+  });
+
   it('a refusal only the update validator knows (too many reactions) answers 409 and stores nothing', async () => {
     const max = DEFAULTS.reactionsMaxPerUserPerMessage;
     for (let k = 0; k < max; k++) expect((await call('pb', 'PUT', url(`/m7/reactions/e${k}`))).status).toBe(200);

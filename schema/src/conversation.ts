@@ -9,6 +9,13 @@ export const ConversationKeys = {
   members: 'members',
   messages: 'messages',
   reads: 'reads',
+  /**
+   * Server only (issue 9): message id -> ms epoch (server clock) of the
+   * latest change to that message made while it was outside the live window
+   * (REST or the SDK's outbox), so open replicas learn of it live. Bounded
+   * (`DEFAULTS.outsideChangesMax`); see outsideChanges.ts.
+   */
+  outside: 'outside',
 } as const;
 
 export const ConversationKind = z.enum(['direct', 'group', 'job']);
@@ -95,6 +102,7 @@ export const conversationParts = (doc: Y.Doc) => ({
   members: doc.getMap<Member>(ConversationKeys.members),
   messages: doc.getArray<Y.Map<unknown>>(ConversationKeys.messages),
   reads: doc.getMap<ReadReceipt>(ConversationKeys.reads),
+  outside: doc.getMap<number>(ConversationKeys.outside),
 });
 
 export function readMeta(doc: Y.Doc): ConversationMeta | null {

@@ -162,6 +162,13 @@ export const DEFAULTS = {
   /** At most this many settled notifications stay in an inbox document (the newest); older ones move out at the next clean-up, however recent. */
   inboxSettledMax: 200,
   /**
+   * An inbox document is renewed into a fresh one (like a conversation's live
+   * document, issue 9) at the clean-up once its encoded size exceeds what a
+   * fresh copy of its content would take by this much: the tombstones of
+   * moved notifications and of overwritten summaries stay bounded.
+   */
+  inboxTombstoneBytesMax: 16_384,
+  /**
    * Pages of older history (`GET .../messages`) a client keeps in IndexedDB
    * for offline reading, over all its conversations; the least recently used
    * go first. 400 pages of 50 messages are about 20,000 messages (a few MB).
@@ -379,6 +386,19 @@ export const DEFAULTS = {
    * of every member) happens once per window of new messages, not per message.
    */
   liveRenewalFactor: 2,
+  /**
+   * Changes to messages outside the window are announced in the live
+   * document's `outside` map (message id -> time of the change): it keeps the
+   * newest this many, the oldest is dropped when a new one comes.
+   */
+  outsideChangesMax: 100,
+  /**
+   * Every announcement overwrites or removes an entry, which leaves a small
+   * Yjs tombstone: once the map has taken this many writes in one epoch the
+   * live document is renewed (like one with too many messages), so the
+   * tombstones do not pile up either.
+   */
+  outsideChangesRenewAfter: 1_000,
   // The SDK's queue of changes outside the window: outsideWindowOutboxMax (one outbox for both uses).
 
   // --- Delivery beyond the app (issue 10, CONTRACT 7): push, email digests, SMS ---

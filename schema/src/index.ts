@@ -3,6 +3,7 @@ export * from './ids';
 export * from './claims';
 export * from './errors';
 export * from './conversation';
+export * from './outsideChanges';
 export * from './inbox';
 export * from './api';
 export * from './events';

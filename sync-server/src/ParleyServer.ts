@@ -241,7 +241,7 @@ export class ParleyServer {
       storage: this.storage,
       writes: new UserWrites({ writer: this.writer, bindings, metrics: this.metrics, upload, ...(shared && { node: shared.node }) }),
       // Messages outside the live window (issue 9, item 2): same rules, written to the index.
-      archived: new ArchivedWrites({ writer: this.writer, messages: this.storage.messages, metrics: this.metrics, mark: (id) => this.chat.mark(id) }),
+      archived: new ArchivedWrites({ writer: this.writer, messages: this.storage.messages, metrics: this.metrics, mark: (id) => this.chat.mark(id), logger: this.logger }),
     });
     this.search = new MessageSearch(this.storage);
     this.chat = new ChatNotifier({ ...deps, writer: this.writer });
@@ -267,7 +267,20 @@ export class ParleyServer {
       this.writer,
       config.dataDir,
     );
-    this.cleanup = new Cleanup({ ...deps, writer: this.writer, jobs: this.jobs }, config.cleanupMaxAgeMs, config.cleanupIntervalMs);
+    this.cleanup = new Cleanup(
+      {
+        ...deps,
+        writer: this.writer,
+        jobs: this.jobs,
+        // The bounded inbox (issue 9): renewed like a conversation once its tombstones pass DEFAULTS.inboxTombstoneBytesMax.
+        renew: async (doc) => {
+          this.renewal.schedule(doc);
+          await this.renewal.idle();
+        },
+      },
+      config.cleanupMaxAgeMs,
+      config.cleanupIntervalMs,
+    );
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes, allowSynchronousEvents: false });
   }

@@ -76,6 +76,15 @@ export function useOlderHistory(session: Session, conversationId: string, liveId
     [session, conversationId, liveIds],
   );
 
+  // A change to a shown old message, by anyone, announced by the server (Session 'messageUpdated'; issue 9).
+  useEffect(
+    () =>
+      session.on('messageUpdated', ({ conversationId: changedIn, message }) => {
+        if (changedIn === conversationId) setMessages((current) => current.map((m) => (m.id === message.id ? message : m)));
+      }),
+    [session, conversationId],
+  );
+
   const exhausted = cursor === null;
   const loadMore = useCallback(() => {
     if (loading || exhausted) return;

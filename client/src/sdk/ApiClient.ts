@@ -83,6 +83,11 @@ export class ApiClient {
     return `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`;
   }
 
+  /** One message as the server holds it now (`GET .../messages/:messageId`), in or outside the live window. */
+  message(conversationId: string, messageId: string): Promise<{ message: Message }> {
+    return this.request('GET', this.messagePath(conversationId, messageId));
+  }
+
   editMessage(conversationId: string, messageId: string, text: string): Promise<{ message: Message }> {
     return this.request('PATCH', this.messagePath(conversationId, messageId), { text });
   }

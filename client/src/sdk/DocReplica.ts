@@ -42,6 +42,8 @@ interface ReplicaEvents extends Record<string, unknown> {
   /** The server closed this document, or its socket, with this code (as the server meant it: see `closeCodeOf`) and reason. */
   closed: { code: number; reason: string };
   authenticationFailed: string;
+  /** The server acknowledged every update sent on this connection: deletions (no clock of their own) are stored too. */
+  acknowledged: void;
   /** The replica was dropped and rebuilt: listeners holding the old doc must rebind. */
   reset: void;
   /** A change overwrote text that must not stay on this device (see ReplicaOptions.erasedBy): these ids. */
@@ -181,7 +183,10 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     provider.on('unsyncedChanges', ({ number }: { number: number }) => {
       if (!current()) return;
       // Every update sent so far is acknowledged, so stored: the whole document is.
-      if (number === 0 && provider.handshakeComplete) this.mergeAck(vectorOfDoc(this.doc), true);
+      if (number === 0 && provider.handshakeComplete) {
+        this.mergeAck(vectorOfDoc(this.doc), true);
+        this.emit('acknowledged', undefined);
+      }
       this.emit('change', undefined);
     });
     provider.on('close', ({ event }: { event: { code?: number; reason?: string } }) => {

@@ -72,6 +72,14 @@ export class HistoryCache {
     return { ...page, source: 'server' };
   }
 
+  /** Whether a cached page holds the message (the user has seen it in older history). */
+  async holds(conversationId: string, messageId: string): Promise<boolean> {
+    for (const key of (await this.recency).keys()) {
+      if (key.startsWith(`${conversationId}\n`) && (await this.table.get(key))?.page.messages.some((m) => m.id === messageId)) return true;
+    }
+    return false;
+  }
+
   /** Applies a change to every cached copy of a message (a change queued offline shows offline). */
   async patch(conversationId: string, messageId: string, change: (message: Message) => Message): Promise<void> {
     for (const key of (await this.recency).keys()) {

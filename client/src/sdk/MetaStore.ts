@@ -1,8 +1,15 @@
 import { decodeVector, encodeVector, type StateVector } from './AckVector';
+import type { ReactionRemoval } from './ReactionRemovals';
+
+const isRemoval = (value: unknown): value is ReactionRemoval => {
+  const v = value as Partial<ReactionRemoval> | null;
+  return typeof v === 'object' && v !== null && typeof v.messageId === 'string' && typeof v.emoji === 'string' && typeof v.at === 'number';
+};
 
 /**
  * A small IndexedDB store beside the y-indexeddb replicas: the acknowledged
- * state vector of each document, so `pending` survives a reload offline, and
+ * state vector of each document, so `pending` survives a reload offline, the
+ * own reaction removals not yet acknowledged (they have no clock), and
  * the ids of the user's conversations, so the list shows with no network.
  */
 const STORE = 'meta';
@@ -30,6 +37,16 @@ export class MetaStore {
 
   deleteAck(docName: string): Promise<void> {
     return this.put(`ack:${docName}`, undefined);
+  }
+
+  /** Own reaction removals not yet acknowledged (ReactionRemovals). */
+  async readRemovals(docName: string): Promise<ReactionRemoval[]> {
+    const value = await this.get(`removals:${docName}`);
+    return Array.isArray(value) ? value.filter(isRemoval) : [];
+  }
+
+  writeRemovals(docName: string, removals: ReactionRemoval[]): Promise<void> {
+    return this.put(`removals:${docName}`, removals.length > 0 ? removals : undefined);
   }
 
   async readConversationIds(): Promise<string[]> {

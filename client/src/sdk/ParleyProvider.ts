@@ -57,6 +57,23 @@ export class ParleyProvider extends HocuspocusProvider {
     return super.onOpen(event);
   }
 
+  /**
+   * Tears the provider down and drops what it left queued on the socket. A
+   * provider destroyed while its socket is closing (the server closed it
+   * right after `document-renewed`, say) queues its CLOSE there, and the
+   * socket sends its queue on the next connection, after the messages of the
+   * replica's new provider for the same document: the server then closes
+   * that one (`provider_initiated`) and the replica never syncs again (the
+   * renewal fuzz's seeds 11 and 33 under load). Nothing queued by a
+   * destroyed provider is wanted on a later connection: the new provider's
+   * handshake carries what the server lacks.
+   */
+  override destroy(): void {
+    super.destroy();
+    const socket = this.configuration.websocketProvider as unknown as { messageQueue?: unknown[] };
+    if (Array.isArray(socket.messageQueue)) socket.messageQueue = socket.messageQueue.filter((queued) => documentOf(queued) !== this.effectiveName);
+  }
+
   override send(message: Parameters<HocuspocusProvider['send']>[0], args: Record<string, unknown>): void {
     const socket = this.configuration.websocketProvider.webSocket;
     // A closing socket queues what it is given and replays it after the next handshake: hold back instead.
@@ -68,6 +85,16 @@ export class ParleyProvider extends HocuspocusProvider {
     }
     super.send(message, args);
     if (!this.handshakeDone && args.encoder && isSyncStep2(encoding.toUint8Array(args.encoder as encoding.Encoder))) this.handshakeDone = true;
+  }
+}
+
+/** The document a queued frame is for (its leading var string), or null. */
+function documentOf(frame: unknown): string | null {
+  if (!(frame instanceof Uint8Array)) return null;
+  try {
+    return decoding.readVarString(decoding.createDecoder(frame));
+  } catch {
+    return null;
   }
 }
 

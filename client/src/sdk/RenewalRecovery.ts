@@ -1,8 +1,10 @@
+import * as Y from 'yjs';
 import {
   appendMessage,
   editMessage,
   findMessage,
   isDocumentRenewal,
+  reactionKey,
   readReceipts,
   setRead,
   setReaction,
@@ -10,6 +12,7 @@ import {
   type Attachment,
 } from '@parley/schema';
 import { ApiError, type ApiClient } from './ApiClient';
+import type { ReactionRemovals } from './ReactionRemovals';
 import type { DocReplica } from './DocReplica';
 import type { OutsideWindowChange } from './OutsideWindowOutbox';
 import type { Change } from './salvage';
@@ -20,6 +23,8 @@ export interface RenewalDeps {
   conversationId: string;
   me: string;
   api: ApiClient;
+  /** Own reaction removals the server has not acknowledged (a deletion has no clock for the ack vector to show). */
+  removals: ReactionRemovals;
   /** Queues a change of a message outside the window (OutsideWindowOutbox, sent over REST). */
   outside(messageId: string, change: OutsideWindowChange): void;
   report(error: SdkError): void;
@@ -46,7 +51,7 @@ export function recoverFromRenewals(replica: DocReplica, deps: RenewalDeps): () 
   return replica.on('closed', (event) => {
     if (!isDocumentRenewal(event)) return;
     replica.hold();
-    const ops = unacknowledgedOps(replica.doc, replica.ack, deps.me);
+    const ops = unacknowledgedOps(replica.doc, replica.ack, deps.me, deps.removals.list());
     deps.report({ docName: replica.name, reason: event.reason, code: event.code, recovery: 'replica-reset', at: Date.now() });
     void replica.reset(true, () => ops.map((op) => replay(op, replica, deps)));
   });
@@ -77,6 +82,16 @@ function replay(op: PendingOp, replica: DocReplica, deps: RenewalDeps): Change {
         if (inWindow) setReaction(doc, op.id, me, op.emoji, true);
         else deps.outside(op.id, { op: 'reaction', emoji: op.emoji, on: true });
         return;
+      case 'unreact': {
+        if (!inWindow) {
+          deps.outside(op.id, { op: 'reaction', emoji: op.emoji, on: false });
+          return;
+        }
+        // Only the reaction that was taken back: one made again since (another device: a new time) stays.
+        const reactions = findMessage(doc, op.id)?.map.get('reactions');
+        if (reactions instanceof Y.Map && reactions.get(reactionKey(me, op.emoji)) === op.at) setReaction(doc, op.id, me, op.emoji, false);
+        return;
+      }
       case 'read': {
         // A receipt only moves forward: one the server holds from later (another device) stays.
         const current = readReceipts(doc)[me];

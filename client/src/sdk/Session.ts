@@ -1,5 +1,5 @@
 import { HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider';
-import { AuthFailure, CloseCode, conversationDocName, DEFAULTS, inboxDocName, inboxParts, parseDocName, ServerFailure, type ConversationListItem, type PresenceEntry } from '@parley/schema';
+import { AuthFailure, CloseCode, conversationDocName, DEFAULTS, inboxDocName, inboxParts, parseDocName, ServerFailure, type ConversationListItem, type Message, type PresenceEntry } from '@parley/schema';
 import { BlockList } from './BlockList';
 import { ApiClient } from './ApiClient';
 import { AttachGate } from './AttachGate';
@@ -15,6 +15,9 @@ import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
 import { replacedQuotes, softDeletedMessages } from './erasedBy';
 import { recoverFromRenewals } from './RenewalRecovery';
+import { ReactionRemovals } from './ReactionRemovals';
+import { watchOutsideChanges } from './OutsideChanges';
+import { recoverInboxFromRenewals } from './InboxRenewalRecovery';
 import { ReconnectBackoff } from './ReconnectBackoff';
 import { TabRelay } from './TabRelay';
 import { TokenSource } from './TokenSource';
@@ -58,6 +61,12 @@ interface SessionEvents extends Record<string, unknown> {
   /** Something the app shows changed (coalesced per microtask). */
   change: void;
   error: SdkError;
+  /**
+   * A message outside the live window that this device shows (a cached
+   * history page holds it) was changed on the server, by anyone: here it is
+   * as it is now (issue 9; the cached pages hold it already).
+   */
+  messageUpdated: { conversationId: string; message: Message };
 }
 
 export interface ConversationEntry {
@@ -229,6 +238,20 @@ export class Session extends Emitter<SessionEvents> {
       await this.outbox.dropEdit(conversationId, messageId);
       await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, { op: 'delete' }, m.deletedAt ?? Date.now()));
     }
+  }
+
+  /**
+   * The server announced a change to a message outside the live window
+   * (OutsideChanges): if this device shows it (a cached history page holds
+   * it), it is fetched again, the cached copies replaced and `messageUpdated`
+   * emitted. Offline or refused: the cached copy stays as it was.
+   */
+  private async refreshOlderMessage(conversationId: string, messageId: string): Promise<void> {
+    if (!(await this.history.holds(conversationId, messageId))) return;
+    const fetched = await this.api.message(conversationId, messageId).catch(() => null);
+    if (!fetched || this.destroyed) return;
+    await this.history.patch(conversationId, messageId, () => fetched.message);
+    this.emit('messageUpdated', { conversationId, message: fetched.message });
   }
 
   /** The same, from a handle or renewal recovery, which cannot wait: a full outbox is reported as an error. */
@@ -529,10 +552,14 @@ export class Session extends Emitter<SessionEvents> {
         conversationId: conversation.id,
         me: this.identity.userId,
         api: this.api,
+        removals: new ReactionRemovals(replica, this.identity.userId, this.meta),
         outside: (messageId, change) => this.queueOutsideWindowLater(conversation.id, messageId, change),
         report: (error) => this.reportError(error),
       });
+      watchOutsideChanges(replica, (messageId) => void this.refreshOlderMessage(conversation.id, messageId));
     }
+    // The inbox is renewed too, at the clean-up (issue 9, the bounded inbox).
+    if (conversation?.type === 'inbox') recoverInboxFromRenewals(replica, (error) => this.reportError(error));
     replica.on('reset', () => this.reconnectSocket());
     const refused = (reason: string) => {
       const doc = parseDocName(name);

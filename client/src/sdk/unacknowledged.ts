@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
-import { conversationParts, messageToJSON } from '@parley/schema';
+import { conversationParts, findMessage, messageToJSON } from '@parley/schema';
 import { covers, type StateVector } from './AckVector';
+import type { ReactionRemoval } from './ReactionRemovals';
 
 /**
  * What a replica holds that the server never acknowledged, as operations
@@ -13,6 +14,8 @@ export type PendingOp =
   | { kind: 'edit'; id: string; text: string }
   | { kind: 'delete'; id: string }
   | { kind: 'react'; id: string; emoji: string }
+  /** An own reaction taken back; `at` is the value the removed key held (ReactionRemovals). */
+  | { kind: 'unreact'; id: string; emoji: string; at: number }
   | { kind: 'read'; id: string; at: number };
 
 /** The item that holds a map key's current value (null when there is none). */
@@ -28,11 +31,17 @@ const unacked = (ack: StateVector, item: Y.Item | null): boolean => item !== nul
  * their messages, their reactions, their read receipt. Acknowledgement is
  * per Yjs item (the acknowledged state vector), so an edit made offline to a
  * message the server holds is told apart from the message itself. A
- * reaction taken back offline leaves no item to find and is not carried
- * over (see docs/CONTRACT-NOTES.md).
+ * reaction taken back leaves no item to find: those come from
+ * ReactionRemovals (`removals`), for keys the replica still lacks.
  */
-export function unacknowledgedOps(doc: Y.Doc, ack: StateVector, me: string): PendingOp[] {
+export function unacknowledgedOps(doc: Y.Doc, ack: StateVector, me: string, removals: readonly ReactionRemoval[] = []): PendingOp[] {
   const ops: PendingOp[] = [];
+  for (const removal of removals) {
+    const reactions = findMessage(doc, removal.messageId)?.map.get('reactions');
+    // Made again since (then it is pending, or acknowledged, as an addition): nothing to take back.
+    if (reactions instanceof Y.Map && reactions.has(`${me}:${removal.emoji}`)) continue;
+    ops.push({ kind: 'unreact', id: removal.messageId, emoji: removal.emoji, at: removal.at });
+  }
   const parts = conversationParts(doc);
   for (const map of parts.messages.toArray()) {
     if (!(map instanceof Y.Map) || !map._item) continue;

@@ -12,6 +12,7 @@ import { closeOnStorageFailure, storageClosing } from './StorageClosing';
 import { renewedClosing } from './renewal/RenewedClosing';
 import { isRemote } from '../cluster/remoteOrigin';
 import { DocumentReplacedError } from '../storage/StorageWriteError';
+import { outgrown as isOutgrown } from './renewal/outgrown';
 
 export interface PersistenceDeps {
   documents: DocumentStore;
@@ -173,7 +174,7 @@ export class PersistenceExtension implements Extension {
   private checkSize(document: Document, documentName: string): void {
     const { renewalThreshold, outgrown } = this.deps;
     if (renewalThreshold === undefined || !outgrown || this.renewing.has(document)) return;
-    if (conversationParts(document).messages.length > renewalThreshold) outgrown(documentName);
+    if (isOutgrown(document, renewalThreshold)) outgrown(documentName);
   }
 
   /** Step 3, for every change of the document, client or server, as Yjs applied it. */

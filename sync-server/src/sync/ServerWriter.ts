@@ -1,8 +1,13 @@
 import type { Hocuspocus } from '@hocuspocus/server';
 import type { Document } from '@hocuspocus/server';
 import { DEFAULTS } from '@parley/schema';
+import { isRenewedClosing } from './renewal/RenewedClosing';
 
 type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>;
+
+/** A renewal unloads the sealed document within a few seconds at most (DocumentRenewal.unload). */
+const RENEWAL_RETRIES = 100;
+const RENEWAL_RETRY_MS = 50;
 
 interface Held {
   connection: Promise<DirectConnection>;
@@ -31,6 +36,18 @@ export class ServerWriter {
    * document is then reloaded from storage, without the change.
    */
   async write<T>(documentName: string, change: (doc: Document) => T): Promise<T> {
+    // A document being renewed (issue 9) refuses the write, unstored: it is made again on the new epoch.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writeOnce(documentName, change);
+      } catch (error) {
+        if (!isRenewedClosing(error) || attempt >= RENEWAL_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RENEWAL_RETRY_MS));
+      }
+    }
+  }
+
+  private async writeOnce<T>(documentName: string, change: (doc: Document) => T): Promise<T> {
     const connection = await this.current(documentName);
     let result!: T;
     let written: Document | null = null;

@@ -33,6 +33,10 @@ const INBOX_PREFIX = inboxDocName('');
  * `inboxSettledMax`), prunes the archive past `maxAgeMs`, prunes applied events older than that (which also
  * ends their duplicate window) and done jobs older than `jobDoneKeepMs`.
  *
+ * A swept inbox (it changed since its last sweep) is renewed into a fresh
+ * document when their tombstones (and those of overwritten summaries) pass
+ * `DEFAULTS.inboxTombstoneBytesMax`, so its size follows what it holds.
+ *
  * A recurring job (one run per slot of `intervalMs`, across restarts). It
  * does not load every known user's inbox: only inboxes that changed since
  * their last sweep, or whose oldest settled notification expires by now (the
@@ -42,7 +46,14 @@ const INBOX_PREFIX = inboxDocName('');
  */
 export class Cleanup {
   constructor(
-    private readonly deps: { storage: Storage; writer: ServerWriter; logger: Logger; jobs: JobRunner },
+    private readonly deps: {
+      storage: Storage;
+      writer: ServerWriter;
+      logger: Logger;
+      jobs: JobRunner;
+      /** Renews the inbox document if its tombstones passed their bound (DocumentRenewal; the moved notifications leave them). */
+      renew?(doc: string): Promise<void>;
+    },
     readonly maxAgeMs: number = DEFAULTS.cleanupMaxAgeMs,
     intervalMs: number = DEFAULTS.cleanupIntervalMs,
     /** How long a settled notification stays in its inbox document (issue 9). */
@@ -68,6 +79,7 @@ export class Cleanup {
       notificationsRemoved += removed;
       notificationsMoved += moved;
       await storage.sweeps.record(doc, mark, dueAt, now);
+      await this.deps.renew?.(doc);
     }
     const archivedPruned = await storage.notificationArchive.prune(cutoff);
     const eventsPruned = await storage.events.pruneApplied(cutoff);

@@ -1,10 +1,12 @@
 import type { Document, Hocuspocus } from '@hocuspocus/server';
-import { CloseCode, DEFAULTS, DocumentRenewal as Protocol } from '@parley/schema';
+import { CloseCode, DEFAULTS, DocumentRenewal as Protocol, parseDocName } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { DocumentStore } from '../../storage/Storage';
 import { SERVER_WRITER } from '../validation/ClientBindings';
 import { freshWindow, type FreshWindow } from './freshWindow';
 import * as Y from 'yjs';
+import { freshInbox, inboxOutgrown } from './freshInbox';
+import { outgrown } from './outgrown';
 
 /** What the renewal needs from the write pipeline (PersistenceExtension). */
 export interface RenewalGate {
@@ -40,6 +42,10 @@ export const defaultRenewalSettings: RenewalSettings = { window: DEFAULTS.liveWi
  *      the same way, so it never merges into the new epoch.
  *
  * One renewal at a time, server-wide: each costs O(window).
+ *
+ * `inbox:<userId>` is renewed the same way (issue 9, the bounded inbox),
+ * when the clean-up finds it carrying more than
+ * `DEFAULTS.inboxTombstoneBytesMax` beyond its content (freshInbox).
  */
 export class DocumentRenewal {
   private readonly due = new Set<string>();
@@ -89,6 +95,25 @@ export class DocumentRenewal {
     }
   }
 
+  /** The next epoch of a conversation (its window) or an inbox (its content without tombstones). */
+  private freshOf(documentName: string, document: Y.Doc): FreshWindow {
+    return parseDocName(documentName)?.type === 'inbox' ? freshInbox(document) : freshWindow(document, this.settings.window);
+  }
+
+  /** The next epoch of a document that outgrew its bound (a conversation's window, an inbox's tombstones), or null. */
+  private freshIfOutgrown(documentName: string, document: Document): FreshWindow | null {
+    switch (parseDocName(documentName)?.type) {
+      case 'conversation':
+        return outgrown(document, this.threshold) ? freshWindow(document, this.settings.window) : null;
+      case 'inbox': {
+        const fresh = freshInbox(document);
+        return inboxOutgrown(document, fresh) ? fresh : null;
+      }
+      default:
+        return null;
+    }
+  }
+
   /** Unloads the sealed old document; a connection that opened meanwhile delays it a little. */
   private async unload(documentName: string, document: Document): Promise<void> {
     const { hocuspocus } = this.deps;
@@ -103,8 +128,9 @@ export class DocumentRenewal {
   async renew(documentName: string): Promise<number | null> {
     const { hocuspocus, gate, documents, logger } = this.deps;
     const document = hocuspocus.documents.get(documentName);
-    if (!document || document.getArray('messages').length <= this.threshold) return null;
-    if (!gate.beginRenewal(documentName, document)) return null;
+    if (!document) return null;
+    // Decided and sealed in one synchronous stretch: nothing changes the document in between.
+    if (!this.freshIfOutgrown(documentName, document) || !gate.beginRenewal(documentName, document)) return null;
     // What it holds at the seal: a server write refused after it (PersistenceExtension) stays out.
     const sealed = Y.encodeStateAsUpdate(document);
     let fresh: FreshWindow | null = null;
@@ -116,7 +142,7 @@ export class DocumentRenewal {
         // Several servers (issue 15): what the others stored and this one has not applied yet
         // belongs in the new epoch too (merging is idempotent for what it holds already).
         for (const part of stored ? (stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates) : []) Y.applyUpdate(copy, part);
-        fresh = freshWindow(copy, this.settings.window);
+        fresh = this.freshOf(documentName, copy);
         copy.destroy();
         return fresh;
       },

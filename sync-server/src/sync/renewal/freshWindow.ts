@@ -15,7 +15,7 @@ export interface FreshWindow {
 /**
  * The next epoch of a conversation's live document (issue 9, item 2): a new
  * Y.Doc, written by a new server client id, holding `meta` (with `epoch` one
- * higher), `members`, `reads` and the newest `window` messages in their array
+ * higher), `members`, `reads`, `outside` and the newest `window` messages in their array
  * order, each copied field by field (its `reactions` map included). No
  * tombstone of the old epoch comes along: its size follows the window, not
  * the history. Older messages stay in the message index.
@@ -32,6 +32,8 @@ export function freshWindow(live: Y.Doc, window: number): FreshWindow {
     to.meta.set('epoch', epoch);
     for (const [key, value] of from.members.entries()) to.members.set(key, copyValue(value) as never);
     for (const [key, value] of from.reads.entries()) to.reads.set(key, copyValue(value) as never);
+    // The announcements of changes outside the window (bounded), without the tombstones of earlier ones.
+    for (const [key, value] of from.outside.entries()) to.outside.set(key, value);
     to.messages.push(kept.map((message) => copyValue(message) as Y.Map<unknown>));
   });
   const result = { update: Y.encodeStateAsUpdate(doc), serverClientId: doc.clientID, epoch, kept: kept.length };

@@ -1,10 +1,12 @@
 import * as Y from 'yjs';
-import { buildMessage, conversationParts, messageToJSON, type Message } from '@parley/schema';
+import { announceOutsideChange, buildMessage, conversationParts, messageToJSON, type Message } from '@parley/schema';
+import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { IndexedMessage, MessageIndex } from '../../storage/Storage';
 import { indexable } from '../../domain/history/indexChange';
 import type { ServerWriter } from '../ServerWriter';
 import { copyValue } from '../renewal/copyValue';
+import { isRenewedClosing } from '../renewal/RenewedClosing';
 import { SERVER_WRITER } from './ClientBindings';
 import { validateUpdate } from './UpdateValidator';
 import type { Writer } from './Writer';
@@ -17,13 +19,15 @@ import type { Writer } from './Writer';
  * made there under a client id of the caller's, and the update it produces
  * goes through `validateUpdate` with the caller as writer. Only an accepted
  * change is written, to the message index (its only home now), in one
- * transaction with the chat notifier's mark. Changes of one conversation
- * take turns, so two of them never read the same row and lose one another.
+ * transaction with the chat notifier's mark, then announced in the live
+ * document's `outside` map so open replicas learn of it. Changes of one
+ * conversation take turns, so two of them never read the same row and lose
+ * one another.
  */
 export class ArchivedWrites {
   private readonly turns = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly deps: { writer: ServerWriter; messages: MessageIndex; metrics: Metrics; mark(conversationId: string): Promise<void> }) {}
+  constructor(private readonly deps: { writer: ServerWriter; messages: MessageIndex; metrics: Metrics; mark(conversationId: string): Promise<void>; logger?: Logger }) {}
 
   as(documentName: string, writer: Writer, message: IndexedMessage, mutate: (map: Y.Map<unknown>) => void): Promise<Message> {
     const previous = this.turns.get(message.conversationId) ?? Promise.resolve();
@@ -57,7 +61,22 @@ export class ArchivedWrites {
     // Queued in one stretch: one group commit holds the row and the mark.
     await Promise.all([this.deps.mark(current.conversationId), this.deps.messages.writeArchived(change)]);
     this.deps.metrics.updatesApplied.inc();
+    await this.announce(documentName, current.id);
     return messageToJSON(map);
+  }
+
+  /**
+   * Tells the open replicas (the live document's `outside` map): stored
+   * after the index row, so a reader who fetches the message on the notice
+   * gets the change. A renewal under way is met by writing into the new
+   * epoch. A notice that cannot be written is logged, not an error of the
+   * change: the change is stored, and history and search show it.
+   */
+  private async announce(documentName: string, messageId: string): Promise<void> {
+    const write = () => this.deps.writer.write(documentName, (live) => announceOutsideChange(live, messageId, Date.now()));
+    await write()
+      .catch((error: unknown) => (isRenewedClosing(error) ? write() : Promise.reject(error)))
+      .catch((error: unknown) => this.deps.logger?.warn({ err: error, documentName, messageId }, 'a change outside the live window was stored but not announced'));
   }
 }
 

@@ -100,7 +100,7 @@ export class ValidationExtension implements Extension {
     }
     const name = parseDocName(documentName);
     const conversationId = name?.type === 'conversation' ? name.id : null;
-    if (conversationId && verdict.newClients.length && (await bindings.anyRetired(documentName, verdict.newClients))) throw renewedClosing();
+    if (renewable(documentName) && verdict.newClients.length && (await bindings.anyRetired(documentName, verdict.newClients))) throw renewedClosing();
     const taken = conversationId ? await refuseArchivedIds(document, this.deps.archive, conversationId, verdict.claimedMessageIds) : null;
     if (taken) return taken;
     if (verdict.newClients.length && !(await bindings.bind(documentName, verdict.newClients, writer.userId).catch(closeOnStorageFailure))) {
@@ -117,7 +117,7 @@ export class ValidationExtension implements Extension {
    * instead (issue 9, item 2). Only ids not bound in this epoch are looked up.
    */
   private async refuseEarlierEpoch(documentName: string, payload: Uint8Array): Promise<void> {
-    if (parseDocName(documentName)?.type !== 'conversation') return;
+    if (!renewable(documentName)) return;
     let vector: Map<number, number>;
     try {
       vector = Y.decodeStateVector(payload);
@@ -193,4 +193,10 @@ export class ValidationExtension implements Extension {
 function fitsAwareness(state: object, held: ReadonlyMap<number, unknown>, clientId: number): boolean {
   if (!held.has(clientId) && held.size >= DEFAULTS.awarenessStatesPerDocument) return false;
   return Buffer.byteLength(JSON.stringify(state)) <= DEFAULTS.awarenessStateMaxBytes;
+}
+
+/** Documents that are renewed into new epochs (issue 9): conversations' live documents and inboxes. */
+function renewable(documentName: string): boolean {
+  const type = parseDocName(documentName)?.type;
+  return type === 'conversation' || type === 'inbox';
 }

@@ -131,6 +131,7 @@ export const conversationRules = (facts: ConversationFacts): DocumentRules => ({
     switch (place.root) {
       case ConversationKeys.meta:
       case ConversationKeys.members:
+      case ConversationKeys.outside:
         return refusal(UpdateRejection.serverOnly, `${place.root} is written by the server only`);
       case ConversationKeys.reads:
         return checkRead(place, item, writer);
