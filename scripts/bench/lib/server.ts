@@ -81,10 +81,20 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-function launch(name: TargetName, port: number, dataDir: string, secret: string): Launched {
+/** Per-server launch choices; defaults are those of the single-server benchmarks. */
+export interface LaunchOptions {
+  /** Shared by the nodes of one cluster (tokens minted by one are accepted by all). */
+  secret?: string;
+  /** More environment (DATABASE_URL, REDIS_URL, ...). */
+  env?: Record<string, string>;
+  /** taskset CPU list; default SERVER_CPU. */
+  cpu?: string;
+}
+
+function launch(name: TargetName, port: number, dataDir: string, secret: string, options: LaunchOptions): Launched {
   const args = [
     '-c',
-    SERVER_CPU,
+    options.cpu ?? SERVER_CPU,
     process.execPath,
     ...profiled(name),
     '--expose-gc',
@@ -105,6 +115,7 @@ function launch(name: TargetName, port: number, dataDir: string, secret: string)
       DATA_DIR: dataDir,
       JWT_SECRET: secret,
       LOG_LEVEL: 'info',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -139,10 +150,10 @@ const exited = (child: ChildProcess): Promise<void> =>
     child.once('exit', () => done());
   });
 
-export async function startServer(name: TargetName): Promise<BenchServer> {
+export async function startServer(name: TargetName, options: LaunchOptions = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `parley-bench-${name}-`));
-  const secret = `bench-${Math.random().toString(36).slice(2)}-0123456789abcdef0123456789abcdef`;
-  let run = launch(name, 0, dataDir, secret);
+  const secret = options.secret ?? `bench-${Math.random().toString(36).slice(2)}-0123456789abcdef0123456789abcdef`;
+  let run = launch(name, 0, dataDir, secret, options);
   let port = await run.listening;
   let previous = '';
   let nextId = 1;
@@ -226,7 +237,7 @@ export async function startServer(name: TargetName): Promise<BenchServer> {
     async restart() {
       await server.stop();
       previous += run.output();
-      run = launch(name, port, dataDir, secret);
+      run = launch(name, port, dataDir, secret, options);
       port = await run.listening;
     },
     async dispose() {
