@@ -81,10 +81,22 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-function launch(name: TargetName, port: number, dataDir: string, secret: string): Launched {
+/**
+ * How a server is launched: `wrap` goes between taskset and node (the
+ * instruction count runs the server under `valgrind --tool=callgrind`, see
+ * instructions.ts); a wrapped server starts slower, hence its own time limit.
+ */
+export interface LaunchOptions {
+  wrap?: readonly string[];
+  listenTimeoutMs?: number;
+}
+
+function launch(name: TargetName, port: number, dataDir: string, secret: string, options: LaunchOptions = {}): Launched {
+  const listenTimeoutMs = options.listenTimeoutMs ?? 60_000;
   const args = [
     '-c',
     SERVER_CPU,
+    ...(options.wrap ?? []),
     process.execPath,
     ...profiled(name),
     '--expose-gc',
@@ -129,7 +141,9 @@ function launch(name: TargetName, port: number, dataDir: string, secret: string)
     child.stderr!.on('data', onData);
     child.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${output.slice(-4000)}`)));
   });
-  const timeout = new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`${name} did not listen within 60 s:\n${output.slice(-4000)}`)), 60_000).unref());
+  const timeout = new Promise<number>((_, reject) =>
+    setTimeout(() => reject(new Error(`${name} did not listen within ${listenTimeoutMs / 1000} s:\n${output.slice(-4000)}`)), listenTimeoutMs).unref(),
+  );
   return { child, listening: Promise.race([listening, timeout]), output: () => output };
 }
 
@@ -139,10 +153,10 @@ const exited = (child: ChildProcess): Promise<void> =>
     child.once('exit', () => done());
   });
 
-export async function startServer(name: TargetName): Promise<BenchServer> {
+export async function startServer(name: TargetName, options: LaunchOptions = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `parley-bench-${name}-`));
   const secret = `bench-${Math.random().toString(36).slice(2)}-0123456789abcdef0123456789abcdef`;
-  let run = launch(name, 0, dataDir, secret);
+  let run = launch(name, 0, dataDir, secret, options);
   let port = await run.listening;
   let previous = '';
   let nextId = 1;
@@ -226,7 +240,7 @@ export async function startServer(name: TargetName): Promise<BenchServer> {
     async restart() {
       await server.stop();
       previous += run.output();
-      run = launch(name, port, dataDir, secret);
+      run = launch(name, port, dataDir, secret, options);
       port = await run.listening;
     },
     async dispose() {
@@ -238,8 +252,8 @@ export async function startServer(name: TargetName): Promise<BenchServer> {
 }
 
 /** Starts a server, runs `body`, and always disposes it. */
-export async function withServer<T>(name: TargetName, body: (server: BenchServer) => Promise<T>): Promise<T> {
-  const server = await startServer(name);
+export async function withServer<T>(name: TargetName, body: (server: BenchServer) => Promise<T>, options: LaunchOptions = {}): Promise<T> {
+  const server = await startServer(name, options);
   try {
     return await body(server);
   } finally {
