@@ -3,7 +3,7 @@
  * (issue 13, item 2): the per-message cost as a count that does not move with
  * the neighbours' load, unlike wall-clock or CPU time on this shared machine.
  *
- *   tsx scripts/bench/instructions.ts [--messages=300] [--warmup=100] [--rounds=2] [--settle=3000]
+ *   tsx scripts/bench/instructions.ts [--messages=300] [--warmup=500] [--rounds=2] [--settle=3000]
  *                                     [--targets=parley,hocuspocus] [--out=bench-results/instructions]
  *
  * Each server runs under `valgrind --tool=callgrind --instr-atstart=no`: it
@@ -23,7 +23,8 @@
  * instructions only (its own translation work is not in it), so the figure
  * is repeatable to ~1 % between rounds whatever the machine's load.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -35,16 +36,46 @@ import { makeTarget } from './lib/targets';
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const messages = Number(option('messages') ?? 300);
-const warmup = Number(option('warmup') ?? 100);
+const warmup = Number(option('warmup') ?? 500);
 const rounds = Number(option('rounds') ?? 2);
 const settleMs = Number(option('settle') ?? 3000);
 const targets = (option('targets')?.split(',') ?? ['parley', 'hocuspocus']).filter((t): t is TargetName => (TARGETS as readonly string[]).includes(t) && t !== 'socketio');
+const run = promisify(execFile);
 const outDir = join(repoRoot, option('out') ?? 'bench-results/instructions');
 
 interface TargetCount {
   target: TargetName;
   /** Instructions per message, one figure per round. */
   perMessage: number[];
+  /** Last round's instructions per message by where they ran (see CATEGORIES). */
+  breakdown: Record<string, number>;
+}
+
+/**
+ * Where the instructions ran, by symbol of callgrind_annotate's function list: V8's
+ * optimizing compiler (background threads; still busy long after start), GC, SQLite,
+ * JIT-compiled JavaScript (no symbol), V8's builtins, and the rest. First match wins.
+ */
+const CATEGORIES: ReadonlyArray<[string, RegExp]> = [
+  ['v8 compiler', /compiler::|maglev|Maglev|Turbofan|Compil/],
+  ['gc', /Heap|Scaveng|Mark|Sweep|Evacuat|heap::|GC/],
+  ['sqlite', /sqlite/i],
+  ['jit code', /^\?\?\?:0x/],
+  ['v8 builtins', /Builtins_/],
+  ['libc', /libc|ld-linux/],
+  ['v8 runtime', /v8::/],
+];
+
+function breakdownOf(file: string, messages: number): Record<string, number> {
+  const listing = execFileSync('callgrind_annotate', ['--threshold=100', file], { maxBuffer: 256 * 1024 * 1024 }).toString();
+  const out: Record<string, number> = {};
+  for (const line of listing.split('\n')) {
+    const match = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
+    if (!match || match[2]!.includes('PROGRAM TOTALS')) continue;
+    const name = CATEGORIES.find(([, pattern]) => pattern.test(match[2]!))?.[0] ?? 'other';
+    out[name] = (out[name] ?? 0) + Number(match[1]!.replace(/,/g, '')) / messages;
+  }
+  return out;
 }
 
 /**
@@ -52,8 +83,9 @@ interface TargetCount {
  * Valgrind names its control pipes after $USER and $HOST, and the server runs with HOST=127.0.0.1
  * (its listen address): without the same HOST here, callgrind_control finds stale pipes and says OK.
  */
-const control = (pid: number, ...flags: string[]): void => {
-  const said = execFileSync('callgrind_control', [...flags, String(pid)], { stdio: 'pipe', timeout: 120_000, env: { ...process.env, HOST: '127.0.0.1' } }).toString();
+const control = async (pid: number, ...flags: string[]): Promise<void> => {
+  // Asynchronous: a generator blocked here for seconds misses the server's pings and gets disconnected.
+  const said = (await run('callgrind_control', [...flags, String(pid)], { timeout: 120_000, env: { ...process.env, HOST: '127.0.0.1' } })).stdout;
   if (process.env.INSTR_DEBUG) console.log(said);
   if (!/OK/.test(said)) throw new Error(`callgrind_control ${flags.join(' ')} ${pid}: ${said}`);
 };
@@ -85,28 +117,30 @@ async function measure(name: TargetName): Promise<TargetCount> {
       const send = async (round: number, i: number): Promise<void> => {
         current = `in-${round}-${i}`;
         const delivered = new Promise<void>((done) => (wake = done));
-        await withTimeout(Promise.all([sender.send(current, `instruction count message ${i}`), delivered]), 120_000, `message ${current}`);
+        await withTimeout(Promise.all([sender.send(current, `instruction count message ${i}`), delivered]), 600_000, `message ${current}`);
       };
       try {
         for (let i = 0; i < warmup; i++) await send(0, i);
         await sleep(settleMs);
         const perMessage: number[] = [];
+        let breakdown: Record<string, number> = {};
         for (let round = 1; round <= rounds; round++) {
-          control(server.pid(), '--instr=on');
-          control(server.pid(), '--zero'); // nothing before this line counts
+          await control(server.pid(), '--instr=on');
+          await control(server.pid(), '--zero'); // nothing before this line counts
           for (let i = 0; i < messages; i++) await send(round, i);
           await sleep(settleMs);
-          control(server.pid(), '--dump');
-          control(server.pid(), '--instr=off');
+          await control(server.pid(), '--dump');
+          await control(server.pid(), '--instr=off');
           if (process.env.INSTR_DEBUG) console.log(execFileSync('ls', ['-la', dir]).toString(), server.output().slice(-3000));
           const dumps = readdirSync(dir)
             .filter((file) => /^callgrind\.out\.\d+$/.test(file))
             .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
           const instructions = totalsOf(join(dir, dumps.at(-1)!));
+          breakdown = breakdownOf(join(dir, dumps.at(-1)!), messages);
           perMessage.push(instructions / messages);
           console.log(`${name} round ${round}: ${instructions.toLocaleString('en-US')} Ir for ${messages} messages = ${Math.round(instructions / messages).toLocaleString('en-US')} per message`);
         }
-        return { target: name, perMessage };
+        return { target: name, perMessage, breakdown };
       } finally {
         sender.close();
         receiver.close();
@@ -131,6 +165,9 @@ const parley = byTarget.get('parley');
 const stock = byTarget.get('hocuspocus');
 const lines = ['| target | instructions per message (median of rounds) | rounds |', '| --- | --- | --- |'];
 for (const c of counts) lines.push(`| ${TARGET_LABEL[c.target]} | ${Math.round(median(c.perMessage)).toLocaleString('en-US')} | ${c.perMessage.map((v) => Math.round(v).toLocaleString('en-US')).join(', ')} |`);
+const categories = [...new Set(counts.flatMap((c) => Object.keys(c.breakdown)))].sort();
+lines.push('', `| per message, last round | ${counts.map((c) => TARGET_LABEL[c.target]).join(' | ')} |`, `| --- |${counts.map(() => ' --- |').join('')}`);
+for (const name of categories) lines.push(`| ${name} | ${counts.map((c) => Math.round(c.breakdown[name] ?? 0).toLocaleString('en-US')).join(' | ')} |`);
 const ratio = parley && stock ? median(parley.perMessage) / median(stock.perMessage) : Number.NaN;
 // Spread of the ratio over rounds: each Parley round against each stock round.
 const ratios = parley && stock ? parley.perMessage.flatMap((p) => stock.perMessage.map((s) => p / s)) : [];
