@@ -39,6 +39,12 @@ const messages = Number(option('messages') ?? 300);
 const warmup = Number(option('warmup') ?? 500);
 const rounds = Number(option('rounds') ?? 2);
 const settleMs = Number(option('settle') ?? 3000);
+/**
+ * --from-start: instrument from the start and only zero and dump around the window, never
+ * switching instrumentation. Slower to start, but Parley's server stopped answering once
+ * instrumentation was switched on in the middle of its run (seen twice; stock Hocuspocus once).
+ */
+const fromStart = args.includes('--from-start');
 const targets = (option('targets')?.split(',') ?? ['parley', 'hocuspocus']).filter((t): t is TargetName => (TARGETS as readonly string[]).includes(t) && t !== 'socketio');
 const run = promisify(execFile);
 const outDir = join(repoRoot, option('out') ?? 'bench-results/instructions');
@@ -103,7 +109,7 @@ async function measure(name: TargetName): Promise<TargetCount> {
   const dir = join(outDir, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const wrap = ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'callgrind.out')}`];
+  const wrap = ['valgrind', '--tool=callgrind', `--instr-atstart=${fromStart ? 'yes' : 'no'}`, `--callgrind-out-file=${join(dir, 'callgrind.out')}`];
   return withServer(
     name,
     async (server) => {
@@ -125,12 +131,12 @@ async function measure(name: TargetName): Promise<TargetCount> {
         const perMessage: number[] = [];
         let breakdown: Record<string, number> = {};
         for (let round = 1; round <= rounds; round++) {
-          await control(server.pid(), '--instr=on');
+          if (!fromStart) await control(server.pid(), '--instr=on');
           await control(server.pid(), '--zero'); // nothing before this line counts
           for (let i = 0; i < messages; i++) await send(round, i);
           await sleep(settleMs);
           await control(server.pid(), '--dump');
-          await control(server.pid(), '--instr=off');
+          if (!fromStart) await control(server.pid(), '--instr=off');
           if (process.env.INSTR_DEBUG) console.log(execFileSync('ls', ['-la', dir]).toString(), server.output().slice(-3000));
           const dumps = readdirSync(dir)
             .filter((file) => /^callgrind\.out\.\d+$/.test(file))
