@@ -14,6 +14,8 @@ import { startServer, TARGET_LABEL, type BenchServer, type TargetName } from './
 import { fmt, fmtRatio } from './lib/stats';
 import { makeTarget, type Subscriber } from './lib/targets';
 
+// The probe's memory sampler off in the servers this starts (see probe.ts): its cost is not a message's.
+process.env.BENCH_PROBE_SAMPLE_MS = '0';
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => Number(args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 // Warm-up plus every round stay under 1,000 messages: past 2x DEFAULTS.liveWindowMessages Parley renews the document (a reconnect the driver does not follow).
