@@ -51,7 +51,13 @@ async function send(pair: Pair, round: number, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     current = `cm-${round}-${i}`;
     const delivered = new Promise<void>((done) => (wake = done));
-    await withTimeout(Promise.all([pair.sender.send(current, `cpu per message ${i}`), delivered]), 30_000, `${pair.name} message ${current}`);
+    // Which half is missing is in the error: the acknowledgement, the delivery, or both.
+    const state = { acked: false, delivered: false };
+    const acked = pair.sender.send(current, `cpu per message ${i}`).then(() => void (state.acked = true));
+    void delivered.then(() => (state.delivered = true));
+    await withTimeout(Promise.all([acked, delivered]), 30_000, `${pair.name} message ${current}`).catch((error: unknown) => {
+      throw new Error(`${String(error)} (acknowledged: ${state.acked}, delivered: ${state.delivered}, sender synced: ${pair.sender.isSynced()})\nserver log:\n${pair.server.output().slice(-3000)}`);
+    });
   }
 }
 
