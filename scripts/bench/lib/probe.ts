@@ -33,7 +33,11 @@ if (process.send) {
     peakRss = Math.max(peakRss, memory.rss);
     peakHeap = Math.max(peakHeap, memory.heapUsed + memory.external);
   };
-  setInterval(sample, 50).unref();
+  // BENCH_PROBE_SAMPLE_MS=0 turns the peak sampler off: the per-message CPU and instruction
+  // counts run without it, since process.memoryUsage() every 50 ms cost Parley's server
+  // ~12 % of its CPU in a sequential A -> B profile (and stock Hocuspocus' far less).
+  const sampleMs = Number(process.env.BENCH_PROBE_SAMPLE_MS ?? 50);
+  if (sampleMs > 0) setInterval(sample, sampleMs).unref();
 
   // A CPU profile of a chosen window (the inspector, in-process), for naming the cause of a loss.
   let session: Session | null = null;

@@ -81,7 +81,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** Per-server launch choices; defaults are those of the single-server benchmarks. */
+/**
+ * Per-server launch choices; defaults are those of the single-server
+ * benchmarks. `wrap` goes between taskset and node (the instruction count runs
+ * the server under `valgrind --tool=callgrind`, see instructions.ts); a
+ * wrapped server starts slower, hence its own time limit.
+ */
 export interface LaunchOptions {
   /** Shared by the nodes of one cluster (tokens minted by one are accepted by all). */
   secret?: string;
@@ -89,12 +94,16 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** taskset CPU list; default SERVER_CPU. */
   cpu?: string;
+  wrap?: readonly string[];
+  listenTimeoutMs?: number;
 }
 
-function launch(name: TargetName, port: number, dataDir: string, secret: string, options: LaunchOptions): Launched {
+function launch(name: TargetName, port: number, dataDir: string, secret: string, options: LaunchOptions = {}): Launched {
+  const listenTimeoutMs = options.listenTimeoutMs ?? 60_000;
   const args = [
     '-c',
     options.cpu ?? SERVER_CPU,
+    ...(options.wrap ?? []),
     process.execPath,
     ...profiled(name),
     '--expose-gc',
@@ -140,7 +149,9 @@ function launch(name: TargetName, port: number, dataDir: string, secret: string,
     child.stderr!.on('data', onData);
     child.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${output.slice(-4000)}`)));
   });
-  const timeout = new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`${name} did not listen within 60 s:\n${output.slice(-4000)}`)), 60_000).unref());
+  const timeout = new Promise<number>((_, reject) =>
+    setTimeout(() => reject(new Error(`${name} did not listen within ${listenTimeoutMs / 1000} s:\n${output.slice(-4000)}`)), listenTimeoutMs).unref(),
+  );
   return { child, listening: Promise.race([listening, timeout]), output: () => output };
 }
 
@@ -249,8 +260,8 @@ export async function startServer(name: TargetName, options: LaunchOptions = {})
 }
 
 /** Starts a server, runs `body`, and always disposes it. */
-export async function withServer<T>(name: TargetName, body: (server: BenchServer) => Promise<T>): Promise<T> {
-  const server = await startServer(name);
+export async function withServer<T>(name: TargetName, body: (server: BenchServer) => Promise<T>, options: LaunchOptions = {}): Promise<T> {
+  const server = await startServer(name, options);
   try {
     return await body(server);
   } finally {
