@@ -329,6 +329,13 @@ export const DEFAULTS = {
   searchPageMax: 50,
   searchQueryMaxLength: 256,
   searchTermsMax: 8,
+  /**
+   * Matches ranked together (BM25) by `GET /api/search`: the newest this many
+   * in the caller's conversations, then the next this many older ones as the
+   * caller pages on. A query costs this many index rows, not as many as the
+   * history holds matches ("best match first" is within a window).
+   */
+  searchWindow: 500,
   // --- Mentions, blocks and reports (issue 14, items 2-4) ---
   /**
    * Members one message may mention: each is a `mention` notification written

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 interface ProfileRequest {
   type: 'bench-profile';
@@ -77,6 +77,9 @@ if (process.send) {
       id: request.id,
       memory,
       cpu: process.cpuUsage(),
+      // The main thread's time not idle in the event loop, ms since start: a request's own server
+      // time, without the GC helper and thread-pool threads process.cpuUsage() adds in.
+      busyMs: performance.eventLoopUtilization().active,
       peakRss,
       peakHeap,
       eventLoop: { p50: ns(delay.percentile(50)), p99: ns(delay.percentile(99)), max: ns(delay.max), mean: ns(delay.mean) },

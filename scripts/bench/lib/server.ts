@@ -33,6 +33,8 @@ export const CLIENT_CPU = process.env.BENCH_CLIENT_CPU ?? '1';
 export interface ProbeStats {
   memory: NodeJS.MemoryUsage;
   cpu: NodeJS.CpuUsage;
+  /** Main-thread event-loop active time since start, ms (performance.eventLoopUtilization). */
+  busyMs: number;
   peakRss: number;
   peakHeap: number;
   eventLoop: { p50: number; p99: number; max: number; mean: number };

@@ -108,9 +108,9 @@ describe('PostgresStorage', () => {
     const storage = await fresh();
     await storage.conversations.create({ id: 'c', kind: 'group', title: 'c', createdBy: 'ann', createdAt: 1, ref: null, directKey: null, members: [{ userId: 'ann', role: 'owner', joinedAt: 1 }] });
     await storage.messages.write({ conversationId: 'c', messages: [{ id: 'm', author: 'ann', kind: 'text', text: 'Rendez-vous au Café Crème', createdAt: 1, reactions: {} }], reads: [] });
-    expect((await storage.messages.search({ userId: 'ann', match: '"cafe"* "creme"*', limit: 5 })).map((h) => h.message.id)).toEqual(['m']);
-    expect((await storage.messages.search({ userId: 'ann', match: '"vous"*', limit: 5 })).map((h) => h.message.id)).toEqual(['m']);
-    await expect(storage.messages.search({ userId: 'ann', match: 'cafe OR 1', limit: 5 })).rejects.toThrow(/not a prefix-term/);
+    expect((await storage.messages.search({ userId: 'ann', match: '"cafe"* "creme"*', window: 1000, limit: 5 })).map((h) => h.message.id)).toEqual(['m']);
+    expect((await storage.messages.search({ userId: 'ann', match: '"vous"*', window: 1000, limit: 5 })).map((h) => h.message.id)).toEqual(['m']);
+    await expect(storage.messages.search({ userId: 'ann', match: 'cafe OR 1', window: 1000, limit: 5 })).rejects.toThrow(/not a prefix-term/);
     await storage.close();
   });
 

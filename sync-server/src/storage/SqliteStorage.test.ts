@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { migrations } from './migrations';
 import { SqliteStorage } from './SqliteStorage';
 import { storageSuite } from './storage.suite';
 import { moderationSuite } from './moderation.suite';
@@ -21,6 +23,38 @@ describe('SqliteStorage', () => {
     expect((await second.documents.load('doc')).updates).toEqual([new Uint8Array([1])]);
     expect(second.db.prepare('SELECT count(*) FROM schema_migrations').pluck().get()).toBeGreaterThan(0);
     await second.close();
+  });
+
+  it('rebuilds the full-text index with prefix indexes in place (migration 14), searches alike, deletes stay secure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+    // A database as version 12 left it: the index without prefix indexes, and messages in it.
+    const old = new BetterSqlite3(join(dir, 'parley.sqlite'));
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of migrations.filter((m) => m.version <= 12).sort((a, b) => a.version - b.version)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    old.exec(`INSERT INTO conversations (id, kind, title, created_by, created_at) VALUES ('c', 'group', 't', 'ann', 0);
+              INSERT INTO members VALUES ('c', 'ann', 'owner', 0);`);
+    const insert = old.prepare(`INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reactions) VALUES ('c', ?, ?, 'ann', 'text', ?, 0, '{}')`);
+    ['invoice paid', 'tax return', 'invoices due'].forEach((text, i) => insert.run(i + 1, `m${i}`, text));
+    const ftsSql = (db: BetterSqlite3.Database) => db.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").pluck().get() as string;
+    expect(ftsSql(old)).not.toContain('prefix');
+    old.close();
+
+    const storage = SqliteStorage.inDataDir(dir);
+    expect(ftsSql(storage.db)).toContain("prefix = '2 3 4'");
+    expect(storage.db.prepare("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").pluck().get()).toBe(1);
+    storage.db.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run();
+    const ids = async (match: string) => (await storage.messages.search({ userId: 'ann', match, window: 1000, limit: 10 })).map((h) => h.message.id).sort();
+    expect(await ids('"in"*')).toEqual(['m0', 'm2']);
+    expect(await ids('"invoices"*')).toEqual(['m2']);
+    expect(await ids('"tax"*')).toEqual(['m1']);
+    // Written after the rebuild: found by prefix, an edit re-indexed through the triggers.
+    await storage.messages.write({ conversationId: 'c', messages: [{ id: 'm0', author: 'ann', kind: 'text', text: 'tally done', createdAt: 0, reactions: {} }], reads: [] });
+    expect(await ids('"in"*')).toEqual(['m2']);
+    expect(await ids('"ta"*')).toEqual(['m0', 'm1']);
+    await storage.close();
   });
 });
 

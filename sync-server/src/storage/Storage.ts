@@ -362,6 +362,12 @@ export interface SearchRequest {
   match: string;
   conversationId?: string;
   limit: number;
+  /**
+   * Matches ranked together: the newest this many, then the next this many
+   * older ones, and so on (see searchWindows.ts). Bounds a query's work by
+   * this, not by how many messages match.
+   */
+  window: number;
   /** Continue after this hit (from a previous page). */
   after?: SearchPosition;
 }
@@ -369,6 +375,8 @@ export interface SearchRequest {
 export interface SearchPosition {
   rank: number;
   rowid: number;
+  /** The hit's window: the rows below this one (exclusive), newest first. */
+  ceiling: number;
 }
 
 export interface SearchHit {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IndexableMessage, Storage } from './Storage';
+import type { IndexableMessage, SearchPosition, Storage } from './Storage';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 const concat = (parts: Uint8Array[]) => new Uint8Array(parts.flatMap((p) => [...p]));
@@ -193,20 +193,47 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
         reads: [],
       });
       await storage.messages.write({ conversationId: 'c2', messages: [message('d', 'invoice for bob only')], reads: [] });
-      const hits = await storage.messages.search({ userId: 'ann', match: '"invo"*', limit: 10 });
+      const hits = await storage.messages.search({ userId: 'ann', match: '"invo"*', window: 1000, limit: 10 });
       expect(hits.map((h) => h.message.id)).toEqual(['b', 'a']);
       expect(hits[1]!.snippet).toBe('the \u0001invoice\u0002 is paid');
-      expect((await storage.messages.search({ userId: 'bob', match: '"invoice"*', limit: 10, conversationId: 'c2' })).map((h) => h.message.id)).toEqual(['d']);
-      const first = await storage.messages.search({ userId: 'bob', match: '"invoice"*', limit: 1 });
-      const rest = await storage.messages.search({ userId: 'bob', match: '"invoice"*', limit: 10, after: first[0]!.position });
+      expect((await storage.messages.search({ userId: 'bob', match: '"invoice"*', window: 1000, limit: 10, conversationId: 'c2' })).map((h) => h.message.id)).toEqual(['d']);
+      const first = await storage.messages.search({ userId: 'bob', match: '"invoice"*', window: 1000, limit: 1 });
+      const rest = await storage.messages.search({ userId: 'bob', match: '"invoice"*', window: 1000, limit: 10, after: first[0]!.position });
       expect([...first, ...rest].map((h) => h.message.id).sort()).toEqual(['a', 'b', 'd']);
       // An edit is indexed again; the old words no longer match.
       await storage.messages.write({ conversationId: 'c1', messages: [message('a', 'receipt sent', { editedAt: 4 })], reads: [] });
-      expect((await storage.messages.search({ userId: 'ann', match: '"paid"*', limit: 10 })).length).toBe(0);
-      expect((await storage.messages.search({ userId: 'ann', match: '"receipt"*', limit: 10 })).map((h) => h.message.id)).toEqual(['a']);
+      expect((await storage.messages.search({ userId: 'ann', match: '"paid"*', window: 1000, limit: 10 })).length).toBe(0);
+      expect((await storage.messages.search({ userId: 'ann', match: '"receipt"*', window: 1000, limit: 10 })).map((h) => h.message.id)).toEqual(['a']);
       // Leaving a conversation ends its matches.
       await storage.conversations.removeMember('c1', 'ann');
-      expect(await storage.messages.search({ userId: 'ann', match: '"receipt"*', limit: 10 })).toEqual([]);
+      expect(await storage.messages.search({ userId: 'ann', match: '"receipt"*', window: 1000, limit: 10 })).toEqual([]);
+      await storage.close();
+    });
+
+    it('ranks matches in windows of the newest ones, and pages on through older windows, unmoved by new messages', async () => {
+      const storage = await create();
+      await withMembers(storage, 'c', ['ann']);
+      await withMembers(storage, 'other', ['bob']);
+      // Oldest first; more "tax" in a text ranks it better. Bob's conversation matches too, never for Ann.
+      const texts = ['tax', 'tax tax tax', 'tax tax', 'tax tax tax tax', 'tax and more words here'];
+      for (const [i, text] of texts.entries()) {
+        await storage.messages.write({ conversationId: 'c', messages: [message(`t${i}`, text)], reads: [] });
+        await storage.messages.write({ conversationId: 'other', messages: [message(`o${i}`, 'tax tax tax tax tax')], reads: [] });
+      }
+      await storage.messages.write({ conversationId: 'c', messages: [message('deleted', '', { deletedAt: 5 })], reads: [] });
+      const search = (after?: SearchPosition) => storage.messages.search({ userId: 'ann', match: '"tax"*', window: 2, limit: 1, ...(after && { after }) });
+      // Windows of 2, newest first: [t4, t3] -> t3 t4; [t2, t1] -> t1 t2; [t0].
+      const order: string[] = [];
+      let page = await search();
+      while (page.length > 0) {
+        order.push(page[0]!.message.id);
+        if (order.length === 2) await storage.messages.write({ conversationId: 'c', messages: [message('new', 'tax tax tax tax tax tax')], reads: [] });
+        page = await search(page[0]!.position);
+      }
+      expect(order).toEqual(['t3', 't4', 't1', 't2', 't0']);
+      // A new search starts at the newest window; a page may span two windows.
+      expect((await storage.messages.search({ userId: 'ann', match: '"tax"*', window: 2, limit: 3 })).map((h) => h.message.id)).toEqual(['new', 't4', 't3']);
+      expect((await storage.messages.search({ userId: 'ann', match: '"tax"*', window: 1000, limit: 10 })).map((h) => h.message.id)).toEqual(['new', 't3', 't1', 't2', 't0', 't4']);
       await storage.close();
     });
 
@@ -215,9 +242,9 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       await withMembers(storage, 'c', ['ann']);
       const long = `${Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ')} needle ${Array.from({ length: 40 }, (_, i) => `v${i}`).join(' ')}`;
       await storage.messages.write({ conversationId: 'c', messages: [message('short', '<img src=x onerror=alert(1)> & "q"'), message('long', long)], reads: [] });
-      const [short] = await storage.messages.search({ userId: 'ann', match: '"onerror"*', limit: 5 });
+      const [short] = await storage.messages.search({ userId: 'ann', match: '"onerror"*', window: 1000, limit: 5 });
       expect(short!.snippet).toBe('<img src=x \u0001onerror\u0002=alert(1)> & "q"');
-      const [cut] = await storage.messages.search({ userId: 'ann', match: '"needle"*', limit: 5 });
+      const [cut] = await storage.messages.search({ userId: 'ann', match: '"needle"*', window: 1000, limit: 5 });
       expect(cut!.snippet).toContain('\u0001needle\u0002');
       expect(cut!.snippet.split(' ').length).toBeLessThan(30);
       await storage.close();

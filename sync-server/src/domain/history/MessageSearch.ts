@@ -28,6 +28,7 @@ export class MessageSearch {
       match,
       ...(query.conversationId !== undefined && { conversationId: query.conversationId }),
       limit: limit + 1,
+      window: DEFAULTS.searchWindow,
       ...(after && { after }),
     });
     const page = hits.slice(0, limit);

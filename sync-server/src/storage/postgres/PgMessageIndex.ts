@@ -3,6 +3,7 @@ import type { Attachment, MessageKind } from '@parley/schema';
 import type { IndexChange, IndexableMessage, IndexedMessage, MessageIndex, MessagePage, SearchHit, SearchRequest } from '../Storage';
 import { transaction, type Queryable } from './PgPool';
 import type { PgGroupCommit } from './PgGroupCommit';
+import { searchWindows, type RankedRow } from '../searchWindows';
 import { prefixQuery, searchText } from './pgSearchText';
 import { lit, row } from './pgLiteral';
 
@@ -214,29 +215,39 @@ export class PgMessageIndex implements MessageIndex {
   async search(request: SearchRequest): Promise<SearchHit[]> {
     const query = prefixQuery(request.match);
     if (query === null) return [];
-    // Ranked and cut to the page first; only the page's rows pay for a headline.
-    const result = await this.pool.query<MessageRow & { row_id: number; rank: number; snippet: string }>(
-      `WITH q AS (SELECT to_tsquery('simple', $1) AS query),
-       hits AS (
-         SELECT m.*, (-ts_rank(m.search, q.query))::real AS rank
-         FROM messages m, q
-         WHERE m.search @@ q.query
-           AND m.deleted_at IS NULL
-           AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)
-           AND ($3::text IS NULL OR m.conversation_id = $3)
-       ),
-       page AS (
-         SELECT * FROM hits
-         WHERE $4::real IS NULL OR rank > $4::real OR (rank = $4::real AND row_id > $5::bigint)
-         ORDER BY rank, row_id
-         LIMIT $6
-       )
-       SELECT ${prefixed('page')}, page.row_id, page.rank,
-              ${SHOW_TAGS(`ts_headline('simple', ${HIDE_TAGS('page.text')}, q.query,
-                CASE WHEN array_length(regexp_split_to_array(btrim(page.text), '\\s+'), 1) <= ${SNIPPET_WORDS} THEN $8 ELSE $7 END)`)} AS snippet
-       FROM page, q ORDER BY page.rank, page.row_id`,
-      [query, request.userId, request.conversationId ?? null, request.after?.rank ?? null, request.after?.rowid ?? null, request.limit, HEADLINE_PART, HEADLINE_WHOLE],
+    const hits = await searchWindows(request, (ceiling, size) => this.window(query, request, ceiling, size));
+    if (hits.length === 0) return [];
+    // Only the page's rows pay for a headline.
+    const result = await this.pool.query<MessageRow & { row_id: string; snippet: string }>(
+      `WITH q AS (SELECT to_tsquery('simple', $1) AS query)
+       SELECT ${prefixed('m')}, m.row_id,
+              ${SHOW_TAGS(`ts_headline('simple', ${HIDE_TAGS('m.text')}, q.query,
+                CASE WHEN array_length(regexp_split_to_array(btrim(m.text), '\\s+'), 1) <= ${SNIPPET_WORDS} THEN $4 ELSE $3 END)`)} AS snippet
+       FROM messages m, q WHERE m.row_id = ANY($2::bigint[])`,
+      [query, hits.map((h) => h.rowid), HEADLINE_PART, HEADLINE_WHOLE],
     );
-    return result.rows.map((row) => ({ message: toMessage(row), snippet: row.snippet, position: { rank: row.rank, rowid: row.row_id } }));
+    const byRow = new Map(result.rows.map((row) => [Number(row.row_id), row]));
+    return hits.flatMap((hit) => {
+      const row = byRow.get(hit.rowid);
+      return row ? [{ message: toMessage(row), snippet: row.snippet, position: hit.position }] : [];
+    });
+  }
+
+  /** One search window (searchWindows.ts): the newest matches below the ceiling, ranked; the GIN index finds them. */
+  private async window(query: string, request: SearchRequest, ceiling: number | null, size: number): Promise<RankedRow[]> {
+    const result = await this.pool.query<{ row_id: string; rank: number }>(
+      `WITH q AS (SELECT to_tsquery('simple', $1) AS query)
+       SELECT m.row_id, (-ts_rank(m.search, q.query))::real AS rank
+       FROM messages m, q
+       WHERE m.search @@ q.query
+         AND ($4::bigint IS NULL OR m.row_id < $4::bigint)
+         AND m.deleted_at IS NULL
+         AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2)
+         AND ($3::text IS NULL OR m.conversation_id = $3)
+       ORDER BY m.row_id DESC
+       LIMIT $5`,
+      [query, request.userId, request.conversationId ?? null, ceiling, size],
+    );
+    return result.rows.map((row) => ({ rowid: Number(row.row_id), rank: row.rank }));
   }
 }

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Attachment, MessageKind } from '@parley/schema';
 import type { IndexChange, IndexableMessage, IndexedMessage, MessageIndex, MessagePage, SearchHit, SearchRequest } from '../Storage';
+import { searchWindows, type RankedRow } from '../searchWindows';
 import { statementCache } from './statementCache';
 import type { GroupCommit } from './GroupCommit';
 
@@ -176,35 +177,38 @@ export class SqliteMessageIndex implements MessageIndex {
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
-    // Rank first, then snippets for the page only: with snippet() in the ranked query, SQLite
-    // computes it for every match before sorting (142 ms for a word in 2,000 of 1M messages).
+    const hits = await searchWindows(request, async (ceiling, size) => this.window(request, ceiling, size));
+    if (hits.length === 0) return [];
+    // Snippets for the page only. FTS5 answers `rowid IN (...)` by walking the match's doclist and
+    // testing each row: the BETWEEN bounds that walk to the page's rows (one window at most).
+    const rowids = hits.map((h) => h.rowid);
     const rows = this.sql(
-      `WITH top AS (
-         SELECT m.rowid AS rowid, bm25(messages_fts) AS rank
-         FROM messages_fts
-         JOIN messages m ON m.rowid = messages_fts.rowid
-         WHERE messages_fts MATCH :match
-           AND m.deleted_at IS NULL
-           AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = :user)
-           AND (:conversation IS NULL OR m.conversation_id = :conversation)
-           AND (:afterRank IS NULL OR bm25(messages_fts) > :afterRank OR (bm25(messages_fts) = :afterRank AND m.rowid > :afterRowid))
-         ORDER BY rank, m.rowid
-         LIMIT :limit
-       )
-       SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
-              top.rowid AS rowid, top.rank AS rank, snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet
-       FROM top
-       JOIN messages_fts ON messages_fts.rowid = top.rowid AND messages_fts MATCH :match
-       JOIN messages m ON m.rowid = top.rowid
-       ORDER BY top.rank, top.rowid`,
-    ).all({
-      match: request.match,
-      user: request.userId,
-      conversation: request.conversationId ?? null,
-      afterRank: request.after?.rank ?? null,
-      afterRowid: request.after?.rowid ?? null,
-      limit: request.limit,
-    }) as Array<MessageRow & { snippet: string; rank: number; rowid: number }>;
-    return rows.map((row) => ({ message: toMessage(row), snippet: row.snippet, position: { rank: row.rank, rowid: row.rowid } }));
+      `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}, m.rowid AS rowid, snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet
+       FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
+       WHERE messages_fts MATCH :match AND messages_fts.rowid BETWEEN :low AND :high AND messages_fts.rowid IN (SELECT value FROM json_each(:rows))`,
+    ).all({ match: request.match, rows: JSON.stringify(rowids), low: Math.min(...rowids), high: Math.max(...rowids) }) as Array<MessageRow & { snippet: string; rowid: number }>;
+    const byRow = new Map(rows.map((row) => [row.rowid, row]));
+    return hits.flatMap((hit) => {
+      const row = byRow.get(hit.rowid);
+      return row ? [{ message: toMessage(row), snippet: row.snippet, position: hit.position }] : [];
+    });
+  }
+
+  /**
+   * One search window: the FTS5 doclist walked newest first (rowid order is
+   * the order of acceptance), each row checked for membership and deletion,
+   * BM25 for the rows kept only.
+   */
+  private window(request: SearchRequest, ceiling: number | null, size: number): RankedRow[] {
+    return this.sql(
+      `SELECT messages_fts.rowid AS rowid, bm25(messages_fts) AS rank
+       FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
+       WHERE messages_fts MATCH :match AND messages_fts.rowid < :ceiling
+         AND m.deleted_at IS NULL
+         AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = :user)
+         AND (:conversation IS NULL OR m.conversation_id = :conversation)
+       ORDER BY messages_fts.rowid DESC
+       LIMIT :size`,
+    ).all({ match: request.match, ceiling: ceiling ?? Number.MAX_SAFE_INTEGER, user: request.userId, conversation: request.conversationId ?? null, size }) as RankedRow[];
   }
 }
