@@ -21,6 +21,8 @@ import { startServer, type TestServer } from './fixtures/server';
 import { connectUser, createConversation, waitFor } from './fixtures/clients';
 import { seededRandom, testSeed } from './fixtures/random';
 import { TEST_DATABASE_URL, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
+import { fetchFile, upload } from './fixtures/uploads';
+import { randomBytes } from 'node:crypto';
 
 const { servers } = serverCleanup();
 
@@ -143,6 +145,24 @@ describe('several servers on one PostgreSQL', () => {
     dave.destroy();
     for (const c of [alice, bob, carol]) c.destroy();
   }, 180_000);
+
+  it('a file uploaded through one node is served by the other, whole and by range, to members only', async () => {
+    const [a, b] = await cluster(2);
+    const room = await createConversation(a, 'fa', ['fb']);
+    // Over 1 MiB: the store streams it in several reads.
+    const bytes = randomBytes(2_500_000);
+    const sent = await upload(a, await a.token('fa'), room, bytes, 'survey.bin');
+    expect(sent.status).toBe(201);
+    const whole = await fetchFile(b, sent.body.url, await b.token('fb'));
+    expect(whole.status).toBe(200);
+    expect(whole.bytes.equals(bytes)).toBe(true);
+    const part = await fetchFile(b, sent.body.url, await b.token('fb'), { range: 'bytes=1048570-1048589' });
+    expect(part.status).toBe(206);
+    expect(part.bytes.equals(bytes.subarray(1048570, 1048590))).toBe(true);
+    expect((await fetchFile(b, sent.body.url, await b.token('stranger'))).status).toBe(403);
+    // Nothing of it stays in either node's DATA_DIR but the emptied scratch folder.
+    for (const node of [a, b]) expect(execFileSync('find', [node.dataDir, '-type', 'f', '-path', '*attachments*', '!', '-path', '*scratch*']).toString()).toBe('');
+  }, 60_000);
 
   it('concurrent writers on two nodes to one conversation are never refused and converge', async () => {
     const [n1, n2] = await cluster(2);

@@ -53,6 +53,7 @@ import { SignedLinks } from './domain/attachments/signedLink';
 import { uploadLookup } from './domain/attachments/uploadLookup';
 import { Erasure } from './domain/erasure/Erasure';
 import { FileBlobStore } from './storage/blobs/FileBlobStore';
+import type { BlobStore } from './storage/blobs/BlobStore';
 import { Delivery } from './delivery/Delivery';
 import { InboxLookup } from './delivery/InboxLookup';
 import { ContactClaims } from './delivery/ContactClaims';
@@ -152,7 +153,7 @@ export class ParleyServer {
     // --- Attachments and erasure (issue 14) ---
     const upload = uploadLookup(this.storage.attachments);
     this.attachments = new Attachments(
-      { storage: this.storage, blobs: FileBlobStore.inDataDir(config.dataDir), links: new SignedLinks(linkKey(config.jwtSecret)) },
+      { storage: this.storage, blobs: this.blobStore(config.dataDir), links: new SignedLinks(linkKey(config.jwtSecret)) },
       config.uploadMaxBytes,
     );
     const liveWindow = { window: config.liveWindow, factor: DEFAULTS.liveRenewalFactor };
@@ -283,6 +284,12 @@ export class ParleyServer {
     );
     // One message per turn: the answer to a message is counted in bufferedAmount before the next is read (see Backpressure).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: DEFAULTS.wsMaxPayloadBytes, allowSynchronousEvents: false });
+  }
+
+  /** Attachment bytes: in the shared store when there is one (every server serves every file), else files in DATA_DIR. */
+  private blobStore(dataDir: string): BlobStore {
+    const files = FileBlobStore.inDataDir(dataDir);
+    return this.storage.sharedBlobs?.(files) ?? files;
   }
 
   async listen(): Promise<{ port: number; host: string }> {

@@ -20,9 +20,11 @@ import { PgAttachmentStore } from './postgres/PgAttachmentStore';
 import { PgNotificationArchive } from './postgres/PgNotificationArchive';
 import { PgDeliveryStore } from './postgres/PgDeliveryStore';
 import { PgDocFeed } from './postgres/pgDocFeed';
+import { PgBlobStore } from './postgres/PgBlobStore';
+import type { FileBlobStore } from './blobs/FileBlobStore';
 
 /** The tables that hold message text or documents and lose rows to erasure (see scrub). */
-const SCRUBBED_TABLES = ['messages', 'doc_updates', 'doc_snapshots', 'notification_archive', 'attachments', 'attachment_refs'];
+const SCRUBBED_TABLES = ['messages', 'doc_updates', 'doc_snapshots', 'notification_archive', 'attachments', 'attachment_refs', 'attachment_blobs'];
 
 /** How long scrub waits for older snapshots before it vacuums anyway (see waitForOlderSnapshots). */
 const SCRUB_WAIT_MS = 10_000;
@@ -162,6 +164,10 @@ export class PostgresStorage implements Storage {
       this.feeds.delete(feed);
       await feed.stop();
     };
+  }
+
+  sharedBlobs(scratch: FileBlobStore): PgBlobStore {
+    return new PgBlobStore(this.pool, scratch);
   }
 
   async close(): Promise<void> {

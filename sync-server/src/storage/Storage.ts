@@ -1,3 +1,5 @@
+import type { BlobStore } from './blobs/BlobStore';
+import type { FileBlobStore } from './blobs/FileBlobStore';
 import type { ConversationKind, EntityRef, JobState, MemberRole, Message, Notification } from '@parley/schema';
 
 /**
@@ -34,6 +36,12 @@ export interface Storage {
   readonly deliveries: DeliveryStore;
   /** Set when several servers may share this store (PostgreSQL): see SharedDocuments. */
   readonly shared?: SharedDocuments;
+  /**
+   * Where attachment bytes live when several servers share this store, so
+   * any server serves a file any server received; uploads still arrive in
+   * `scratch`'s local files. Absent: the bytes are files in DATA_DIR.
+   */
+  sharedBlobs?(scratch: FileBlobStore): BlobStore;
   close(): Promise<void>;
 }
 

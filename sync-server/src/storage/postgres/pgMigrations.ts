@@ -355,4 +355,18 @@ export const pgMigrations: PgMigration[] = [
       $$;
     `,
   },
+  // --- Attachment bytes every server can serve (issue 15 with issue 14): PostgreSQL only, SQLite has no 15 ---
+  {
+    version: 15,
+    name: 'attachment blobs in the database, so any server serves a file any server received',
+    sql: `
+      CREATE TABLE attachment_blobs (
+        hash ${KEY} PRIMARY KEY,
+        data BYTEA NOT NULL
+      );
+      -- Uncompressed out-of-line storage: a range request reads only the pages it needs
+      -- (substring on EXTERNAL bytea), and uploads are mostly compressed media anyway.
+      ALTER TABLE attachment_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
+    `,
+  },
 ];
