@@ -14,6 +14,19 @@ const isRemoval = (value: unknown): value is ReactionRemoval => {
  */
 const STORE = 'meta';
 
+/**
+ * A transaction, or null once the connection is closed (the tab's replicas
+ * were deleted, or the browser closed it): what the store keeps is a cache
+ * of what the server and the replica hold, so a late write is dropped, not thrown.
+ */
+function transaction(db: IDBDatabase, mode: IDBTransactionMode): IDBTransaction | null {
+  try {
+    return db.transaction(STORE, mode);
+  } catch {
+    return null;
+  }
+}
+
 export class MetaStore {
   private db: Promise<IDBDatabase | null>;
 
@@ -62,7 +75,9 @@ export class MetaStore {
     const db = await this.db;
     if (!db) return undefined;
     return new Promise((resolve) => {
-      const request = db.transaction(STORE, 'readonly').objectStore(STORE).get(key);
+      const tx = transaction(db, 'readonly');
+      if (!tx) return resolve(undefined);
+      const request = tx.objectStore(STORE).get(key);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => resolve(undefined);
     });
@@ -72,7 +87,8 @@ export class MetaStore {
     const db = await this.db;
     if (!db) return;
     await new Promise<void>((resolve) => {
-      const tx = db.transaction(STORE, 'readwrite');
+      const tx = transaction(db, 'readwrite');
+      if (!tx) return resolve();
       if (value === undefined) tx.objectStore(STORE).delete(key);
       else tx.objectStore(STORE).put(value, key);
       tx.oncomplete = tx.onerror = tx.onabort = () => resolve();
