@@ -132,8 +132,6 @@ export const DEFAULTS = {
    */
   chatNotifyIntervalFactor: 20,
   chatNotifyMaxIntervalMs: 100,
-  /** Marks of recomputed conversations are cleared in one sweep this long after (see ChatNotifier). */
-  chatNotifyMarkSweepMs: 1_000,
 
   /** Notifications clean-up. */
   cleanupMaxAgeMs: 30 * 24 * 3600_000,

@@ -320,12 +320,19 @@ export interface EventStore {
 /** Conversations whose messages or receipts changed and whose members' inboxes need recomputing. */
 export interface ConversationWorkStore {
   /**
-   * Marks it. A mark started before an append is durable no later than that
-   * append (the append alone may be awaited).
+   * Marks it, or bumps its mark's version (every mark does, so a recompute
+   * can tell whether a change came in after it read the mark). A mark started
+   * before an append is durable no later than that append (the append alone
+   * may be awaited).
    */
   mark(conversationId: string): Promise<void>;
-  /** Ordered with marks the same way: a mark started after a clear stays. */
-  clear(conversationId: string): Promise<void>;
+  /** The mark's current version; null when it is not marked. */
+  version(conversationId: string): Promise<number | null>;
+  /**
+   * Clears the mark only if it still has this version: a mark stored since
+   * (on any node) stays. Ordered with marks like appends are.
+   */
+  clear(conversationId: string, version: number): Promise<void>;
   all(): Promise<string[]>;
 }
 

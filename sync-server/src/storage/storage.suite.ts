@@ -100,8 +100,29 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       const storage = await create();
       await Promise.all([storage.work.mark('c1'), storage.work.mark('c1'), storage.work.mark('c2')]);
       expect(await storage.work.all()).toEqual(['c1', 'c2']);
-      await Promise.all([storage.work.clear('c1'), storage.work.mark('c1'), storage.work.mark('c2'), storage.work.clear('c2')]);
+      await Promise.all([storage.work.clear('c1', 2), storage.work.mark('c1'), storage.work.mark('c2'), storage.work.clear('c2', 2)]);
       expect(await storage.work.all()).toEqual(['c1']);
+      await storage.close();
+    });
+
+    it('bumps the version on every mark and clears only the version read', async () => {
+      const storage = await create();
+      expect(await storage.work.version('c')).toBeNull();
+      await storage.work.mark('c');
+      const read = await storage.work.version('c');
+      expect(read).toBe(1);
+      // A change stored after the recompute read the mark: the clear of the old version leaves it.
+      await storage.work.mark('c');
+      expect(await storage.work.version('c')).toBe(2);
+      await storage.work.clear('c', read!);
+      expect(await storage.work.all()).toEqual(['c']);
+      await storage.work.clear('c', 2);
+      expect(await storage.work.version('c')).toBeNull();
+      expect(await storage.work.all()).toEqual([]);
+      // Cleared, then marked again: a fresh mark, not undone by a late clear of an older version.
+      await storage.work.mark('c');
+      await storage.work.clear('c', 2);
+      expect(await storage.work.version('c')).toBe(1);
       await storage.close();
     });
   });

@@ -27,14 +27,17 @@ interface Snapshot {
  * notification per burst of unread messages. It recomputes from the
  * message index (never the document) instead of counting events, so running twice (after a crash, or
  * a replayed update) gives the same inboxes. Conversations to recompute are
- * marked durably before the update that needs it is stored.
+ * marked durably with the update that needs it; every change bumps the mark's
+ * version, and a recompute clears only the version it read, so with several
+ * nodes a burst another node already recomputed is skipped (no mark left).
  */
 export class ChatNotifier {
-  /** Conversations marked durably, with the number of changes since their last recompute began. */
-  private readonly marks = new Map<string, number>();
-  /** Recomputed conversations whose marks the next sweep clears, with the changes each recompute covered. */
-  private readonly clearable = new Map<string, number>();
-  private sweepTimer: NodeJS.Timeout | null = null;
+  /**
+   * Marks this node started and not yet stored, per conversation: the update event schedules the
+   * recompute before the group commit stores the mark, and a recompute must not take a mark not
+   * yet stored for "no mark, already done".
+   */
+  private readonly storing = new Map<string, Set<Promise<void>>>();
   /**
    * `<conversation>\n<message>` of messages waiting out DEFAULTS.chatNotifyGraceMs before
    * they may be notified, with when the server first saw them unread (the
@@ -56,20 +59,21 @@ export class ChatNotifier {
   constructor(private readonly deps: { storage: Storage; writer: ServerWriter; metrics: Metrics; logger: Logger }) {}
 
   /**
-   * Durable: after a crash the recompute still happens (see recover). Only
-   * the first change since the mark was last cleared writes it; the later
-   * ones are covered by it, so a busy conversation costs one write, not one
-   * per message.
+   * Durable: after a crash the recompute still happens (see recover). Every
+   * change writes (bumps) it, in the group commit of the change itself: a
+   * recompute on another node that read an older version then leaves it.
    */
   mark(conversationId: string): Promise<void> {
-    const changes = (this.marks.get(conversationId) ?? 0) + 1;
-    this.marks.set(conversationId, changes);
-    if (changes !== 1) return Promise.resolve();
-    return this.deps.storage.work.mark(conversationId).catch((error: unknown) => {
-      // Not stored: the next change must write the mark again.
-      this.marks.delete(conversationId);
-      throw error;
-    });
+    const stored = this.deps.storage.work.mark(conversationId);
+    const pending = this.storing.get(conversationId) ?? new Set<Promise<void>>();
+    this.storing.set(conversationId, pending);
+    pending.add(stored);
+    const settled = () => {
+      pending.delete(stored);
+      if (pending.size === 0 && this.storing.get(conversationId) === pending) this.storing.delete(conversationId);
+    };
+    stored.then(settled, settled);
+    return stored;
   }
 
   /** Recompute soon; a burst of messages coalesces into one run. */
@@ -79,24 +83,23 @@ export class ChatNotifier {
 
   /** Finishes what a previous run of the server left marked. */
   async recover(): Promise<void> {
-    for (const conversationId of await this.deps.storage.work.all()) {
-      this.marks.set(conversationId, this.marks.get(conversationId) ?? 1);
-      this.schedule(conversationId);
-    }
+    for (const conversationId of await this.deps.storage.work.all()) this.schedule(conversationId);
     await this.idle();
   }
 
   /** Resolves once nothing is due or running. */
   async idle(): Promise<void> {
     await this.queue.idle();
-    await this.sweepMarks();
   }
 
   private async recompute(conversationId: string): Promise<void> {
     const { storage } = this.deps;
-    const changesSeen = this.marks.get(conversationId) ?? 0;
+    // Read before the index: a change stored after this read bumps the version, so the clear below leaves its mark.
+    const version = await this.markVersion(conversationId);
+    // No mark: whoever cleared it (this node or another) read the index after every stored change.
+    if (version === null) return;
     const record = await storage.conversations.get(conversationId);
-    if (!record) return this.clearMark(conversationId, changesSeen);
+    if (!record) return storage.work.clear(conversationId, version);
     // Who blocks whom in this room (issue 14): a blocked author's messages neither count nor notify for the blocker.
     const blocked = await storage.blocks.amongMembers(conversationId);
     const members = (await storage.conversations.members(conversationId)).map((m) => m.userId);
@@ -109,7 +112,14 @@ export class ChatNotifier {
       if ((await this.updateInbox(conversationId, userId, snapshot, names)) === 'deferred') deferred = true;
     });
     // A deferred notification keeps the durable mark: after a crash, the recompute still happens.
-    if (!deferred) this.clearMark(conversationId, changesSeen);
+    if (!deferred) await storage.work.clear(conversationId, version);
+  }
+
+  /** The stored mark's version, once this node's marks of the conversation are stored (a failed one marks nothing). */
+  private async markVersion(conversationId: string): Promise<number | null> {
+    const pending = this.storing.get(conversationId);
+    if (pending) await Promise.allSettled([...pending]);
+    return this.deps.storage.work.version(conversationId);
   }
 
   /** Whether a notification about this message must wait (its grace not over yet); arranges the recompute at the end of it. */
@@ -146,37 +156,6 @@ export class ChatNotifier {
     for (const { timer } of this.graceFrom.values()) clearTimeout(timer);
     this.graceFrom.clear();
     await this.idle();
-  }
-
-  /**
-   * The durable mark can go unless a change came in since the recompute
-   * began (its own recompute is due then). Marks are cleared in one sweep a
-   * while later, so a busy conversation is not unmarked and marked again for
-   * every burst; a mark left behind by a crash only costs a recompute.
-   */
-  private clearMark(conversationId: string, changesSeen: number): void {
-    if (changesSeen === 0) return;
-    this.clearable.set(conversationId, changesSeen);
-    if (this.sweepTimer) return;
-    this.sweepTimer = setTimeout(() => {
-      // A mark that could not be cleared (the disk full) only costs one more recompute after a restart.
-      this.sweepMarks().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'clearing chat notification marks failed'));
-    }, DEFAULTS.chatNotifyMarkSweepMs);
-    this.sweepTimer.unref();
-  }
-
-  private async sweepMarks(): Promise<void> {
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepTimer = null;
-    const clears: Promise<void>[] = [];
-    for (const [conversationId, changesSeen] of this.clearable) {
-      if (this.marks.get(conversationId) !== changesSeen) continue;
-      this.marks.delete(conversationId);
-      // Queued in the same ordered group commit as any later mark, so it cannot undo one.
-      clears.push(this.deps.storage.work.clear(conversationId));
-    }
-    this.clearable.clear();
-    await Promise.all(clears);
   }
 
   /**

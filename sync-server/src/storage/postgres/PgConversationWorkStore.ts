@@ -11,12 +11,17 @@ export class PgConversationWorkStore implements ConversationWorkStore {
   ) {}
 
   async mark(conversationId: string): Promise<void> {
-    const text = `INSERT INTO conversation_work (conversation_id, version) VALUES (${lit(conversationId)}, 1) ON CONFLICT (conversation_id) DO NOTHING`;
+    const text = `INSERT INTO conversation_work (conversation_id, version) VALUES (${lit(conversationId)}, 1) ON CONFLICT (conversation_id) DO UPDATE SET version = conversation_work.version + 1`;
     await this.commits.run({ sql: () => ({ text }) });
   }
 
-  async clear(conversationId: string): Promise<void> {
-    const text = `DELETE FROM conversation_work WHERE conversation_id = ${lit(conversationId)}`;
+  async version(conversationId: string): Promise<number | null> {
+    const { rows } = await this.pool.query<{ version: number }>('SELECT version FROM conversation_work WHERE conversation_id = $1', [conversationId]);
+    return rows[0]?.version ?? null;
+  }
+
+  async clear(conversationId: string, version: number): Promise<void> {
+    const text = `DELETE FROM conversation_work WHERE conversation_id = ${lit(conversationId)} AND version = ${lit(version)}`;
     await this.commits.run({ sql: () => ({ text }) });
   }
 

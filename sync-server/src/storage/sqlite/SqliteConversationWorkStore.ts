@@ -14,13 +14,18 @@ export class SqliteConversationWorkStore implements ConversationWorkStore {
   }
 
   async mark(conversationId: string): Promise<void> {
-    const statement = this.sql('INSERT INTO conversation_work (conversation_id, version) VALUES (?, 1) ON CONFLICT (conversation_id) DO NOTHING');
+    const statement = this.sql('INSERT INTO conversation_work (conversation_id, version) VALUES (?, 1) ON CONFLICT (conversation_id) DO UPDATE SET version = version + 1');
     await this.commits.run(() => statement.run(conversationId));
   }
 
-  async clear(conversationId: string): Promise<void> {
-    const statement = this.sql('DELETE FROM conversation_work WHERE conversation_id = ?');
-    await this.commits.run(() => statement.run(conversationId));
+  async version(conversationId: string): Promise<number | null> {
+    const version = this.sql('SELECT version FROM conversation_work WHERE conversation_id = ?').pluck().get(conversationId) as number | undefined;
+    return version ?? null;
+  }
+
+  async clear(conversationId: string, version: number): Promise<void> {
+    const statement = this.sql('DELETE FROM conversation_work WHERE conversation_id = ? AND version = ?');
+    await this.commits.run(() => statement.run(conversationId, version));
   }
 
   async all(): Promise<string[]> {
