@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { DEFAULTS, DocumentRenewal, appendMessage, conversationDocName, conversationParts } from '@parley/schema';
 import { startServer, type TestServer } from './fixtures/server';
-import { connectUser, createConversation, type OpenDoc, type UserClient } from './fixtures/clients';
+import { connectUser, createConversation, historyIds, type OpenDoc, type UserClient } from './fixtures/clients';
 import { RawClient, frames } from './fixtures/rawClient';
 
 const WINDOW = 50;
@@ -29,7 +29,7 @@ const users: UserClient[] = [];
 beforeAll(async () => {
   server = await startServer({ env: { LIVE_WINDOW_MESSAGES: String(WINDOW) } });
   conversationId = await createConversation(server, 'seqa', ['seqb']);
-}, 30_000);
+}, 120_000);
 afterAll(async () => {
   for (const user of users) user.destroy();
   await server?.stop();
@@ -110,19 +110,6 @@ async function serverHolds(messageId: string): Promise<boolean> {
   return answer.status === 200;
 }
 
-async function history(): Promise<string[]> {
-  const token = await server.token('seqb');
-  const ids: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await server.api(`/api/conversations/${conversationId}/messages?limit=200${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`, { token });
-    expect(page.status).toBe(200);
-    ids.push(...page.body.messages.map((m: { id: string }) => m.id));
-    cursor = page.body.nextCursor;
-  } while (cursor);
-  return ids;
-}
-
 describe('messages one at a time across renewals', () => {
   it(`acknowledges and delivers each of ${MESSAGES} messages, ${WINDOW}-message window`, async () => {
     const a = await Member.join('seqa');
@@ -154,7 +141,7 @@ describe('messages one at a time across renewals', () => {
     }
     expect(a.renewals).toBeGreaterThanOrEqual(Math.floor(MESSAGES / (WINDOW + 1)) - 1);
     // Every message is stored once: the history holds exactly the ids sent.
-    const stored = await history();
+    const stored = await historyIds(server, conversationId, 'seqb');
     expect(stored.length).toBe(MESSAGES);
     expect(new Set(stored)).toEqual(new Set(Array.from({ length: MESSAGES }, (_, i) => `sq-${i}`)));
     expect(a.otherCloses).toEqual([]);
