@@ -10,7 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendMessage, conversationDocName, readEpoch, readMessages } from '@parley/schema';
 import { startServer, tempDataDir, type TestServer } from './fixtures/server';
-import { connectUser, createConversation, waitFor, type UserClient } from './fixtures/clients';
+import { connectUser, createConversation, historyIds, waitFor, type UserClient } from './fixtures/clients';
 
 const WINDOW = 20;
 const started: TestServer[] = [];
@@ -29,19 +29,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-async function historyIds(server: TestServer, id: string, userId: string): Promise<string[]> {
-  const token = await server.token(userId);
-  const ids: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await server.api(`/api/conversations/${id}/messages?limit=200${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`, { token });
-    expect(page.status).toBe(200);
-    ids.push(...page.body.messages.map((m: { id: string }) => m.id));
-    cursor = page.body.nextCursor;
-  } while (cursor);
-  return ids;
-}
 
 describe.each(['before-commit', 'after-commit'] as const)('kill -9 %s of a renewal', (point) => {
   it('loses no acknowledged message and leaves a bounded live document without duplicates', async () => {

@@ -9,16 +9,17 @@
  *   tsx scripts/bench/cpu-per-message.ts [--messages=150] [--warmup=300] [--rounds=4] [--settle=2500]
  */
 import { loadavg } from 'node:os';
-import { sleep, withTimeout, type ChatClient } from './lib/client';
+import { sleep } from './lib/client';
+import { openLockstep, type Lockstep } from './lib/lockstep';
 import { startServer, TARGET_LABEL, type BenchServer, type TargetName } from './lib/server';
 import { fmt, fmtRatio } from './lib/stats';
-import { makeTarget, type Subscriber } from './lib/targets';
+import { makeTarget } from './lib/targets';
 
 // The probe's memory sampler off in the servers this starts (see probe.ts): its cost is not a message's.
 process.env.BENCH_PROBE_SAMPLE_MS = '0';
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => Number(args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
-// Warm-up plus every round stay under 1,000 messages: past 2x DEFAULTS.liveWindowMessages Parley renews the document (a reconnect the driver does not follow).
+// Past 2x DEFAULTS.liveWindowMessages (1,000) Parley renews the document: the driver follows it (lib/lockstep.ts), and that round pays for the renewal and a resync.
 const messages = option('messages', 150);
 const warmup = option('warmup', 300);
 const rounds = option('rounds', 4);
@@ -29,8 +30,7 @@ const names: TargetName[] = ['parley', 'hocuspocus'];
 interface Pair {
   name: TargetName;
   server: BenchServer;
-  sender: ChatClient;
-  receiver: Subscriber;
+  driver: Lockstep;
   /** Server CPU microseconds per message, per round. */
   perMessage: number[];
 }
@@ -39,24 +39,15 @@ async function open(name: TargetName): Promise<Pair> {
   const server = await startServer(name);
   const target = makeTarget(server);
   const conversation = await target.createConversation(['ca', 'cb']);
-  const sender = await target.connect('ca', conversation, { awareness: true });
-  const receiver = await target.subscribe('cb', conversation, 60_000, /cm-\d+-\d+/g);
-  return { name, server, sender, receiver, perMessage: [] };
+  const driver = await openLockstep(target, conversation, { sender: 'ca', receiver: 'cb' }, /cm-\d+-\d+/g, 60_000);
+  return { name, server, driver, perMessage: [] };
 }
 
 async function send(pair: Pair, round: number, count: number): Promise<void> {
-  let current = '';
-  let wake = (): void => {};
-  pair.receiver.onIds = (ids) => void (ids.includes(current) && wake());
   for (let i = 0; i < count; i++) {
-    current = `cm-${round}-${i}`;
-    const delivered = new Promise<void>((done) => (wake = done));
     // Which half is missing is in the error: the acknowledgement, the delivery, or both.
-    const state = { acked: false, delivered: false };
-    const acked = pair.sender.send(current, `cpu per message ${i}`).then(() => void (state.acked = true));
-    void delivered.then(() => (state.delivered = true));
-    await withTimeout(Promise.all([acked, delivered]), 30_000, `${pair.name} message ${current}`).catch((error: unknown) => {
-      throw new Error(`${String(error)} (acknowledged: ${state.acked}, delivered: ${state.delivered}, sender synced: ${pair.sender.isSynced()})\nserver log:\n${pair.server.output().slice(-3000)}`);
+    await pair.driver.send(`cm-${round}-${i}`, `cpu per message ${i}`, 30_000).catch((error: unknown) => {
+      throw new Error(`${pair.name}: ${String(error)}\nserver log:\n${pair.server.output().slice(-3000)}`);
     });
   }
 }
@@ -85,8 +76,7 @@ try {
   }
 } finally {
   for (const pair of pairs) {
-    pair.sender.close();
-    pair.receiver.close();
+    pair.driver.close();
     await pair.server.dispose();
   }
 }
@@ -97,7 +87,7 @@ const median = (values: readonly number[]): number => {
 };
 const [parley, stock] = pairs;
 const ratios = parley!.perMessage.map((p, i) => p / stock!.perMessage[i]!);
-for (const pair of pairs) console.log(`${TARGET_LABEL[pair.name]}: median ${fmt(median(pair.perMessage), 0)} us of server CPU per message (rounds ${pair.perMessage.map((v) => fmt(v, 0)).join(', ')})`);
+for (const pair of pairs) console.log(`${TARGET_LABEL[pair.name]}: ${pair.driver.renewals()} renewals followed; median ${fmt(median(pair.perMessage), 0)} us of server CPU per message (rounds ${pair.perMessage.map((v) => fmt(v, 0)).join(', ')})`);
 console.log(
   `Parley / stock Hocuspocus CPU per message: median ${fmtRatio(median(ratios))} (rounds ${fmtRatio(Math.min(...ratios))}-${fmtRatio(Math.max(...ratios))}); ${messages} messages per round, ${rounds} rounds, load ${fmt(Math.min(...loads), 1)}-${fmt(Math.max(...loads), 1)}`,
 );

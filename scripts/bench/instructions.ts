@@ -28,7 +28,8 @@ import { promisify } from 'node:util';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { sleep, withTimeout } from './lib/client';
+import { sleep } from './lib/client';
+import { openLockstep } from './lib/lockstep';
 import { repoRoot, TARGETS, TARGET_LABEL, withServer, type TargetName } from './lib/server';
 import { fmtRatio } from './lib/stats';
 import { makeTarget } from './lib/targets';
@@ -117,16 +118,8 @@ async function measure(name: TargetName): Promise<TargetCount> {
     async (server) => {
       const target = makeTarget(server);
       const conversation = await target.createConversation(['ia', 'ib']);
-      const sender = await target.connect('ia', conversation, { awareness: true, timeoutMs: 300_000 });
-      const receiver = await target.subscribe('ib', conversation, 300_000, /in-\d+-\d+/g);
-      let current = '';
-      let wake = (): void => {};
-      receiver.onIds = (ids) => void (ids.includes(current) && wake());
-      const send = async (round: number, i: number): Promise<void> => {
-        current = `in-${round}-${i}`;
-        const delivered = new Promise<void>((done) => (wake = done));
-        await withTimeout(Promise.all([sender.send(current, `instruction count message ${i}`), delivered]), 600_000, `message ${current}`);
-      };
+      const driver = await openLockstep(target, conversation, { sender: 'ia', receiver: 'ib' }, /in-\d+-\d+/g, 300_000);
+      const send = (round: number, i: number): Promise<void> => driver.send(`in-${round}-${i}`, `instruction count message ${i}`, 600_000);
       try {
         for (let i = 0; i < warmup; i++) await send(0, i);
         await sleep(settleMs);
@@ -150,8 +143,7 @@ async function measure(name: TargetName): Promise<TargetCount> {
         }
         return { target: name, perMessage, breakdown };
       } finally {
-        sender.close();
-        receiver.close();
+        driver.close();
       }
     },
     { wrap, listenTimeoutMs: 600_000 },

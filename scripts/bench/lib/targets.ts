@@ -7,13 +7,17 @@ import { isDocumentRenewal } from '@parley/schema';
 import type { ChatClient, ConnectOptions } from './client';
 import { connectIo, joinManyIo } from './ioclient';
 import type { BenchServer, TargetName } from './server';
-import { connectWire } from './wiresubscriber';
+import { connectWire, type WireSubscriber } from './wiresubscriber';
 import { connectY, openManyY } from './yclient';
 
 /** A silent member that only reports which messages reached it. */
 export interface Subscriber {
   /** Called with the ids (those matching the subscription's pattern) of messages that arrived. */
   onIds: ((ids: string[]) => void) | null;
+  /** Why it stopped receiving (a close it does not follow), or null while it receives. */
+  lost(): string | null;
+  /** Renewals it followed (Parley's `document-renewed`). */
+  renewals(): number;
   close(): void;
 }
 
@@ -29,6 +33,8 @@ export interface Target {
    * `pattern` (global) matches message ids; for wire subscribers it is searched in the raw update bytes.
    */
   subscribe(user: string, conversation: string, timeoutMs: number, pattern: RegExp): Promise<Subscriber>;
+  /** Whether the server holds a message of this id (Parley's GET .../messages/:messageId); baselines never renew, so never asked. */
+  holdsMessage(conversation: string, reader: string, messageId: string): Promise<boolean>;
   /** One connection holding many conversations open. */
   openMany(user: string, conversations: readonly string[], timeoutMs: number): Promise<{ close(): void }>;
   /**
@@ -144,24 +150,55 @@ export function makeTarget(server: BenchServer): Target {
       return connectY(user, { ...options, url: server.wsUrl, documentName, token });
     },
     async subscribe(user, conversation, timeoutMs, pattern) {
-      const subscriber: Subscriber = { onIds: null, close: () => {} };
+      let lost: string | null = null;
+      let renewals = 0;
+      let stop = (): void => {};
+      const subscriber: Subscriber = { onIds: null, lost: () => lost, renewals: () => renewals, close: () => stop() };
       if (server.name === 'socketio') {
         const client = await target.connect(user, conversation, { timeoutMs });
         client.onMessage = (message) => {
           pattern.lastIndex = 0;
           if (pattern.test(message.id)) subscriber.onIds?.([message.id]);
         };
-        subscriber.close = () => client.close();
-      } else {
-        const wire = await connectWire({ url: server.wsUrl, documentName: `conversation:${conversation}`, token: await server.token(user), timeoutMs });
-        wire.onUpdate = (frame) => {
-          // Yjs stores strings verbatim in updates: the ids are readable in the bytes.
-          const ids = frame.toString('latin1').match(pattern);
-          if (ids) subscriber.onIds?.(ids);
-        };
-        subscriber.close = () => wire.close();
+        stop = () => client.close();
+        return subscriber;
       }
+      const documentName = `conversation:${conversation}`;
+      const token = await server.token(user);
+      // Parley renews the document (CONTRACT-NOTES "Bounded live document"): a fresh subscriber
+      // syncs the new epoch's window, whose sync step 2 holds what arrived meanwhile.
+      const attach = async (reopened: boolean): Promise<void> => {
+        let wire: WireSubscriber | null = null;
+        wire = await connectWire({
+          url: server.wsUrl,
+          documentName,
+          token,
+          timeoutMs,
+          reportSync: reopened,
+          onUpdate: (frame) => {
+            // Yjs stores strings verbatim in updates: the ids are readable in the bytes.
+            const ids = frame.toString('latin1').match(pattern);
+            if (ids) subscriber.onIds?.(ids);
+          },
+          onClose: (why) => {
+            wire?.close();
+            if (!isDocumentRenewal(why)) return void (lost = `closed: ${why.code ?? ''} ${why.reason}`);
+            renewals++;
+            attach(true).catch((error: unknown) => (lost = `reopening after a renewal failed: ${String(error)}`));
+          },
+        });
+        stop = () => wire?.close();
+      };
+      await attach(false);
       return subscriber;
+    },
+    async holdsMessage(conversation, reader, messageId) {
+      if (server.name !== 'parley') throw new Error(`${server.name} has no message lookup (it never renews a document)`);
+      const response = await fetch(`${server.httpUrl}/api/conversations/${conversation}/messages/${encodeURIComponent(messageId)}`, {
+        headers: { authorization: `Bearer ${await server.token(reader)}` },
+      });
+      if (response.status !== 200 && response.status !== 404) throw new Error(`GET .../messages/${messageId} answered ${response.status}`);
+      return response.status === 200;
     },
     async openMany(user, conversations, timeoutMs) {
       const token = await server.token(user);
