@@ -54,7 +54,7 @@ const UNREAD = `conversation_id = $1 AND author <> $2 AND deleted_at IS NULL AND
 /**
  * The same count as UNREAD from the running tallies (migration 16): the
  * conversation's tally after the receipt, less each excluded author's (the
- * reader and the ignored ones, one index probe each), less the deleted
+ * reader and the ignored ones, two index probes each), less the deleted
  * messages after the receipt by the others (a partial index of deleted rows).
  * O(log n) per author plus the deletions after the receipt, never the unread rows.
  */

@@ -46,10 +46,12 @@ const UNREAD = `conversation_id = :c AND author != :u AND deleted_at IS NULL AND
                       WHERE r.conversation_id = :c AND r.user_id = :u), 0)`;
 
 /**
- * The same count as UNREAD from the running tallies (migration 16): the conversation's tally after the receipt, less each
- * excluded author's (the reader and the ignored ones, one index probe each),
+ * The same count as UNREAD from the running tallies (migration 16): the
+ * conversation's tally after the receipt, less each excluded author's (the
+ * reader and the ignored ones, two index probes each),
  * less the deleted messages after the receipt by the others (a partial index
- * of deleted rows). O(log n) per author plus the deletions after the receipt,
+ * of deleted rows, named: the planner would as soon walk messages_by_seq from
+ * the receipt). O(log n) per author plus the deletions after the receipt,
  * never the unread rows.
  */
 const UNREAD_BY_TALLY = `WITH
@@ -64,7 +66,7 @@ SELECT
       - coalesce((SELECT m.author_tally FROM messages m, receipt WHERE m.conversation_id = :c AND m.author = e.author AND m.seq <= receipt.seq
                   ORDER BY m.seq DESC LIMIT 1), 0))
       FROM excluded e), 0)
-  - (SELECT count(*) FROM messages m, receipt WHERE m.conversation_id = :c AND m.deleted_at IS NOT NULL AND m.seq > receipt.seq
+  - (SELECT count(*) FROM messages AS m INDEXED BY messages_deleted, receipt WHERE m.conversation_id = :c AND m.deleted_at IS NOT NULL AND m.seq > receipt.seq
        AND m.kind != 'system' AND m.author NOT IN (SELECT author FROM excluded))`;
 
 /**
