@@ -57,6 +57,7 @@ const UNREAD = `conversation_id = $1 AND author <> $2 AND deleted_at IS NULL AND
  * reader and the ignored ones, two index probes each), less the deleted
  * messages after the receipt by the others (a partial index of deleted rows).
  * O(log n) per author plus the deletions after the receipt, never the unread rows.
+ * The receipt is a scalar subquery, not a join: a bound of each index range.
  */
 const UNREAD_BY_TALLY = `WITH
   receipt AS (SELECT coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
@@ -64,13 +65,13 @@ const UNREAD_BY_TALLY = `WITH
   excluded AS (SELECT DISTINCT a AS author FROM unnest(array_append($3::text[], $2::text)) AS a)
 SELECT (
   coalesce((SELECT tally FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 1), 0)
-  - coalesce((SELECT m.tally FROM messages m, receipt WHERE m.conversation_id = $1 AND m.seq = receipt.seq), 0)
+  - coalesce((SELECT m.tally FROM messages m WHERE m.conversation_id = $1 AND m.seq = (SELECT seq FROM receipt)), 0)
   - coalesce((SELECT sum(
         coalesce((SELECT m.author_tally FROM messages m WHERE m.conversation_id = $1 AND m.author = e.author ORDER BY m.seq DESC LIMIT 1), 0)
-      - coalesce((SELECT m.author_tally FROM messages m, receipt WHERE m.conversation_id = $1 AND m.author = e.author AND m.seq <= receipt.seq
+      - coalesce((SELECT m.author_tally FROM messages m WHERE m.conversation_id = $1 AND m.author = e.author AND m.seq <= (SELECT seq FROM receipt)
                   ORDER BY m.seq DESC LIMIT 1), 0))
       FROM excluded e), 0)
-  - (SELECT count(*) FROM messages m, receipt WHERE m.conversation_id = $1 AND m.deleted_at IS NOT NULL AND m.seq > receipt.seq
+  - (SELECT count(*) FROM messages m WHERE m.conversation_id = $1 AND m.deleted_at IS NOT NULL AND m.seq > (SELECT seq FROM receipt)
        AND m.kind <> 'system' AND m.author <> ALL(SELECT author FROM excluded))
 )::bigint AS n`;
 

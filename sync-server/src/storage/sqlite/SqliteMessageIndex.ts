@@ -52,7 +52,8 @@ const UNREAD = `conversation_id = :c AND author != :u AND deleted_at IS NULL AND
  * less the deleted messages after the receipt by the others (a partial index
  * of deleted rows, named: the planner would as soon walk messages_by_seq from
  * the receipt). O(log n) per author plus the deletions after the receipt,
- * never the unread rows.
+ * never the unread rows. The receipt is a scalar subquery, not a join: a bound
+ * of each index range, so the probes stop at once.
  */
 const UNREAD_BY_TALLY = `WITH
   receipt AS (SELECT coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
@@ -60,13 +61,13 @@ const UNREAD_BY_TALLY = `WITH
   excluded AS (SELECT :u AS author UNION SELECT value FROM json_each(:ignored))
 SELECT
   coalesce((SELECT tally FROM messages WHERE conversation_id = :c ORDER BY seq DESC LIMIT 1), 0)
-  - coalesce((SELECT m.tally FROM messages m, receipt WHERE m.conversation_id = :c AND m.seq = receipt.seq), 0)
+  - coalesce((SELECT m.tally FROM messages m WHERE m.conversation_id = :c AND m.seq = (SELECT seq FROM receipt)), 0)
   - coalesce((SELECT sum(
         coalesce((SELECT m.author_tally FROM messages m WHERE m.conversation_id = :c AND m.author = e.author ORDER BY m.seq DESC LIMIT 1), 0)
-      - coalesce((SELECT m.author_tally FROM messages m, receipt WHERE m.conversation_id = :c AND m.author = e.author AND m.seq <= receipt.seq
+      - coalesce((SELECT m.author_tally FROM messages m WHERE m.conversation_id = :c AND m.author = e.author AND m.seq <= (SELECT seq FROM receipt)
                   ORDER BY m.seq DESC LIMIT 1), 0))
       FROM excluded e), 0)
-  - (SELECT count(*) FROM messages AS m INDEXED BY messages_deleted, receipt WHERE m.conversation_id = :c AND m.deleted_at IS NOT NULL AND m.seq > receipt.seq
+  - (SELECT count(*) FROM messages AS m INDEXED BY messages_deleted WHERE m.conversation_id = :c AND m.deleted_at IS NOT NULL AND m.seq > (SELECT seq FROM receipt)
        AND m.kind != 'system' AND m.author NOT IN (SELECT author FROM excluded))`;
 
 /**
