@@ -10,6 +10,17 @@ import { moderationSuite } from './moderation.suite';
 import { historySuite } from './history.suite';
 import { deliverySuite } from './delivery.suite';
 
+/** A database file in `dir` as the migrations up to `version` left it (an older release's). */
+function databaseAt(dir: string, version: number): BetterSqlite3.Database {
+  const db = new BetterSqlite3(join(dir, 'parley.sqlite'));
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  for (const m of migrations.filter((m) => m.version <= version).sort((a, b) => a.version - b.version)) {
+    db.exec(m.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+  }
+  return db;
+}
+
 storageSuite('SqliteStorage (file)', async () => SqliteStorage.inDataDir(mkdtempSync(join(tmpdir(), 'parley-store-'))));
 storageSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
 
@@ -28,12 +39,7 @@ describe('SqliteStorage', () => {
   it('rebuilds the full-text index with prefix indexes in place (migration 14), searches alike, deletes stay secure', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
     // A database as version 12 left it: the index without prefix indexes, and messages in it.
-    const old = new BetterSqlite3(join(dir, 'parley.sqlite'));
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of migrations.filter((m) => m.version <= 12).sort((a, b) => a.version - b.version)) {
-      old.exec(m.sql);
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-    }
+    const old = databaseAt(dir, 12);
     old.exec(`INSERT INTO conversations (id, kind, title, created_by, created_at) VALUES ('c', 'group', 't', 'ann', 0);
               INSERT INTO members VALUES ('c', 'ann', 'owner', 0);`);
     const insert = old.prepare(`INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reactions) VALUES ('c', ?, ?, 'ann', 'text', ?, 0, '{}')`);
@@ -60,12 +66,7 @@ describe('SqliteStorage', () => {
   it('builds the running unread tallies in place (migration 16), and counts from them after', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
     // A database as version 14 left it, with two conversations' messages.
-    const old = new BetterSqlite3(join(dir, 'parley.sqlite'));
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of migrations.filter((m) => m.version <= 14).sort((a, b) => a.version - b.version)) {
-      old.exec(m.sql);
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-    }
+    const old = databaseAt(dir, 14);
     const insert = old.prepare(`INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, deleted_at, reactions) VALUES (?, ?, ?, ?, ?, 'x', 0, ?, '{}')`);
     const rows: Array<[string, string, string, number | null]> = [
       ['ann', 'text', 'c1', null], ['bob', 'text', 'c2', null], ['ann', 'system', 'c3', null], ['bob', 'text', 'c4', 5], ['ann', 'text', 'c5', null], ['eve', 'text', 'c6', null],
