@@ -45,8 +45,9 @@ function seedIndex(dataDir: string, conversationId: string, author: string, coun
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   const insert = db.prepare(
-    `INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reply_to, attachments, mentions, edited_at, deleted_at, reactions)
-     VALUES (?, ?, ?, ?, 'text', ?, ?, NULL, NULL, NULL, NULL, NULL, '{}')`,
+    // One author, text only: both running tallies (migration 16) are the seq.
+    `INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reply_to, attachments, mentions, edited_at, deleted_at, reactions, tally, author_tally)
+     VALUES (?, ?, ?, ?, 'text', ?, ?, NULL, NULL, NULL, NULL, NULL, '{}', ?2, ?2)`,
   );
   const random = seeded(9);
   const t0 = Date.now() - count * 1000;

@@ -10,6 +10,17 @@ import { moderationSuite } from './moderation.suite';
 import { historySuite } from './history.suite';
 import { deliverySuite } from './delivery.suite';
 
+/** A database file in `dir` as the migrations up to `version` left it (an older release's). */
+function databaseAt(dir: string, version: number): BetterSqlite3.Database {
+  const db = new BetterSqlite3(join(dir, 'parley.sqlite'));
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  for (const m of migrations.filter((m) => m.version <= version).sort((a, b) => a.version - b.version)) {
+    db.exec(m.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+  }
+  return db;
+}
+
 storageSuite('SqliteStorage (file)', async () => SqliteStorage.inDataDir(mkdtempSync(join(tmpdir(), 'parley-store-'))));
 storageSuite('SqliteStorage (memory)', async () => new SqliteStorage(':memory:'));
 
@@ -28,12 +39,7 @@ describe('SqliteStorage', () => {
   it('rebuilds the full-text index with prefix indexes in place (migration 14), searches alike, deletes stay secure', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
     // A database as version 12 left it: the index without prefix indexes, and messages in it.
-    const old = new BetterSqlite3(join(dir, 'parley.sqlite'));
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of migrations.filter((m) => m.version <= 12).sort((a, b) => a.version - b.version)) {
-      old.exec(m.sql);
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-    }
+    const old = databaseAt(dir, 12);
     old.exec(`INSERT INTO conversations (id, kind, title, created_by, created_at) VALUES ('c', 'group', 't', 'ann', 0);
               INSERT INTO members VALUES ('c', 'ann', 'owner', 0);`);
     const insert = old.prepare(`INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reactions) VALUES ('c', ?, ?, 'ann', 'text', ?, 0, '{}')`);
@@ -54,6 +60,31 @@ describe('SqliteStorage', () => {
     await storage.messages.write({ conversationId: 'c', messages: [{ id: 'm0', author: 'ann', kind: 'text', text: 'tally done', createdAt: 0, reactions: {} }], reads: [] });
     expect(await ids('"in"*')).toEqual(['m2']);
     expect(await ids('"ta"*')).toEqual(['m0', 'm1']);
+    await storage.close();
+  });
+
+  it('builds the running unread tallies in place (migration 16), and counts from them after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+    // A database as version 14 left it, with two conversations' messages.
+    const old = databaseAt(dir, 14);
+    const insert = old.prepare(`INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, deleted_at, reactions) VALUES (?, ?, ?, ?, ?, 'x', 0, ?, '{}')`);
+    const rows: Array<[string, string, string, number | null]> = [
+      ['ann', 'text', 'c1', null], ['bob', 'text', 'c2', null], ['ann', 'system', 'c3', null], ['bob', 'text', 'c4', 5], ['ann', 'text', 'c5', null], ['eve', 'text', 'c6', null],
+    ];
+    rows.forEach(([author, kind, id, deletedAt], i) => insert.run('c', i + 1, id, author, kind, deletedAt));
+    insert.run('d', 1, 'd1', 'bob', 'text', null);
+    old.close();
+
+    const storage = SqliteStorage.inDataDir(dir);
+    const tallies = storage.db.prepare("SELECT id, tally, author_tally FROM messages WHERE conversation_id = 'c' ORDER BY seq").raw().all();
+    expect(tallies).toEqual([['c1', 1, 1], ['c2', 2, 1], ['c3', 2, 1], ['c4', 3, 2], ['c5', 4, 2], ['c6', 5, 1]]);
+    expect(storage.db.prepare("SELECT tally, author_tally FROM messages WHERE id = 'd1'").raw().get()).toEqual([1, 1]);
+    expect(await storage.messages.unread('c', 'ann')).toBe(2);
+    expect(await storage.messages.unread('c', 'bob', ['eve'])).toBe(2);
+    // Written after the upgrade: the tallies go on from the migrated rows.
+    await storage.messages.write({ conversationId: 'c', messages: [{ id: 'c7', author: 'bob', kind: 'text', text: 'y', createdAt: 0, reactions: {} }], reads: [{ userId: 'ann', messageId: 'c4', at: 1 }] });
+    expect(storage.db.prepare("SELECT tally, author_tally FROM messages WHERE id = 'c7'").raw().get()).toEqual([6, 3]);
+    expect(await storage.messages.unread('c', 'ann')).toBe(2);
     await storage.close();
   });
 });

@@ -429,7 +429,9 @@ export interface MessageIndex {
   last(conversationId: string): Promise<IndexedMessage | null>;
   /**
    * Messages by others after the user's receipt, not deleted, not system,
-   * and not by `ignoredAuthors` (the caller's business, e.g. users blocked): exact.
+   * and not by `ignoredAuthors` (the caller's business, e.g. users blocked): exact,
+   * at O(log n) per ignored author plus the deletions after the receipt, not
+   * O(unread) (running tallies, migration 16).
    */
   unread(conversationId: string, userId: string, ignoredAuthors?: readonly string[]): Promise<number>;
   /** The newest of the messages `unread` counts (null: none), for the chat notification. */

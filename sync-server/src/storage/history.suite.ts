@@ -98,6 +98,88 @@ export function historySuite(name: string, create: () => Promise<Storage>): void
     });
   });
 
+  describe(`${name}: unread counts from running tallies`, () => {
+    it('counts after edits, deletions, own and system messages, ignored authors and moving receipts', async () => {
+      const storage = await create();
+      const write = (messages: IndexableMessage[], reads: Array<{ userId: string; messageId: string; at: number }> = []) =>
+        storage.messages.write({ conversationId: 'c', messages, reads });
+      await write([
+        message('m1', 'a', { author: 'bob' }),
+        message('m2', 'b', { author: 'ann' }),
+        message('m3', 'c', { author: 'eve' }),
+        message('m4', 'joined', { author: 'bob', kind: 'system' }),
+        message('m5', 'd', { author: 'bob' }),
+      ]);
+      await storage.messages.write({ conversationId: 'd', messages: [message('x1', 'elsewhere', { author: 'bob' })], reads: [] });
+      expect(await storage.messages.unread('c', 'ann')).toBe(3);
+      expect(await storage.messages.unread('c', 'ann', ['bob', 'ann', 'bob'])).toBe(1);
+      // An edit changes nothing; a deletion removes one, an undone deletion brings it back.
+      await write([message('m1', 'A', { author: 'bob', editedAt: 7 })]);
+      expect(await storage.messages.unread('c', 'ann')).toBe(3);
+      await write([message('m3', '', { author: 'eve', deletedAt: 8 })]);
+      expect(await storage.messages.unread('c', 'ann')).toBe(2);
+      expect(await storage.messages.unread('c', 'ann', ['eve'])).toBe(2);
+      expect(await storage.messages.unread('c', 'eve')).toBe(3);
+      await write([message('m3', 'c', { author: 'eve' })]);
+      expect(await storage.messages.unread('c', 'ann')).toBe(3);
+      expect(await storage.messages.unread('c', 'ann', ['eve'])).toBe(2);
+      expect(await storage.messages.unread('c', 'bob', ['eve'])).toBe(1);
+      // Receipts: on a message, on a system message, moved back, on an unknown message (counts all).
+      await write([], [{ userId: 'ann', messageId: 'm2', at: 1 }]);
+      expect(await storage.messages.unread('c', 'ann')).toBe(2);
+      await write([], [{ userId: 'ann', messageId: 'm4', at: 2 }]);
+      expect(await storage.messages.unread('c', 'ann')).toBe(1);
+      await write([], [{ userId: 'ann', messageId: 'm5', at: 3 }]);
+      expect(await storage.messages.unread('c', 'ann')).toBe(0);
+      await write([], [{ userId: 'ann', messageId: 'm1', at: 4 }]);
+      expect(await storage.messages.unread('c', 'ann')).toBe(2);
+      await write([], [{ userId: 'ann', messageId: 'nope', at: 5 }]);
+      expect(await storage.messages.unread('c', 'ann')).toBe(3);
+      expect(await storage.messages.unread('empty', 'ann')).toBe(0);
+      await storage.close();
+    });
+
+    it('agrees with a row-by-row count over a seeded history written every way the index is written', async () => {
+      const storage = await create();
+      let state = 20261202;
+      const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const users = ['ann', 'bob', 'eve', 'kim'];
+      const model: Array<{ id: string; author: string; kind: 'text' | 'system'; deleted: boolean }> = [];
+      const receipts = new Map<string, string>();
+      const expected = (userId: string, ignored: readonly string[]) => {
+        const from = model.findIndex((m) => m.id === receipts.get(userId));
+        return model.slice(from + 1).filter((m) => m.author !== userId && !m.deleted && m.kind !== 'system' && !ignored.includes(m.author)).length;
+      };
+      const indexed = (m: (typeof model)[number]) => message(m.id, m.deleted ? '' : `t ${m.id}`, { author: m.author, kind: m.kind, ...(m.deleted && { deletedAt: 9 }) });
+      for (let round = 0; round < 60; round++) {
+        const messages: IndexableMessage[] = [];
+        for (let n = Math.floor(random() * 6); n > 0; n--) {
+          const fresh = { id: `m${model.length}`, author: pick(users), kind: random() < 0.1 ? ('system' as const) : ('text' as const), deleted: random() < 0.1 };
+          model.push(fresh);
+          messages.push(indexed(fresh));
+        }
+        if (model.length > 0 && random() < 0.5) {
+          const old = pick(model);
+          old.deleted = !old.deleted;
+          messages.push(indexed(old));
+        }
+        const reads = random() < 0.4 && model.length > 0 ? [{ userId: pick(users), messageId: random() < 0.1 ? 'unknown' : pick(model).id, at: round }] : [];
+        for (const read of reads) receipts.set(read.userId, read.messageId);
+        const change = { conversationId: 'c', messages, reads };
+        const way = round % 3;
+        if (way === 0) await storage.messages.write(change);
+        else if (way === 1) await storage.documents.append('conversation:c', bytes(round), change);
+        else await storage.messages.writeArchived(change);
+        for (const userId of users) {
+          const ignored = users.filter((u) => u !== userId && random() < 0.3);
+          expect(await storage.messages.unread('c', userId, ignored), `round ${round}, ${userId} ignoring ${ignored.join(',')}`).toBe(expected(userId, ignored));
+        }
+      }
+      await storage.close();
+    });
+  });
+
   describe(`${name}: notification archive`, () => {
     it('keeps settled notifications per user, pages newest first from a cursor, replaces, removes and prunes', async () => {
       const storage = await create();

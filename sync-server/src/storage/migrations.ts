@@ -363,6 +363,27 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
     `,
   },
+  // --- Unread counts that cost O(log n), not O(unread) (issue 9, helper "unread"): migration 16, PostgreSQL 16 too ---
+  {
+    version: 16,
+    name: 'running tallies of countable messages per conversation and per author, built in place',
+    // tally: the conversation's non-system messages up to and including this row (seq order);
+    // author_tally: the same for this row's author. Both fixed at insert (kind and author never
+    // change), so an unread count is a difference of a few index probes; deletions, which do
+    // change, are subtracted from a partial index of deleted rows (SqliteMessageIndex, UNREAD_BY_TALLY).
+    sql: `
+      ALTER TABLE messages ADD COLUMN tally INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN author_tally INTEGER NOT NULL DEFAULT 0;
+      UPDATE messages SET tally = t.tally, author_tally = t.author_tally
+      FROM (SELECT rowid AS row,
+                   sum(kind != 'system') OVER (PARTITION BY conversation_id ORDER BY seq) AS tally,
+                   sum(kind != 'system') OVER (PARTITION BY conversation_id, author ORDER BY seq) AS author_tally
+            FROM messages) AS t
+      WHERE messages.rowid = t.row;
+      CREATE INDEX messages_by_author ON messages (conversation_id, author, seq, author_tally);
+      CREATE INDEX messages_deleted ON messages (conversation_id, seq) WHERE deleted_at IS NOT NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

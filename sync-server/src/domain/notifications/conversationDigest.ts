@@ -23,8 +23,9 @@ export const quoteOfIndexed = (m: IndexedMessage): string => quoteOf({ text: m.t
  * Every member's view of a conversation (unread count, last message, newest
  * unread message by someone else), read from the message index, never the
  * document: three indexed queries per member, so the cost follows the
- * members and their unread messages, not the history nor the live document
- * (which no longer holds the whole history). Counts are exact, uncapped.
+ * members (and the authors they block), not their unread messages, the
+ * history nor the live document (which no longer holds the whole history).
+ * Counts are exact, uncapped.
  * Messages by users a member blocks (`blocked`: member -> blocked ids) neither
  * count as unread for that member nor notify them (issue 14).
  */

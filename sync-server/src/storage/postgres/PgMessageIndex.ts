@@ -52,6 +52,30 @@ const UNREAD = `conversation_id = $1 AND author <> $2 AND deleted_at IS NULL AND
                       WHERE r.conversation_id = $1 AND r.user_id = $2), 0)`;
 
 /**
+ * The same count as UNREAD from the running tallies (migration 16): the
+ * conversation's tally after the receipt, less each excluded author's (the
+ * reader and the ignored ones, two index probes each), less the deleted
+ * messages after the receipt by the others (a partial index of deleted rows).
+ * O(log n) per author plus the deletions after the receipt, never the unread rows.
+ * The receipt is a scalar subquery, not a join: a bound of each index range.
+ */
+const UNREAD_BY_TALLY = `WITH
+  receipt AS (SELECT coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+                               WHERE r.conversation_id = $1 AND r.user_id = $2), 0) AS seq),
+  excluded AS (SELECT DISTINCT a AS author FROM unnest(array_append($3::text[], $2::text)) AS a)
+SELECT (
+  coalesce((SELECT tally FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 1), 0)
+  - coalesce((SELECT m.tally FROM messages m WHERE m.conversation_id = $1 AND m.seq = (SELECT seq FROM receipt)), 0)
+  - coalesce((SELECT sum(
+        coalesce((SELECT m.author_tally FROM messages m WHERE m.conversation_id = $1 AND m.author = e.author ORDER BY m.seq DESC LIMIT 1), 0)
+      - coalesce((SELECT m.author_tally FROM messages m WHERE m.conversation_id = $1 AND m.author = e.author AND m.seq <= (SELECT seq FROM receipt)
+                  ORDER BY m.seq DESC LIMIT 1), 0))
+      FROM excluded e), 0)
+  - (SELECT count(*) FROM messages m WHERE m.conversation_id = $1 AND m.deleted_at IS NOT NULL AND m.seq > (SELECT seq FROM receipt)
+       AND m.kind <> 'system' AND m.author <> ALL(SELECT author FROM excluded))
+)::bigint AS n`;
+
+/**
  * Advisory lock space of a conversation's index: a new message takes the next
  * seq (max + 1), which two transactions must not compute at once.
  */
@@ -137,9 +161,14 @@ export class PgMessageIndex implements MessageIndex {
         m.deletedAt ?? null,
         JSON.stringify(m.reactions),
       ].map(lit);
+      const counts = m.kind === 'system' ? 0 : 1;
       statements.push(
-        `INSERT INTO messages (${COLUMNS}, search)
-         SELECT ${lit(c)}, coalesce(max(seq), 0) + 1, ${values.join(', ')}, to_tsvector('simple', ${lit(searchText(text ?? ''))})
+        // The running tallies (migration 16): the conversation's and the author's newest rows', plus this one if it counts.
+        `INSERT INTO messages (${COLUMNS}, search, tally, author_tally)
+         SELECT ${lit(c)}, coalesce(max(seq), 0) + 1, ${values.join(', ')}, to_tsvector('simple', ${lit(searchText(text ?? ''))}),
+                coalesce((SELECT tally FROM messages WHERE conversation_id = ${lit(c)} ORDER BY seq DESC LIMIT 1), 0) + ${counts},
+                coalesce((SELECT author_tally FROM messages WHERE conversation_id = ${lit(c)} AND author = ${lit(m.author)} ORDER BY seq DESC LIMIT 1), 0)
+                  + ${counts}
          FROM messages WHERE conversation_id = ${lit(c)}
          ON CONFLICT (conversation_id, id) DO UPDATE SET
            text = excluded.text, attachments = excluded.attachments, mentions = excluded.mentions, edited_at = excluded.edited_at,
@@ -198,7 +227,7 @@ export class PgMessageIndex implements MessageIndex {
   }
 
   async unread(conversationId: string, userId: string, ignoredAuthors: readonly string[] = []): Promise<number> {
-    const result = await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM messages WHERE ${UNREAD}`, [conversationId, userId, ignoredAuthors]);
+    const result = await this.pool.query<{ n: number }>(UNREAD_BY_TALLY, [conversationId, userId, ignoredAuthors]);
     return result.rows[0]!.n;
   }
 

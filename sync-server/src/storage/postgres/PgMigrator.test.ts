@@ -64,4 +64,22 @@ describe('PostgreSQL migrations', () => {
     expect(tables.rows).toEqual([]);
     expect(await migratePostgres(poolOn(schema), [...pgMigrations, next])).toBe(1);
   });
+
+  it('migration 16 builds the running unread tallies in place from the stored messages', async () => {
+    const schema = await freshSchema();
+    const pool = poolOn(schema);
+    await migratePostgres(pool, pgMigrations.filter((m) => m.version < 16));
+    const rows: Array<[string, string, string, string]> = [
+      ['c', 'c1', 'ann', 'text'], ['c', 'c2', 'bob', 'text'], ['c', 'c3', 'ann', 'system'], ['c', 'c4', 'bob', 'text'], ['c', 'c5', 'ann', 'text'], ['d', 'd1', 'bob', 'text'],
+    ];
+    for (const [i, [conversation, id, author, kind]] of rows.entries()) {
+      await pool.query(
+        `INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reactions, search) VALUES ($1, $2, $3, $4, $5, 'x', 0, '{}', to_tsvector('simple', 'x'))`,
+        [conversation, i + 1, id, author, kind],
+      );
+    }
+    expect(await migratePostgres(pool)).toBe(pgMigrations.filter((m) => m.version >= 16).length);
+    const { rows: tallies } = await pool.query<{ id: string; tally: number; author_tally: number }>('SELECT id, tally, author_tally FROM messages ORDER BY conversation_id, seq');
+    expect(tallies.map((r) => [r.id, r.tally, r.author_tally])).toEqual([['c1', 1, 1], ['c2', 2, 1], ['c3', 2, 1], ['c4', 3, 2], ['c5', 4, 2], ['d1', 1, 1]]);
+  });
 });

@@ -369,4 +369,22 @@ export const pgMigrations: PgMigration[] = [
       ALTER TABLE attachment_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
     `,
   },
+  // --- Unread counts that cost O(log n), not O(unread) (issue 9, helper "unread"): migration 16, SQLite 16 too ---
+  {
+    version: 16,
+    name: 'running tallies of countable messages per conversation and per author, built in place',
+    // As SQLite's migration 16: tally / author_tally are the conversation's / the author's
+    // non-system messages up to and including the row, fixed at insert (PgMessageIndex, UNREAD_BY_TALLY).
+    sql: `
+      ALTER TABLE messages ADD COLUMN tally BIGINT NOT NULL DEFAULT 0, ADD COLUMN author_tally BIGINT NOT NULL DEFAULT 0;
+      UPDATE messages SET tally = t.tally, author_tally = t.author_tally
+      FROM (SELECT row_id,
+                   sum((kind <> 'system')::int) OVER (PARTITION BY conversation_id ORDER BY seq) AS tally,
+                   sum((kind <> 'system')::int) OVER (PARTITION BY conversation_id, author ORDER BY seq) AS author_tally
+            FROM messages) AS t
+      WHERE messages.row_id = t.row_id;
+      CREATE INDEX messages_by_author ON messages (conversation_id, author, seq) INCLUDE (author_tally);
+      CREATE INDEX messages_deleted ON messages (conversation_id, seq) WHERE deleted_at IS NOT NULL;
+    `,
+  },
 ];

@@ -46,6 +46,31 @@ const UNREAD = `conversation_id = :c AND author != :u AND deleted_at IS NULL AND
                       WHERE r.conversation_id = :c AND r.user_id = :u), 0)`;
 
 /**
+ * The same count as UNREAD from the running tallies (migration 16): the
+ * conversation's tally after the receipt, less each excluded author's (the
+ * reader and the ignored ones, two index probes each),
+ * less the deleted messages after the receipt by the others (a partial index
+ * of deleted rows, named: the planner would as soon walk messages_by_seq from
+ * the receipt). O(log n) per author plus the deletions after the receipt,
+ * never the unread rows. The receipt is a scalar subquery, not a join: a bound
+ * of each index range, so the probes stop at once.
+ */
+const UNREAD_BY_TALLY = `WITH
+  receipt AS (SELECT coalesce((SELECT m.seq FROM message_reads r JOIN messages m ON m.conversation_id = r.conversation_id AND m.id = r.message_id
+                               WHERE r.conversation_id = :c AND r.user_id = :u), 0) AS seq),
+  excluded AS (SELECT :u AS author UNION SELECT value FROM json_each(:ignored))
+SELECT
+  coalesce((SELECT tally FROM messages WHERE conversation_id = :c ORDER BY seq DESC LIMIT 1), 0)
+  - coalesce((SELECT m.tally FROM messages m WHERE m.conversation_id = :c AND m.seq = (SELECT seq FROM receipt)), 0)
+  - coalesce((SELECT sum(
+        coalesce((SELECT m.author_tally FROM messages m WHERE m.conversation_id = :c AND m.author = e.author ORDER BY m.seq DESC LIMIT 1), 0)
+      - coalesce((SELECT m.author_tally FROM messages m WHERE m.conversation_id = :c AND m.author = e.author AND m.seq <= (SELECT seq FROM receipt)
+                  ORDER BY m.seq DESC LIMIT 1), 0))
+      FROM excluded e), 0)
+  - (SELECT count(*) FROM messages AS m INDEXED BY messages_deleted WHERE m.conversation_id = :c AND m.deleted_at IS NOT NULL AND m.seq > (SELECT seq FROM receipt)
+       AND m.kind != 'system' AND m.author NOT IN (SELECT author FROM excluded))`;
+
+/**
  * The message index: one row per message, in the server's order of
  * acceptance (`seq`, per conversation), with an FTS5 table over the text kept
  * in step by triggers (see migrations). Writes are synchronous so a caller can
@@ -110,11 +135,15 @@ export class SqliteMessageIndex implements MessageIndex {
               OR deleted_at IS NOT :deletedAt OR reactions IS NOT :reactions)`,
     );
     const exists = this.sql('SELECT 1 FROM messages WHERE conversation_id = ? AND id = ?').pluck();
-    // A known message keeps its place; only a new one takes the next seq.
+    // A known message keeps its place; only a new one takes the next seq, and the running tallies
+    // (migration 16) of the conversation's and of its author's newest rows, plus itself if it counts.
     const insert = this.sql(
-      `INSERT INTO messages (${COLUMNS})
+      `INSERT INTO messages (${COLUMNS}, tally, author_tally)
        SELECT :conversationId, coalesce(max(seq), 0) + 1, :id, :author, :kind, :text, :createdAt, :replyTo, :attachments, :mentions,
-              :editedAt, :deletedAt, :reactions
+              :editedAt, :deletedAt, :reactions,
+              coalesce((SELECT tally FROM messages WHERE conversation_id = :conversationId ORDER BY seq DESC LIMIT 1), 0) + (:kind != 'system'),
+              coalesce((SELECT author_tally FROM messages WHERE conversation_id = :conversationId AND author = :author ORDER BY seq DESC LIMIT 1), 0)
+                + (:kind != 'system')
        FROM messages WHERE conversation_id = :conversationId`,
     );
     for (const m of messages) {
@@ -162,7 +191,7 @@ export class SqliteMessageIndex implements MessageIndex {
   }
 
   async unread(conversationId: string, userId: string, ignoredAuthors: readonly string[] = []): Promise<number> {
-    return this.sql(`SELECT count(*) FROM messages WHERE ${UNREAD}`)
+    return this.sql(UNREAD_BY_TALLY)
       .pluck()
       .get({ c: conversationId, u: userId, ignored: JSON.stringify(ignoredAuthors) }) as number;
   }
