@@ -43,7 +43,15 @@ async function history(id: string, reader: string): Promise<Array<{ id: string; 
   const all: Array<{ id: string; text: string; reactions: Record<string, number> }> = [];
   let cursor: string | null = null;
   do {
-    const page = await server.api(`/api/conversations/${id}/messages?limit=200${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`, { token });
+    const path = `/api/conversations/${id}/messages?limit=200${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`;
+    let page = await server.api(path, { token });
+    // The replicas' own REST calls (outside-window changes and their live announcements) may have
+    // used up this user's request budget: a 429 is the contract's answer, so wait as it says.
+    for (let tries = 0; page.status === 429 && tries < 20; tries++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      page = await server.api(path, { token });
+    }
+    if (page.status !== 200) throw new Error(`history of ${id} as ${reader}: ${page.status} ${JSON.stringify(page.body)}`);
     all.push(...page.body.messages);
     cursor = page.body.nextCursor;
   } while (cursor);
