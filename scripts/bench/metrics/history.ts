@@ -47,14 +47,14 @@ function seedIndex(dataDir: string, conversationId: string, author: string, coun
   const insert = db.prepare(
     // One author, text only: both running tallies (migration 16) are the seq.
     `INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reply_to, attachments, mentions, edited_at, deleted_at, reactions, tally, author_tally)
-     VALUES (?, ?, ?, ?, 'text', ?, ?, NULL, NULL, NULL, NULL, NULL, '{}', ?2, ?2)`,
+     VALUES (?, ?, ?, ?, 'text', ?, ?, NULL, NULL, NULL, NULL, NULL, '{}', ?, ?)`,
   );
   const random = seeded(9);
   const t0 = Date.now() - count * 1000;
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i <= to; i++) {
       const words = Array.from({ length: 8 }, () => WORDS[Math.floor(random() * WORDS.length)]!);
-      insert.run(conversationId, i, `b${i}`, author, words.join(' '), t0 + i * 1000);
+      insert.run(conversationId, i, `b${i}`, author, words.join(' '), t0 + i * 1000, i, i);
     }
   });
   for (let from = 1; from <= count; from += 50_000) batch(from, Math.min(count, from + 49_999));
