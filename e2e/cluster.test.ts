@@ -9,14 +9,13 @@
  * (Until REDIS_URL is accepted the nodes run with DATABASE_URL alone: the
  * document part of the cluster needs PostgreSQL only.)
  */
-import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DocumentRenewal, appendMessage, conversationDocName, readMessages } from '@parley/schema';
 import { serverCleanup } from './fixtures/serverCleanup';
+import { attachProvider as attach } from './fixtures/providerClient';
 import { startServer, type TestServer } from './fixtures/server';
 import { connectUser, createConversation, waitFor } from './fixtures/clients';
 import { seededRandom, testSeed } from './fixtures/random';
@@ -42,33 +41,6 @@ async function join(first: TestServer, env: Record<string, string> = {}): Promis
   return node;
 }
 
-/** A provider on `node` for an existing Y.Doc (a client that moves to another node keeps its replica). */
-async function attach(node: TestServer, userId: string, name: string, doc = new Y.Doc()) {
-  const token = await node.token(userId);
-  const socket = new HocuspocusProviderWebsocket({ url: node.wsUrl, WebSocketPolyfill: WebSocket });
-  const closeReasons: string[] = [];
-  let synced!: () => void;
-  const ready = new Promise<void>((resolve) => (synced = resolve));
-  const provider = new HocuspocusProvider({
-    websocketProvider: socket,
-    name,
-    document: doc,
-    token,
-    onSynced: () => synced(),
-    onClose: ({ event }) => closeReasons.push(String(event?.reason ?? '')),
-  });
-  provider.attach();
-  return {
-    doc,
-    provider,
-    closeReasons,
-    ready,
-    destroy() {
-      provider.destroy();
-      socket.destroy();
-    },
-  };
-}
 
 
 /**

@@ -12,12 +12,11 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthFailure, ServerFailure, UpdateRejection, appendMessage, conversationDocName, readMessages } from '@parley/schema';
 import { serverCleanup } from './fixtures/serverCleanup';
+import { attachProvider as attach } from './fixtures/providerClient';
 import { startServer, type TestServer } from './fixtures/server';
 import { createConversation, waitFor } from './fixtures/clients';
 import { seededRandom, testSeed } from './fixtures/random';
@@ -73,32 +72,6 @@ async function startPrivatePostgres(): Promise<PrivatePostgres> {
   };
 }
 
-/** One provider on its own socket, keeping the reasons the server closed the document for. */
-async function attach(node: TestServer, userId: string, name: string, doc = new Y.Doc()) {
-  const socket = new HocuspocusProviderWebsocket({ url: node.wsUrl, WebSocketPolyfill: WebSocket });
-  const closeReasons: string[] = [];
-  let synced!: () => void;
-  const ready = new Promise<void>((resolve) => (synced = resolve));
-  const provider = new HocuspocusProvider({
-    websocketProvider: socket,
-    name,
-    document: doc,
-    token: await node.token(userId),
-    onSynced: () => synced(),
-    onClose: ({ event }) => closeReasons.push(String(event?.reason ?? '')),
-  });
-  provider.attach();
-  return {
-    doc,
-    provider,
-    closeReasons,
-    ready,
-    destroy() {
-      provider.destroy();
-      socket.destroy();
-    },
-  };
-}
 type Writer = Awaited<ReturnType<typeof attach>>;
 
 const ids = (doc: Y.Doc) => readMessages(doc).map((m) => m.id);
