@@ -75,14 +75,18 @@ describe('erasure on other replicas', () => {
       // Bob's tab is on the list, not in the conversation: his inbox gets a chat notification quoting the message.
       await page.getByTestId(`conversation-${id}`).waitFor();
       expect((await both.server.api(`/api/conversations/${id}/messages`, { token, body: { id: 'doomed', text: `the alarm code is ${secret}` } })).status).toBe(201);
-      expect((await both.server.api(`/api/conversations/${id}/messages`, { token, body: { id: 'kept', text: 'this one stays' } })).status).toBe(201);
       const conversationDb = `parley:${bob}:conversation:${id}`;
       const inboxDb = `parley:${bob}:inbox:${bob}`;
-      // The chat notification quotes the newest unread message: the secret is in it until "kept" comes, and in the log after.
+      // The chat notification quotes the newest unread message. Waited for before "kept" is posted: a
+      // replica that first syncs after both would never have held the quote (the server keeps no
+      // overwritten text), and the test would be about nothing.
       await until(async () => (await databasesHolding(page, secret)).filter((n) => n === conversationDb || n === inboxDb).sort(), [conversationDb, inboxDb].sort(), {
         timeout: 20_000,
         what: "the secret in Bob's replicas",
       });
+      // "kept" replaces the quote: the secret is now only in the inbox replica's log, which the erasure must reach too.
+      expect((await both.server.api(`/api/conversations/${id}/messages`, { token, body: { id: 'kept', text: 'this one stays' } })).status).toBe(201);
+      await until(async () => (await databasesHolding(page, 'this one stays')).includes(inboxDb), true, { timeout: 20_000, what: "the newer quote in Bob's inbox replica" });
 
       expect((await both.server.api(`/api/conversations/${id}/messages/doomed`, { token, method: 'DELETE' })).status).toBe(200);
       await until(() => databasesHolding(page, secret), [], { timeout: 20_000, what: "no database of Bob's holding the secret" });
