@@ -5,8 +5,9 @@ import * as Y from 'yjs';
  * which the server is known to hold every item. A local item (client, clock)
  * is acknowledged, hence durable, exactly when `clock < vector.get(client)`.
  *
- * It grows from two sources: the whole document's state vector when the
- * provider reports no unacknowledged change left, and the clients a
+ * It grows from two sources: the state vector each answer of the server
+ * covers (ParleyProvider: the document as it was when the answered sync
+ * step 2 or update went out), and the clients a
  * transaction from the server advanced (the server integrates a client's
  * items in order, so holding clock n means holding everything below it).
  */

@@ -4,7 +4,7 @@ import type { HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type { Awareness } from 'y-protocols/awareness';
 import { closeCodeOf } from '@parley/schema';
 import { Emitter } from './Emitter';
-import { covers, hasUncovered, mergeVectors, vectorOfDoc, type StateVector } from './AckVector';
+import { covers, hasUncovered, mergeVectors, type StateVector } from './AckVector';
 import type { AttachGate } from './AttachGate';
 import { LocalDurability } from './LocalDurability';
 import { LocalCompaction } from './LocalCompaction';
@@ -78,10 +78,25 @@ export class DocReplica extends Emitter<ReplicaEvents> {
   private destroyed = false;
   /** Changes made while the replica is being rebuilt after a refusal; replayed on the rebuilt one. */
   private held: Change[] | null = null;
+  /** Rebuilds begun so far: a step of an older one that finds a newer one under way stops. */
+  private rebuilds = 0;
+  /**
+   * The salvaged changes of the rebuild under way, until they are made on the
+   * rebuilt replica. A second rebuild that begins first (a renewal right after
+   * the replica synced, its close in the same network read as the sync)
+   * carries them over: they are in neither replica otherwise, and the
+   * renewal fuzz lost an offline round's messages that way.
+   */
+  private replaying: Change[] = [];
 
   constructor(readonly options: ReplicaOptions) {
     super();
     this.loaded = this.load();
+  }
+
+  /** Destroyed or discarded: nothing more is written to it or synced. */
+  get isDestroyed(): boolean {
+    return this.destroyed;
   }
 
   get name(): string {
@@ -167,9 +182,14 @@ export class DocReplica extends Emitter<ReplicaEvents> {
   connect(link: ReplicaLink): void {
     this.link = link;
     if (this.destroyed) return;
-    const provider = new ParleyProvider(
+    const provider: ParleyProvider = new ParleyProvider(
       { name: this.name, document: this.doc, websocketProvider: link.socket, token: link.token },
       link.gate,
+      (vector) => {
+        if (this.provider !== provider) return;
+        this.mergeAck(vector, true);
+        if (provider.unsyncedChanges === 0 && provider.handshakeComplete) this.emit('acknowledged', undefined);
+      },
     );
     this.provider = provider;
     provider.awareness?.setLocalState({ user: { id: link.identity.userId, name: link.identity.name }, typing: this.typing });
@@ -180,14 +200,8 @@ export class DocReplica extends Emitter<ReplicaEvents> {
       this.serverSynced = true;
       this.emit('change', undefined);
     });
-    provider.on('unsyncedChanges', ({ number }: { number: number }) => {
-      if (!current()) return;
-      // Every update sent so far is acknowledged, so stored: the whole document is.
-      if (number === 0 && provider.handshakeComplete) {
-        this.mergeAck(vectorOfDoc(this.doc), true);
-        this.emit('acknowledged', undefined);
-      }
-      this.emit('change', undefined);
+    provider.on('unsyncedChanges', () => {
+      if (current()) this.emit('change', undefined);
     });
     provider.on('close', ({ event }: { event: { code?: number; reason?: string } }) => {
       this.serverSynced = false;
@@ -244,6 +258,8 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     // Only the tab that was refused salvages: two tabs posting the same messages again would race.
     // (After a renewal, `salvage` is the renewal's: RenewalRecovery.)
     const salvaged = tellTabs ? (salvage?.(this.doc, this.ack) ?? []) : [];
+    const rebuild = ++this.rebuilds;
+    this.replaying.push(...salvaged);
     if (tellTabs) this.options.relay?.publishReset(this.name);
     this.teardownProvider();
     this.leaveRelay?.();
@@ -254,6 +270,7 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     await this.persistence?.clearData();
     this.persistence = null;
     await this.options.meta?.deleteAck(this.name);
+    if (rebuild !== this.rebuilds) return;
     this.doc.destroy();
     this.doc = new Y.Doc();
     this.ack = new Map();
@@ -261,16 +278,19 @@ export class DocReplica extends Emitter<ReplicaEvents> {
     this.serverSynced = false;
     this.loaded = this.load();
     await this.loaded;
+    if (rebuild !== this.rebuilds) return;
     this.emit('reset', undefined);
     if (this.link) this.connect(this.link);
-    void this.replayAfterSync(salvaged);
+    void this.replayAfterSync(rebuild);
   }
 
   /** Makes the salvaged and held changes on the rebuilt replica, once it holds the server's state. */
-  private async replayAfterSync(salvaged: Change[]): Promise<void> {
+  private async replayAfterSync(rebuild: number): Promise<void> {
     await this.whenServerSynced();
-    if (this.destroyed) return;
-    const changes = [...salvaged, ...(this.held ?? [])];
+    // A newer rebuild began meanwhile: it makes these changes, with its own, once it is synced.
+    if (this.destroyed || rebuild !== this.rebuilds) return;
+    const changes = [...this.replaying, ...(this.held ?? [])];
+    this.replaying = [];
     this.held = null;
     this.doc.transact(() => {
       for (const change of changes) change(this.doc);

@@ -2,13 +2,14 @@ import { HocuspocusProvider, WebSocketStatus, type HocuspocusProviderConfigurati
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import type { AttachGate } from './AttachGate';
+import { vectorOfDoc, type StateVector } from './AckVector';
 
 /** y-protocols message ids: Hocuspocus `Sync` message, sync step 2. */
 const MESSAGE_SYNC = 0;
 const SYNC_STEP_2 = 1;
 
 /**
- * A Hocuspocus provider with two changes:
+ * A Hocuspocus provider with three changes:
  *
  * - Its authentication waits for a slot in the session's AttachGate, so
  *   documents attach to the shared socket in batches, on the first connection
@@ -19,20 +20,52 @@ const SYNC_STEP_2 = 1;
  *   the handshake: the server would get an update whose earlier clocks it has
  *   never seen and refuse it (missing dependency). Held-back updates lose
  *   nothing: the step 2 reply carries everything the server lacks.
+ * - It tells what each acknowledgement covers (`onAcknowledged`). The server
+ *   answers every sync step 2 and update it took in (stored: the write
+ *   pipeline awaits the commit) with one SyncStatus, in order, and closes the
+ *   document at the first it refuses. So the k-th answer on a connection
+ *   covers the document's state vector as it was when the k-th such message
+ *   went out. Taking "no change left unanswered" for "the whole document is
+ *   stored" instead was wrong whenever the count and the document drifted
+ *   apart (changes made between a step 2 and its answer, an answer left over
+ *   from the previous connection): the renewal fuzz lost messages the replica
+ *   took for acknowledged.
  */
 export class ParleyProvider extends HocuspocusProvider {
   private gate: AttachGate | null = null;
   private handshakeDone = false;
+  /** What each sync step 2 and update sent on this connection covers, oldest first, until answered. */
+  private awaitingAnswer: StateVector[] = [];
 
-  constructor(configuration: HocuspocusProviderConfiguration, gate: AttachGate) {
+  constructor(
+    configuration: HocuspocusProviderConfiguration,
+    gate: AttachGate,
+    /** The server stored everything up to `vector` (called once per answer, in order). */
+    private readonly onAcknowledged: (vector: StateVector) => void = () => {},
+  ) {
     super(configuration);
     this.gate = gate;
     const release = () => gate.release(this);
     this.on('authenticated', release);
     this.on('authenticationFailed', release);
-    this.on('close', () => {
-      this.handshakeDone = false;
-    });
+    this.on('close', () => this.forgetConnection());
+  }
+
+  /** A new connection answers only what is sent on it. */
+  private forgetConnection(): void {
+    this.handshakeDone = false;
+    this.awaitingAnswer = [];
+  }
+
+  /**
+   * One SyncStatus answer. An answer with nothing awaiting it is left over
+   * from an earlier connection of this document on the socket (it arrives
+   * before this connection's own step 2 can go out): it covers nothing.
+   */
+  override decrementUnsyncedChanges(): void {
+    const covered = this.awaitingAnswer.shift();
+    super.decrementUnsyncedChanges();
+    if (covered) this.onAcknowledged(covered);
   }
 
   /**
@@ -47,7 +80,7 @@ export class ParleyProvider extends HocuspocusProvider {
   }
 
   override async onOpen(event: Event): Promise<void> {
-    this.handshakeDone = false;
+    this.forgetConnection();
     if (this.gate && !(await this.gate.admit(this))) return;
     // The socket may have closed while this document waited its turn.
     if (!this.isAttached || this.configuration.websocketProvider.status !== WebSocketStatus.Connected) {
@@ -84,7 +117,12 @@ export class ParleyProvider extends HocuspocusProvider {
       return;
     }
     super.send(message, args);
-    if (!this.handshakeDone && args.encoder && isSyncStep2(encoding.toUint8Array(args.encoder as encoding.Encoder))) this.handshakeDone = true;
+    if (!socket || socket.readyState !== socket.OPEN) return;
+    if (args.update instanceof Uint8Array) this.awaitingAnswer.push(vectorOfDoc(this.document));
+    else if (args.encoder && isSyncStep2(encoding.toUint8Array(args.encoder as encoding.Encoder))) {
+      this.handshakeDone = true;
+      this.awaitingAnswer.push(vectorOfDoc(this.document));
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@parley/schema';
 import { ApiError, type ApiClient } from './ApiClient';
 import type { ReactionRemovals } from './ReactionRemovals';
+import { applyToMessage, type Reposts } from './Reposts';
 import type { DocReplica } from './DocReplica';
 import type { OutsideWindowChange } from './OutsideWindowOutbox';
 import type { Change } from './salvage';
@@ -27,12 +28,19 @@ export interface RenewalDeps {
   removals: ReactionRemovals;
   /** Queues a change of a message outside the window (OutsideWindowOutbox, sent over REST). */
   outside(messageId: string, change: OutsideWindowChange): void;
+  /** Own messages being posted again, with the changes made to them meanwhile (the session routes those here). */
+  reposts: Reposts;
   report(error: SdkError): void;
 }
 
-/** Attempts at finding out whether the server holds a message before posting it again. */
-const LOOKUP_TRIES = 5;
+/**
+ * Waits between lookups of a message the server could not answer for (no
+ * network, a 5xx, a 429: all pass), doubling up to LOOKUP_RETRY_MAX_MS.
+ * There is no last attempt: giving up would lose the user's message (the
+ * renewal fuzz lost one when a burst of lookups met the rate limit).
+ */
 const LOOKUP_RETRY_MS = 1_000;
+const LOOKUP_RETRY_MAX_MS = 30_000;
 
 /**
  * The recovery from a renewal of the live document (issue 9, item 2): the
@@ -66,7 +74,11 @@ function replay(op: PendingOp, replica: DocReplica, deps: RenewalDeps): Change {
         // The server may hold it already (taken in before the renewal, its acknowledgement lost) with an
         // older text: the local text (edited since) is made again as an edit.
         const held = findMessage(doc, op.id);
-        if (!held) void postIfMissing(op, replica, deps);
+        if (!held) {
+          // Registered now, before any later op of this replay (a reaction to it) or the user changes it.
+          deps.reposts.begin(op.id);
+          void postIfMissing(op, replica, deps);
+        }
         else if (held.map.get('text') !== op.text) editMessage(doc, op.id, op.text);
         return;
       }
@@ -102,30 +114,60 @@ function replay(op: PendingOp, replica: DocReplica, deps: RenewalDeps): Change {
   };
 }
 
+/** What the server answered about a message id: it holds it (with this text), it does not, or it cannot say now. */
+type Lookup = { held: true; text: string } | { held: false } | { retry: true } | { refused: ApiError };
+
+async function lookUp(path: string, api: ApiClient): Promise<Lookup> {
+  try {
+    const { message } = await api.request<{ message: { text: string } }>('GET', path);
+    return { held: true, text: message.text };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return { held: false };
+    // Lost access (403) or another refusal: posting it again would be refused the same way.
+    if (error instanceof ApiError && error.status < 500 && error.status !== 429) return { refused: error };
+    return { retry: true };
+  }
+}
+
+/**
+ * Posts a message again after a renewal, once the server says it holds no
+ * message of that id (the window did not have it; `GET .../messages/:id`
+ * answers 404). A lookup the server could not answer is tried again, for as
+ * long as the replica is open.
+ */
 async function postIfMissing(op: Extract<PendingOp, { kind: 'message' }>, replica: DocReplica, deps: RenewalDeps): Promise<void> {
   const path = `/conversations/${encodeURIComponent(deps.conversationId)}/messages/${encodeURIComponent(op.id)}`;
-  for (let attempt = 0; attempt < LOOKUP_TRIES; attempt++) {
-    try {
-      const { message } = await deps.api.request<{ message: { text: string } }>('GET', path);
-      // The server holds it (outside the window): nothing to post, maybe an edit to make again.
-      if (message.text !== op.text) deps.outside(op.id, { op: 'edit', text: op.text });
+  let wait = LOOKUP_RETRY_MS;
+  for (;;) {
+    if (replica.isDestroyed) return void deps.reposts.end(op.id);
+    const answer = await lookUp(path, deps.api);
+    if ('refused' in answer) {
+      deps.reposts.end(op.id);
+      deps.report({ docName: replica.name, reason: answer.refused.code, recovery: 'none', at: Date.now() });
       return;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) break;
-      await new Promise((resolve) => setTimeout(resolve, LOOKUP_RETRY_MS));
-      if (attempt === LOOKUP_TRIES - 1) return;
     }
+    if ('held' in answer && answer.held) {
+      // The server holds it (outside the window): nothing to post, maybe an edit to make again, and the changes made meanwhile.
+      if (answer.text !== op.text) deps.outside(op.id, { op: 'edit', text: op.text });
+      for (const change of deps.reposts.end(op.id)) deps.outside(op.id, change);
+      return;
+    }
+    if ('held' in answer) break;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, LOOKUP_RETRY_MAX_MS);
   }
   replica.write((doc) => {
-    if (findMessage(doc, op.id)) return;
-    appendMessage(doc, {
-      id: op.id,
-      author: deps.me,
-      text: op.text,
-      kind: op.msgKind,
-      createdAt: op.createdAt,
-      ...(op.replyTo !== undefined && { replyTo: op.replyTo }),
-      ...(op.attachments !== undefined && { attachments: op.attachments as Attachment[] }),
-    });
+    if (!findMessage(doc, op.id)) {
+      appendMessage(doc, {
+        id: op.id,
+        author: deps.me,
+        text: op.text,
+        kind: op.msgKind,
+        createdAt: op.createdAt,
+        ...(op.replyTo !== undefined && { replyTo: op.replyTo }),
+        ...(op.attachments !== undefined && { attachments: op.attachments as Attachment[] }),
+      });
+    }
+    for (const change of deps.reposts.end(op.id)) applyToMessage(doc, deps.me, op.id, change);
   });
 }

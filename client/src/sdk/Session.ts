@@ -15,6 +15,7 @@ import { recoverFromRejections } from './RejectionRecovery';
 import { salvageOwnMessages } from './salvage';
 import { replacedQuotes, softDeletedMessages } from './erasedBy';
 import { recoverFromRenewals } from './RenewalRecovery';
+import { Reposts } from './Reposts';
 import { ReactionRemovals } from './ReactionRemovals';
 import { watchOutsideChanges } from './OutsideChanges';
 import { recoverInboxFromRenewals } from './InboxRenewalRecovery';
@@ -114,6 +115,8 @@ export class Session extends Emitter<SessionEvents> {
   private readonly meta: MetaStore | null;
   private readonly relay: TabRelay | null;
   private readonly replicas = new Map<string, DocReplica>();
+  /** Per conversation: own messages being posted again after a renewal (RenewalRecovery). */
+  private readonly reposts = new Map<string, Reposts>();
   private readonly conversations = new Map<string, ConversationHandle>();
   private readonly listInfo = new Map<string, ConversationListItem>();
   private readonly presence = new Map<string, PresenceEntry>();
@@ -223,6 +226,8 @@ export class Session extends Emitter<SessionEvents> {
 
   /** A change of a message outside the live window: into the outbox, and into the cached history page that shows it. */
   private async queueOutsideWindow(conversationId: string, messageId: string, change: OutsideWindowChange): Promise<void> {
+    // An own message being posted again after a renewal is in neither the window nor the server's history yet.
+    if (this.reposts.get(conversationId)?.follow(messageId, change)) return;
     await this.outbox.enqueue(conversationId, messageId, change);
     if (change.op === 'delete') await this.eraseCopies(conversationId, [messageId]);
     else await this.history.patch(conversationId, messageId, (m) => withChange(m, this.identity.userId, change));
@@ -548,8 +553,11 @@ export class Session extends Emitter<SessionEvents> {
     if (conversation?.type === 'conversation') {
       // A soft deletion (own, another member's, a moderator's) also leaves this device's other copies of the message.
       replica.on('erased', (messageIds) => void this.eraseCopies(conversation.id, messageIds));
+      const reposts = new Reposts();
+      this.reposts.set(conversation.id, reposts);
       recoverFromRenewals(replica, {
         conversationId: conversation.id,
+        reposts,
         me: this.identity.userId,
         api: this.api,
         removals: new ReactionRemovals(replica, this.identity.userId, this.meta),

@@ -7,7 +7,7 @@ import type { DocumentStore, IndexChange, NewJob } from '../storage/Storage';
 import { eraseJob } from '../domain/erasure/Erasure';
 import { setsDeletedAt } from '../domain/erasure/softDeletes';
 import { indexChangeOf } from '../domain/history/indexChange';
-import { carriesUpdate, isEmptyUpdate } from './syncMessages';
+import { carriesUpdate, isEmptyUpdate, isSyncStep1 } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
 import { renewedClosing } from './renewal/RenewedClosing';
 import { isRemote } from '../cluster/remoteOrigin';
@@ -225,6 +225,11 @@ export class PersistenceExtension implements Extension {
 
   /** Steps 2 and 5 for a client's update that validation let through. */
   async beforeSync({ type, payload, document, documentName, connection }: beforeSyncPayload): Promise<void> {
+    // A connection that reaches the sealed old epoch (it opened while the renewal ran, before
+    // DocumentRenewal took the copy out of Hocuspocus) is closed before it gets that epoch's
+    // state: a replica synced from it would take old-epoch items for the server's, and be
+    // refused at its first change.
+    if (isSyncStep1(type) && this.renewing.has(document)) throw renewedClosing();
     if (!carriesUpdate(type)) return;
     if (isEmptyUpdate(payload)) return;
     // Being renewed: the sender opens the new epoch and makes its change again there.

@@ -5,7 +5,7 @@ import { isRenewedClosing } from './renewal/RenewedClosing';
 
 type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>;
 
-/** A renewal unloads the sealed document within a few seconds at most (DocumentRenewal.unload). */
+/** A renewal takes the sealed document out of Hocuspocus at once (DocumentRenewal.close): a retry finds the new epoch. */
 const RENEWAL_RETRIES = 100;
 const RENEWAL_RETRY_MS = 50;
 

@@ -21,6 +21,10 @@ export interface RenewalSettings {
   factor: number;
 }
 
+/** How often, and how long apart, the sealed old document's late connections are closed before it is destroyed anyway (a minute). */
+const EVICT_ATTEMPTS = 600;
+const EVICT_RETRY_MS = 100;
+
 export const defaultRenewalSettings: RenewalSettings = { window: DEFAULTS.liveWindowMessages, factor: DEFAULTS.liveRenewalFactor };
 
 /**
@@ -114,14 +118,28 @@ export class DocumentRenewal {
     }
   }
 
-  /** Unloads the sealed old document; a connection that opened meanwhile delays it a little. */
-  private async unload(documentName: string, document: Document): Promise<void> {
-    const { hocuspocus } = this.deps;
-    for (let attempt = 0; attempt < 50 && hocuspocus.documents.get(documentName) === document; attempt++) {
+  /**
+   * Destroys the sealed old document once its last connection is gone. It
+   * left Hocuspocus' map at once (close), so the next connection under its
+   * name loads the new epoch. Waiting for an unload instead let
+   * replicas reconnect to the sealed copy faster than it could unload (each
+   * was refused at its sync step 1 and came straight back: the renewal fuzz
+   * spun like that for a minute, every message of it lost meanwhile).
+   */
+  private async evict(documentName: string, document: Document): Promise<void> {
+    const { hocuspocus, logger } = this.deps;
+    // A connection that reached the copy before it left the map is closed too (at its sync step 1 at the latest).
+    for (let attempt = 0; document.getConnectionsCount() > 0; attempt++) {
+      if (attempt === EVICT_ATTEMPTS) {
+        logger.error({ documentName }, 'a renewed document kept connections for a minute; destroyed anyway');
+        break;
+      }
       document.getConnections().forEach((connection) => connection.close({ code: CloseCode.documentRenewed, reason: Protocol.reason }));
-      await hocuspocus.unloadDocument(document);
-      if (hocuspocus.documents.get(documentName) === document) await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, EVICT_RETRY_MS));
     }
+    document.destroy();
+    // What Hocuspocus' own unload would tell the extensions, unless a successor is loaded under the name already.
+    if (!hocuspocus.documents.has(documentName)) await hocuspocus.hooks('afterUnloadDocument', { instance: hocuspocus, documentName });
   }
 
   /** Renews one document now, if it is loaded and still outgrown. Returns the new epoch, or null. */
@@ -178,7 +196,9 @@ export class DocumentRenewal {
   /** The old document stays sealed (PersistenceExtension) until it is gone from memory. */
   private async close(documentName: string, document: Document): Promise<void> {
     document.getConnections().forEach((connection) => connection.close({ code: CloseCode.documentRenewed, reason: Protocol.reason }));
+    const { documents } = this.deps.hocuspocus;
+    if (documents.get(documentName) === document) documents.delete(documentName);
     await this.deps.dropWriter(documentName);
-    await this.unload(documentName, document);
+    await this.evict(documentName, document);
   }
 }
