@@ -41,6 +41,21 @@ describe('OutsideWindowOutbox', () => {
     expect(calls).toEqual([]);
   });
 
+  it('changes queued in the same turn each get their own order (a send tells a replaced change by it)', async () => {
+    const { api } = apiMissing(0);
+    const outbox = new OutsideWindowOutbox('t-same-turn', false, api);
+    outbox.stop();
+    // Neither awaited before the next starts, as a renewal's replay and the user's own change can come.
+    await Promise.all([
+      outbox.enqueue('c1', 'm2', { op: 'edit', text: 'first' }),
+      outbox.enqueue('c1', 'm1', { op: 'edit', text: 'second' }),
+      outbox.enqueue('c1', 'm3', { op: 'delete' }),
+    ]);
+    const queued = await outbox.pending();
+    expect(queued.map((q) => q.messageId)).toEqual(['m2', 'm1', 'm3']);
+    expect(new Set(queued.map((q) => q.seq)).size).toBe(3);
+  });
+
   it('shows a queued deletion as softDeleteMessage makes it: no text, files or mentions', () => {
     const full = { ...message, text: 'call me', attachments: [{ url: '/a', name: 'a.png', type: 'image/png', size: 1 }], mentions: ['bob'] } as Message;
     expect(withChange(full, 'ann', { op: 'delete' }, 5)).toMatchObject({ text: '', attachments: [], mentions: [], deletedAt: 5 });

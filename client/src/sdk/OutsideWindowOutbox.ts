@@ -63,7 +63,16 @@ export class OutsideWindowOutbox {
   private readonly table: IdbTable<QueuedChange>;
   private flushing: Promise<void> | null = null;
   private again = false;
-  private nextSeq: Promise<number>;
+  /** The queue's rows are in memory (`keys`, `lastSeq`). */
+  private readonly loaded: Promise<void>;
+  /**
+   * The newest queueing order given out, taken synchronously after `loaded`:
+   * two changes queued in the same turn get different orders. (Handing out
+   * a shared promise's value gave them the same one, so a send of the older
+   * change took the newer one, which had replaced it, for itself and dropped
+   * it: the renewal fuzz lost an edit that way under CI load.)
+   */
+  private lastSeq = 0;
   /** The keys that wait, mirrored in memory so `waiting` is synchronous. */
   private readonly keys = new Set<string>();
   private readonly notFound = new Map<string, number>();
@@ -78,18 +87,17 @@ export class OutsideWindowOutbox {
     private readonly hooks: { onRejected?: (rejection: OutboxRejection) => void; onSent?: (message: Message) => void } = {},
   ) {
     this.table = new IdbTable(dbName, persist);
-    const loaded = this.table.all().then((rows) => {
+    this.loaded = this.table.all().then((rows) => {
       for (const row of rows) this.keys.add(row.key);
-      return rows;
+      this.lastSeq = rows.reduce((max, r) => Math.max(max, r.value.seq), this.lastSeq);
     });
-    this.nextSeq = loaded.then((rows) => rows.reduce((max, r) => Math.max(max, r.value.seq), 0) + 1);
   }
 
   /** Queues a change durably (resolves once it is on this device's disk), then tries to send. */
   async enqueue(conversationId: string, messageId: string, change: OutsideWindowChange): Promise<void> {
     const key = keyOf(conversationId, messageId, change);
-    const seq = await this.nextSeq;
-    this.nextSeq = Promise.resolve(seq + 1);
+    await this.loaded;
+    const seq = ++this.lastSeq;
     if (this.keys.size >= DEFAULTS.outsideWindowOutboxMax && !this.keys.has(key)) {
       throw new OutboxFull(`at most ${DEFAULTS.outsideWindowOutboxMax} changes to older messages wait`);
     }
@@ -120,7 +128,7 @@ export class OutsideWindowOutbox {
 
   /** Resolves once nothing waits and no flush runs (use with a timeout). */
   async drained(): Promise<void> {
-    await this.nextSeq;
+    await this.loaded;
     while (this.keys.size > 0 || this.flushing) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 

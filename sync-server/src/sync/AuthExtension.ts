@@ -1,10 +1,11 @@
 import type { Extension, onAuthenticatePayload, onDisconnectPayload } from '@hocuspocus/server';
-import { AuthFailure, DEFAULTS } from '@parley/schema';
+import { AuthFailure, CloseCode, DEFAULTS, ServerFailure } from '@parley/schema';
 import type { SessionRegistry } from './SessionRegistry';
 import { TokenError, type TokenVerifier } from '../auth/TokenVerifier';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Storage } from '../storage/Storage';
+import { asStorageFailure } from '../storage/StorageWriteError';
 import type { AccessPolicy } from './AccessPolicy';
 import type { ConnectionContext } from './context';
 
@@ -40,14 +41,36 @@ export class AuthExtension implements Extension {
       metrics.authFailures.inc({ reason: admission });
       throw refuse(admission);
     }
-    if (!(await access.canOpen(identity, documentName))) {
+    const allowed = await this.whileStorageAnswers(session, () => access.canOpen(identity, documentName));
+    if (!allowed) {
       metrics.authFailures.inc({ reason: AuthFailure.forbidden });
       throw refuse(AuthFailure.forbidden);
     }
+    await this.whileStorageAnswers(session, () => storage.users.remember(identity.userId, identity.name));
     session.attach(identity, documentName);
     sessions.add(identity.userId, session);
-    await storage.users.remember(identity.userId, identity.name);
     return { identity };
+  }
+
+  /**
+   * Runs a lookup the opening needs; a storage that does not answer (a
+   * PostgreSQL restart, a disk fault) refuses the opening with
+   * `storage-unavailable`, which clients retry later. A socket with no
+   * document open yet is closed with it (4507): a plain provider reconnects
+   * on a close, not on a refused opening. Before, Hocuspocus answered
+   * `permission-denied` and the socket waited for its authentication
+   * deadline (`auth-timeout`).
+   */
+  private async whileStorageAnswers<T>(session: ConnectionContext['session'], lookup: () => Promise<T>): Promise<T> {
+    try {
+      return await lookup();
+    } catch (error) {
+      if (!asStorageFailure(error)) throw error;
+      this.deps.metrics.authFailures.inc({ reason: ServerFailure.storageUnavailable });
+      this.deps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'a document could not be opened: storage unavailable');
+      if (!session.identity) session.close(CloseCode.storageUnavailable, ServerFailure.storageUnavailable);
+      throw refuse(ServerFailure.storageUnavailable);
+    }
   }
 
   async onDisconnect({ documentName, context }: onDisconnectPayload): Promise<void> {

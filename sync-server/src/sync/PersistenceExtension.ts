@@ -100,7 +100,8 @@ export class PersistenceExtension implements Extension {
 
   async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
     const end = this.deps.metrics.storeLatency.startTimer({ op: 'load' });
-    const stored = await this.deps.documents.load(documentName);
+    // A store that does not answer refuses the opening with `storage-unavailable` (clients retry).
+    const stored = await this.deps.documents.load(documentName).catch(closeOnStorageFailure);
     const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates;
     if (this.suspect.has(documentName)) {
       Y.applyUpdate(document, this.salvage(documentName, parts));

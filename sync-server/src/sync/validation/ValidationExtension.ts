@@ -45,7 +45,7 @@ export class ValidationExtension implements Extension {
 
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const { bindings } = this.deps;
-    await bindings.load(documentName, document);
+    await bindings.load(documentName, document).catch(closeOnStorageFailure);
     // Unloaded with this very document (a renewed one's successor may already be open under the name).
     document.once('destroy', () => bindings.unload(documentName, document));
     // The server writes with the document's own client id; make sure no user owns it.
