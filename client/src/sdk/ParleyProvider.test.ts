@@ -10,6 +10,8 @@
  * `document-renewed` when the old replica's in-flight update meets the sealed
  * document). Real server, real WebSockets.
  */
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import * as Y from 'yjs';
@@ -58,6 +60,48 @@ describe('ParleyProvider.destroy on a closing socket', () => {
       expect(second.isAuthenticated && second.isSynced).toBe(true);
       second.destroy();
     } finally {
+      socket.destroy();
+    }
+  }, 60_000);
+});
+
+/** A frame's document name and, for a Sync frame (0), its sync type (0 step 1, 1 step 2, 2 update). */
+function syncTypeOf(frame: unknown): { doc: string; sync: number | null } | null {
+  if (!(frame instanceof Uint8Array)) return null;
+  const decoder = decoding.createDecoder(frame);
+  const doc = decoding.readVarString(decoder);
+  return { doc, sync: decoding.readVarUint(decoder) === 0 ? decoding.readVarUint(decoder) : null };
+}
+
+describe('ParleyProvider on a closing socket', () => {
+  it('answers a sync step 1 with nothing queued for the next connection (its answer would acknowledge that connection’s changes)', async () => {
+    const id = await createConversation(server, 'ppc', ['ppd']);
+    const name = conversationDocName(id);
+    const token = await server.token('ppc');
+    const socket = new HocuspocusProviderWebsocket({ url: server.wsUrl, WebSocketPolyfill: NodeWebSocket, minDelay: 50, maxDelay: 200 });
+    const gate = new AttachGate(10);
+    socket.on('disconnect', () => gate.reset());
+    const doc = new Y.Doc();
+    const provider = new ParleyProvider({ name, document: doc, websocketProvider: socket, token: async () => token }, gate);
+    try {
+      provider.attach();
+      await eventually(() => provider.isSynced, 20_000, 'synced');
+      doc.getArray('scratch').push(['made before the close']);
+
+      // The socket starts closing; a server's sync step 1 read just before is answered now.
+      socket.webSocket!.close();
+      const stepOne = encoding.createEncoder();
+      encoding.writeVarString(stepOne, name);
+      encoding.writeVarUint(stepOne, 0);
+      encoding.writeVarUint(stepOne, 0);
+      encoding.writeVarUint8Array(stepOne, Y.encodeStateVector(new Y.Doc()));
+      provider.onMessage({ data: encoding.toUint8Array(stepOne) } as MessageEvent);
+
+      const queued = ((socket as unknown as { messageQueue: unknown[] }).messageQueue ?? []).map(syncTypeOf);
+      expect(queued.filter((frame) => frame?.doc === name && frame.sync === 1)).toEqual([]);
+      expect(provider.handshakeComplete).toBe(false);
+    } finally {
+      provider.destroy();
       socket.destroy();
     }
   }, 60_000);
