@@ -138,8 +138,11 @@ export class DocumentRenewal {
       await new Promise((resolve) => setTimeout(resolve, EVICT_RETRY_MS));
     }
     document.destroy();
-    // What Hocuspocus' own unload would tell the extensions, unless a successor is loaded under the name already.
-    if (!hocuspocus.documents.has(documentName)) await hocuspocus.hooks('afterUnloadDocument', { instance: hocuspocus, documentName });
+    // What Hocuspocus' own unload would tell the extensions, unless a successor is loaded or loading
+    // under the name (its own load hooks have taken the name over, or are about to).
+    if (!hocuspocus.documents.has(documentName) && !hocuspocus.loadingDocuments.has(documentName)) {
+      await hocuspocus.hooks('afterUnloadDocument', { instance: hocuspocus, documentName });
+    }
   }
 
   /** Renews one document now, if it is loaded and still outgrown. Returns the new epoch, or null. */
