@@ -182,19 +182,19 @@ export class DocReplica extends Emitter<ReplicaEvents> {
   connect(link: ReplicaLink): void {
     this.link = link;
     if (this.destroyed) return;
+    // A provider torn down by a reset must not speak for the rebuilt document.
+    const current = () => this.provider === provider;
     const provider: ParleyProvider = new ParleyProvider(
       { name: this.name, document: this.doc, websocketProvider: link.socket, token: link.token },
       link.gate,
       (vector) => {
-        if (this.provider !== provider) return;
+        if (!current()) return;
         this.mergeAck(vector, true);
         if (provider.unsyncedChanges === 0 && provider.handshakeComplete) this.emit('acknowledged', undefined);
       },
     );
     this.provider = provider;
     provider.awareness?.setLocalState({ user: { id: link.identity.userId, name: link.identity.name }, typing: this.typing });
-    // A provider torn down by a reset must not speak for the rebuilt document.
-    const current = () => this.provider === provider;
     provider.on('synced', () => {
       if (!current()) return;
       this.serverSynced = true;

@@ -1,4 +1,5 @@
-import { DEFAULTS, reactionKey, type Message } from '@parley/schema';
+import type * as Y from 'yjs';
+import { DEFAULTS, editMessage, reactionKey, setReaction, softDeleteMessage, type Message } from '@parley/schema';
 import { IdbTable } from './IdbTable';
 import { isNetworkFailure } from './HistoryCache';
 import type { ApiClient } from './ApiClient';
@@ -241,5 +242,20 @@ export function withChange(message: Message, userId: string, change: OutsideWind
       else delete reactions[reactionKey(userId, change.emoji)];
       return { ...message, reactions };
     }
+  }
+}
+
+/** Makes the change on a live document that holds the message (a renewal's replay, a repost's kept changes). */
+export function applyToMessage(doc: Y.Doc, me: string, messageId: string, change: OutsideWindowChange): void {
+  switch (change.op) {
+    case 'edit':
+      editMessage(doc, messageId, change.text);
+      return;
+    case 'delete':
+      softDeleteMessage(doc, messageId);
+      return;
+    case 'reaction':
+      setReaction(doc, messageId, me, change.emoji, change.on);
+      return;
   }
 }

@@ -30,15 +30,21 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** A conversation of `user`'s, a socket to the server, and a maker of ParleyProviders for it on that socket. */
+async function providerSetup(user: string, other: string) {
+  const id = await createConversation(server, user, [other]);
+  const name = conversationDocName(id);
+  const token = await server.token(user);
+  const socket = new HocuspocusProviderWebsocket({ url: server.wsUrl, WebSocketPolyfill: NodeWebSocket, minDelay: 50, maxDelay: 200 });
+  const gate = new AttachGate(10);
+  socket.on('disconnect', () => gate.reset());
+  const provider = (doc: Y.Doc) => new ParleyProvider({ name, document: doc, websocketProvider: socket, token: async () => token }, gate);
+  return { name, socket, provider };
+}
+
 describe('ParleyProvider.destroy on a closing socket', () => {
   it('leaves nothing queued that closes the next provider of the same document', async () => {
-    const id = await createConversation(server, 'ppa', ['ppb']);
-    const name = conversationDocName(id);
-    const token = await server.token('ppa');
-    const socket = new HocuspocusProviderWebsocket({ url: server.wsUrl, WebSocketPolyfill: NodeWebSocket, minDelay: 50, maxDelay: 200 });
-    const gate = new AttachGate(10);
-    socket.on('disconnect', () => gate.reset());
-    const provider = (doc: Y.Doc) => new ParleyProvider({ name, document: doc, websocketProvider: socket, token: async () => token }, gate);
+    const { socket, provider } = await providerSetup('ppa', 'ppb');
     try {
       const first = provider(new Y.Doc());
       first.attach();
@@ -75,14 +81,9 @@ function syncTypeOf(frame: unknown): { doc: string; sync: number | null } | null
 
 describe('ParleyProvider on a closing socket', () => {
   it('answers a sync step 1 with nothing queued for the next connection (its answer would acknowledge that connection’s changes)', async () => {
-    const id = await createConversation(server, 'ppc', ['ppd']);
-    const name = conversationDocName(id);
-    const token = await server.token('ppc');
-    const socket = new HocuspocusProviderWebsocket({ url: server.wsUrl, WebSocketPolyfill: NodeWebSocket, minDelay: 50, maxDelay: 200 });
-    const gate = new AttachGate(10);
-    socket.on('disconnect', () => gate.reset());
+    const { name, socket, provider: providerFor } = await providerSetup('ppc', 'ppd');
     const doc = new Y.Doc();
-    const provider = new ParleyProvider({ name, document: doc, websocketProvider: socket, token: async () => token }, gate);
+    const provider = providerFor(doc);
     try {
       provider.attach();
       await eventually(() => provider.isSynced, 20_000, 'synced');

@@ -8,14 +8,13 @@ import {
   readReceipts,
   setRead,
   setReaction,
-  softDeleteMessage,
   type Attachment,
 } from '@parley/schema';
 import { ApiError, type ApiClient } from './ApiClient';
 import type { ReactionRemovals } from './ReactionRemovals';
-import { applyToMessage, type Reposts } from './Reposts';
+import type { Reposts } from './Reposts';
 import type { DocReplica } from './DocReplica';
-import type { OutsideWindowChange } from './OutsideWindowOutbox';
+import { applyToMessage, type OutsideWindowChange } from './OutsideWindowOutbox';
 import type { Change } from './salvage';
 import type { SdkError } from './types';
 import { unacknowledgedOps, type PendingOp } from './unacknowledged';
@@ -83,17 +82,14 @@ function replay(op: PendingOp, replica: DocReplica, deps: RenewalDeps): Change {
         return;
       }
       case 'edit':
-        if (inWindow) editMessage(doc, op.id, op.text);
-        else deps.outside(op.id, { op: 'edit', text: op.text });
-        return;
       case 'delete':
-        if (inWindow) softDeleteMessage(doc, op.id);
-        else deps.outside(op.id, { op: 'delete' });
+      case 'react': {
+        const change: OutsideWindowChange =
+          op.kind === 'edit' ? { op: 'edit', text: op.text } : op.kind === 'delete' ? { op: 'delete' } : { op: 'reaction', emoji: op.emoji, on: true };
+        if (inWindow) applyToMessage(doc, me, op.id, change);
+        else deps.outside(op.id, change);
         return;
-      case 'react':
-        if (inWindow) setReaction(doc, op.id, me, op.emoji, true);
-        else deps.outside(op.id, { op: 'reaction', emoji: op.emoji, on: true });
-        return;
+      }
       case 'unreact': {
         if (!inWindow) {
           deps.outside(op.id, { op: 'reaction', emoji: op.emoji, on: false });
@@ -114,18 +110,18 @@ function replay(op: PendingOp, replica: DocReplica, deps: RenewalDeps): Change {
   };
 }
 
-/** What the server answered about a message id: it holds it (with this text), it does not, or it cannot say now. */
-type Lookup = { held: true; text: string } | { held: false } | { retry: true } | { refused: ApiError };
+/** What the server answered about a message id: it holds it (with this text), it does not, it cannot say now, or it refuses. */
+type Lookup = { kind: 'held'; text: string } | { kind: 'missing' } | { kind: 'retry' } | { kind: 'refused'; error: ApiError };
 
 async function lookUp(path: string, api: ApiClient): Promise<Lookup> {
   try {
     const { message } = await api.request<{ message: { text: string } }>('GET', path);
-    return { held: true, text: message.text };
+    return { kind: 'held', text: message.text };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return { held: false };
+    if (error instanceof ApiError && error.status === 404) return { kind: 'missing' };
     // Lost access (403) or another refusal: posting it again would be refused the same way.
-    if (error instanceof ApiError && error.status < 500 && error.status !== 429) return { refused: error };
-    return { retry: true };
+    if (error instanceof ApiError && error.status < 500 && error.status !== 429) return { kind: 'refused', error };
+    return { kind: 'retry' };
   }
 }
 
@@ -141,18 +137,18 @@ async function postIfMissing(op: Extract<PendingOp, { kind: 'message' }>, replic
   for (;;) {
     if (replica.isDestroyed) return void deps.reposts.end(op.id);
     const answer = await lookUp(path, deps.api);
-    if ('refused' in answer) {
+    if (answer.kind === 'refused') {
       deps.reposts.end(op.id);
-      deps.report({ docName: replica.name, reason: answer.refused.code, recovery: 'none', at: Date.now() });
+      deps.report({ docName: replica.name, reason: answer.error.code, recovery: 'none', at: Date.now() });
       return;
     }
-    if ('held' in answer && answer.held) {
+    if (answer.kind === 'held') {
       // The server holds it (outside the window): nothing to post, maybe an edit to make again, and the changes made meanwhile.
       if (answer.text !== op.text) deps.outside(op.id, { op: 'edit', text: op.text });
       for (const change of deps.reposts.end(op.id)) deps.outside(op.id, change);
       return;
     }
-    if ('held' in answer) break;
+    if (answer.kind === 'missing') break;
     await new Promise((resolve) => setTimeout(resolve, wait));
     wait = Math.min(wait * 2, LOOKUP_RETRY_MAX_MS);
   }

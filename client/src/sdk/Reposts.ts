@@ -1,5 +1,3 @@
-import type * as Y from 'yjs';
-import { editMessage, setReaction, softDeleteMessage } from '@parley/schema';
 import type { OutsideWindowChange } from './OutsideWindowOutbox';
 
 /**
@@ -50,19 +48,4 @@ function supersedes(change: OutsideWindowChange, held: OutsideWindowChange): boo
   if (held.op === 'edit') return change.op === 'edit' || change.op === 'delete';
   if (held.op === 'reaction') return change.op === 'reaction' && change.emoji === held.emoji;
   return false;
-}
-
-/** Makes a kept change on the live document, where the message now is. */
-export function applyToMessage(doc: Y.Doc, me: string, messageId: string, change: OutsideWindowChange): void {
-  switch (change.op) {
-    case 'edit':
-      editMessage(doc, messageId, change.text);
-      return;
-    case 'delete':
-      softDeleteMessage(doc, messageId);
-      return;
-    case 'reaction':
-      setReaction(doc, messageId, me, change.emoji, change.on);
-      return;
-  }
 }
