@@ -132,6 +132,13 @@ export const DEFAULTS = {
    */
   chatNotifyIntervalFactor: 20,
   chatNotifyMaxIntervalMs: 100,
+  /**
+   * Cluster mode: a node recomputing a conversation holds it this long at
+   * most (issue 15, item 4); the others wait for it. Longer than any
+   * recompute takes, so a burst is recomputed once; short enough that the
+   * claim of a node that died is taken over soon.
+   */
+  chatRecomputeClaimMs: 30_000,
 
   /** Notifications clean-up. */
   cleanupMaxAgeMs: 30 * 24 * 3600_000,

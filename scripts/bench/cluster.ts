@@ -15,9 +15,17 @@
  *  - server CPU per message: utime+stime of all node processes over the
  *    measured window (PostgreSQL and Redis themselves are not counted).
  *
- *   node --import tsx scripts/bench/cluster.ts [--messages=300] [--nodes=1,2,3] [--cpu=0-1]
+ * Parley nodes run as the contract's cluster mode does: DATABASE_URL and
+ * REDIS_URL (awareness and presence over Redis); `--no-redis` leaves Redis out.
+ * `--profile=<dir>` writes a V8 CPU profile of every Parley node over the
+ * measured window (`<dir>/parley-<nodes>n-node<i>.cpuprofile`; summarize one
+ * with scripts/bench/profile-summary.ts).
+ *
+ *   node --import tsx scripts/bench/cluster.ts [--messages=300] [--nodes=1,2,3] [--cpu=0-1] [--no-redis] [--profile=<dir>]
  */
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { startCluster, processCpuMs, type Cluster } from './lib/cluster';
 import { sleep, type ChatClient } from './lib/client';
 import { TARGET_LABEL } from './lib/server';
@@ -29,6 +37,8 @@ const MESSAGES = Number(arg('messages') ?? 300);
 const SIZES = (arg('nodes') ?? '1,2,3').split(',').map(Number);
 /** Both cores by default: nodes of one cluster compete as they would on one host. */
 const CPU = arg('cpu') ?? '0-1';
+const WITH_REDIS = !process.argv.includes('--no-redis');
+const PROFILE_DIR = arg('profile');
 const WRITERS = 3;
 const READERS = 6;
 const WARMUP = 5;
@@ -80,6 +90,8 @@ async function measure(cluster: Cluster): Promise<Row> {
       for (let i = 0; i < WARMUP; i++) await writer.send(`warm-${w}-${i}`, `warm-up ${i}`);
     }));
     await sleep(500);
+    const profiling = PROFILE_DIR !== undefined && cluster.name === 'parley';
+    if (profiling) await Promise.all(cluster.nodes.map((node) => node.profile('start')));
     const cpuBefore = cluster.nodes.reduce((sum, node) => sum + processCpuMs(node.pid()), 0);
     const start = performance.now();
     const perWriter = Math.ceil(MESSAGES / WRITERS);
@@ -97,6 +109,9 @@ async function measure(cluster: Cluster): Promise<Row> {
     const until = performance.now() + DELIVERY_TIMEOUT_MS;
     while (delivered < expected && performance.now() < until) await sleep(5);
     const cpuMs = cluster.nodes.reduce((sum, node) => sum + processCpuMs(node.pid()), 0) - cpuBefore;
+    if (profiling) {
+      await Promise.all(cluster.nodes.map((node, i) => node.profile('stop', join(PROFILE_DIR, `parley-${size}n-node${i}.cpuprofile`))));
+    }
     return {
       target: TARGET_LABEL[cluster.name],
       nodes: size,
@@ -114,12 +129,13 @@ async function measure(cluster: Cluster): Promise<Row> {
   }
 }
 
+if (PROFILE_DIR) mkdirSync(resolve(PROFILE_DIR), { recursive: true });
 const rows: Row[] = [];
 const loadBefore = load();
 const startedAt = new Date().toISOString();
 for (const size of SIZES) {
   for (const name of ['parley', 'hocuspocus'] as const) {
-    const cluster = await startCluster(name, size, CPU);
+    const cluster = await startCluster(name, size, CPU, { parleyRedis: WITH_REDIS });
     try {
       const row = await measure(cluster);
       rows.push(row);
@@ -131,7 +147,7 @@ for (const size of SIZES) {
 }
 
 console.log(`\n${startedAt}; load average (1/5/15 min) at start: ${loadBefore}; at end: ${load()}`);
-console.log(`${MESSAGES} messages per configuration, ${WRITERS} writers (one acknowledged message in flight each) and ${READERS} readers spread round-robin over the nodes; servers on CPUs ${CPU}\n`);
+console.log(`${MESSAGES} messages per configuration, ${WRITERS} writers (one acknowledged message in flight each) and ${READERS} readers spread round-robin over the nodes; servers on CPUs ${CPU}; Parley nodes ${WITH_REDIS ? 'with DATABASE_URL and REDIS_URL' : 'with DATABASE_URL only'}\n`);
 console.log('| server | nodes | written msg/s | delivered msg/s | delivered | same-node p50 / p99 ms | cross-node p50 / p99 ms | server CPU ms / message |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {

@@ -245,7 +245,7 @@ export class ParleyServer {
       archived: new ArchivedWrites({ writer: this.writer, messages: this.storage.messages, metrics: this.metrics, mark: (id) => this.chat.mark(id), logger: this.logger }),
     });
     this.search = new MessageSearch(this.storage);
-    this.chat = new ChatNotifier({ ...deps, writer: this.writer });
+    this.chat = new ChatNotifier({ ...deps, writer: this.writer, node: config.cluster.nodeId });
     this.events = new EventProcessor({ ...deps, writer: this.writer, conversations: this.conversations, jobs: this.jobs });
     this.notifications = new Notifications(this.writer, this.storage);
     // "Online" is any open socket on any node (cluster mode), else on this one.

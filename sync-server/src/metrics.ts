@@ -88,6 +88,12 @@ export function createMetrics(openDocuments: () => number = () => 0, jobCounts: 
       labelNames: ['queue', 'outcome'] as const,
       registers: [registry],
     }),
+    chatRecomputes: new Counter({
+      name: 'parley_chat_recomputes_total',
+      help: 'Chat notifier recomputes of a conversation: ran (this node claimed it), busy (another node held it), none (nothing left to do)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     compactions: new Counter({ name: 'parley_compactions_total', help: 'Update logs folded into snapshots', registers: [registry] }),
   };
 }

@@ -259,6 +259,19 @@ export class Session extends Emitter<SessionEvents> {
     this.emit('messageUpdated', { conversationId, message: fetched.message });
   }
 
+  /**
+   * refreshOlderMessage, from an announcement nobody awaits. A cache that
+   * cannot be read or patched keeps its copy (the next announcement or page
+   * load refreshes it); that includes a session destroyed in the middle of the
+   * patch, whose database is closed under it (an unhandled InvalidStateError
+   * seen under load in e2e/outside-window-live.test.ts).
+   */
+  private refreshOlderMessageLater(conversationId: string, messageId: string): void {
+    this.refreshOlderMessage(conversationId, messageId).catch((error: unknown) => {
+      if (!this.destroyed) console.warn(`parley: could not refresh the cached copy of message ${messageId}`, error);
+    });
+  }
+
   /** The same, from a handle or renewal recovery, which cannot wait: a full outbox is reported as an error. */
   private queueOutsideWindowLater(conversationId: string, messageId: string, change: OutsideWindowChange): void {
     this.queueOutsideWindow(conversationId, messageId, change).catch((error: unknown) => {
@@ -564,7 +577,7 @@ export class Session extends Emitter<SessionEvents> {
         outside: (messageId, change) => this.queueOutsideWindowLater(conversation.id, messageId, change),
         report: (error) => this.reportError(error),
       });
-      watchOutsideChanges(replica, (messageId) => void this.refreshOlderMessage(conversation.id, messageId));
+      watchOutsideChanges(replica, (messageId) => this.refreshOlderMessageLater(conversation.id, messageId));
     }
     // The inbox is renewed too, at the clean-up (issue 9, the bounded inbox).
     if (conversation?.type === 'inbox') recoverInboxFromRenewals(replica, (error) => this.reportError(error));

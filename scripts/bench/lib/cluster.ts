@@ -22,16 +22,18 @@ export interface Cluster {
 const randomTag = (): string => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
 /** Nodes start one after another: the first migrates the schema, the others find it ready. */
-export async function startCluster(name: 'parley' | 'hocuspocus', size: number, cpu?: string): Promise<Cluster> {
+export async function startCluster(name: 'parley' | 'hocuspocus', size: number, cpu?: string, options: { parleyRedis?: boolean } = {}): Promise<Cluster> {
   const secret = `bench-cluster-${randomTag()}-0123456789abcdef0123456789abcdef`;
   const schema = name === 'parley' ? await createSchema('parley_bench') : null;
   const prefix = `parley-bench-${randomTag()}`;
-  const env: Record<string, string> = schema ? { DATABASE_URL: urlWithSchema(schema) } : { REDIS_URL, REDIS_PREFIX: prefix };
+  const env: Record<string, string> = schema
+    ? { DATABASE_URL: urlWithSchema(schema), ...(options.parleyRedis ? { REDIS_URL, REDIS_PREFIX: prefix } : {}) }
+    : { REDIS_URL, REDIS_PREFIX: prefix };
   const nodes: BenchServer[] = [];
   const dispose = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => node.dispose().catch(() => undefined)));
     if (schema) await dropSchemas([schema]);
-    else await deleteRedisPrefix(prefix);
+    if (!schema || options.parleyRedis) await deleteRedisPrefix(prefix);
   };
   try {
     for (let i = 0; i < size; i++) nodes.push(await startServer(name, { secret, env, cpu }));

@@ -329,12 +329,26 @@ export interface ConversationWorkStore {
   /** The mark's current version; null when it is not marked. */
   version(conversationId: string): Promise<number | null>;
   /**
-   * Clears the mark only if it still has this version: a mark stored since
-   * (on any node) stays. Ordered with marks like appends are.
+   * Takes the right to recompute a marked conversation until `until` (ms),
+   * so that of several nodes one recomputes a burst (issue 15, item 4): it is
+   * taken when nobody holds it, the holder's time ran out (`now` is past it;
+   * a node that died holding it), or `claimant` holds it already. Answers the
+   * mark's version with it, `busy` with the holder's end, or `none` when the
+   * conversation is not marked. Committed before it answers.
    */
-  clear(conversationId: string, version: number): Promise<void>;
+  claim(conversationId: string, claimant: string, until: number, now: number): Promise<WorkClaim>;
+  /**
+   * Clears the mark only if it still has this version: a mark stored since
+   * (on any node) stays, and then it answers true. Either way the claimant's
+   * claim ends. Ordered with marks like appends are.
+   */
+  clear(conversationId: string, version: number, claimant: string): Promise<boolean>;
+  /** Ends the claimant's claim and keeps the mark (a recompute that has to come back). */
+  release(conversationId: string, claimant: string): Promise<void>;
   all(): Promise<string[]>;
 }
+
+export type WorkClaim = { kind: 'claimed'; version: number } | { kind: 'busy'; until: number } | { kind: 'none' };
 
 export interface PushSubscription {
   endpoint: string;

@@ -384,6 +384,15 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX messages_deleted ON messages (conversation_id, seq) WHERE deleted_at IS NOT NULL;
     `,
   },
+  // --- One recompute per burst across nodes (issue 15, item 4): migration 17, PostgreSQL 17 too ---
+  {
+    version: 17,
+    name: 'a recompute claims its conversation for a while, so one node recomputes a burst',
+    sql: `
+      ALTER TABLE conversation_work ADD COLUMN claimed_by TEXT;
+      ALTER TABLE conversation_work ADD COLUMN claimed_until INTEGER;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

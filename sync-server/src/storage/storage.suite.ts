@@ -100,7 +100,7 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       const storage = await create();
       await Promise.all([storage.work.mark('c1'), storage.work.mark('c1'), storage.work.mark('c2')]);
       expect(await storage.work.all()).toEqual(['c1', 'c2']);
-      await Promise.all([storage.work.clear('c1', 2), storage.work.mark('c1'), storage.work.mark('c2'), storage.work.clear('c2', 2)]);
+      await Promise.all([storage.work.clear('c1', 2, 'n'), storage.work.mark('c1'), storage.work.mark('c2'), storage.work.clear('c2', 2, 'n')]);
       expect(await storage.work.all()).toEqual(['c1']);
       await storage.close();
     });
@@ -114,15 +114,42 @@ export function storageSuite(name: string, create: () => Promise<Storage>): void
       // A change stored after the recompute read the mark: the clear of the old version leaves it.
       await storage.work.mark('c');
       expect(await storage.work.version('c')).toBe(2);
-      await storage.work.clear('c', read!);
+      expect(await storage.work.clear('c', read!, 'n')).toBe(true);
       expect(await storage.work.all()).toEqual(['c']);
-      await storage.work.clear('c', 2);
+      expect(await storage.work.clear('c', 2, 'n')).toBe(false);
       expect(await storage.work.version('c')).toBeNull();
       expect(await storage.work.all()).toEqual([]);
       // Cleared, then marked again: a fresh mark, not undone by a late clear of an older version.
       await storage.work.mark('c');
-      await storage.work.clear('c', 2);
+      await storage.work.clear('c', 2, 'n');
       expect(await storage.work.version('c')).toBe(1);
+      await storage.close();
+    });
+
+    it('lets one claimant at a time recompute a conversation, until its claim ends or runs out', async () => {
+      const storage = await create();
+      expect(await storage.work.claim('c', 'a', 2_000, 1_000)).toEqual({ kind: 'none' });
+      await storage.work.mark('c');
+      expect(await storage.work.claim('c', 'a', 2_000, 1_000)).toEqual({ kind: 'claimed', version: 1 });
+      // Another node meanwhile: busy until the holder's end; the holder may claim again (a second run).
+      expect(await storage.work.claim('c', 'b', 2_500, 1_500)).toEqual({ kind: 'busy', until: 2_000 });
+      expect(await storage.work.claim('c', 'a', 3_000, 1_500)).toEqual({ kind: 'claimed', version: 1 });
+      // A mark while it is held keeps the claim; a release ends it and keeps the mark.
+      await storage.work.mark('c');
+      expect(await storage.work.claim('c', 'b', 3_500, 2_000)).toEqual({ kind: 'busy', until: 3_000 });
+      await storage.work.release('c', 'a');
+      expect(await storage.work.claim('c', 'b', 4_000, 2_000)).toEqual({ kind: 'claimed', version: 2 });
+      // Only the holder's release or clear ends a claim.
+      await storage.work.release('c', 'a');
+      expect(await storage.work.claim('c', 'a', 5_000, 3_000)).toEqual({ kind: 'busy', until: 4_000 });
+      // A holder that died: its claim is taken over once its time ran out.
+      expect(await storage.work.claim('c', 'a', 6_000, 4_001)).toEqual({ kind: 'claimed', version: 2 });
+      // A clear that finds a newer mark ends the claim, keeps the mark, and says so.
+      await storage.work.mark('c');
+      expect(await storage.work.clear('c', 2, 'a')).toBe(true);
+      expect(await storage.work.claim('c', 'b', 7_000, 5_000)).toEqual({ kind: 'claimed', version: 3 });
+      expect(await storage.work.clear('c', 3, 'b')).toBe(false);
+      expect(await storage.work.claim('c', 'a', 8_000, 6_000)).toEqual({ kind: 'none' });
       await storage.close();
     });
   });

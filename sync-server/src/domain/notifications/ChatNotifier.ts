@@ -1,7 +1,7 @@
 import { DEFAULTS, channelsFor, conversationDocName, inboxDocName, isMuted, readPrefs, type ConversationKind } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
-import type { Storage } from '../../storage/Storage';
+import type { Storage, WorkClaim } from '../../storage/Storage';
 import type { ServerWriter } from '../../sync/ServerWriter';
 import { digestAll, type MemberDigest } from './conversationDigest';
 import { chatNotificationId, currentQuotes, requotedBody } from './quotingNotifications';
@@ -11,6 +11,8 @@ import { render } from './templates';
 import { RecomputeQueue } from './RecomputeQueue';
 import { inTurns } from '../inTurns';
 
+/** A node that found another's claim comes back this long after the claim's end (clocks of nodes differ a little). */
+const CLAIM_SLACK_MS = 50;
 /** How long a grace entry outlives its grace when no recompute asks for it again. */
 const GRACE_ENTRY_TTL_MS = 60_000;
 
@@ -29,7 +31,8 @@ interface Snapshot {
  * a replayed update) gives the same inboxes. Conversations to recompute are
  * marked durably with the update that needs it; every change bumps the mark's
  * version, and a recompute clears only the version it read, so with several
- * nodes a burst another node already recomputed is skipped (no mark left).
+ * nodes a burst another node already recomputed is skipped (no mark left);
+ * one node at a time holds a conversation's claim and recomputes it.
  */
 export class ChatNotifier {
   /**
@@ -56,7 +59,13 @@ export class ChatNotifier {
     }),
   );
 
-  constructor(private readonly deps: { storage: Storage; writer: ServerWriter; metrics: Metrics; logger: Logger }) {}
+  /** Recomputes that found another node's claim, waiting for it to end. */
+  private readonly waitingForClaim = new Map<string, NodeJS.Timeout>();
+  /** Conversations this node holds the claim of (a recompute running, or deferred to the end of a grace). */
+  private readonly holding = new Set<string>();
+
+  /** `node` names this server among the cluster's (the claimant of its recomputes). */
+  constructor(private readonly deps: { storage: Storage; writer: ServerWriter; metrics: Metrics; logger: Logger; node: string }) {}
 
   /**
    * Durable: after a crash the recompute still happens (see recover). Every
@@ -92,14 +101,56 @@ export class ChatNotifier {
     await this.queue.idle();
   }
 
+  /**
+   * One node recomputes a conversation at a time (issue 15, item 4): this one
+   * claims it first. The holder recomputes again while changes came in
+   * during its run. A node that finds another's claim comes back when the
+   * claim ends: the holder has cleared the mark by then (nothing to do), or
+   * died holding it (the claim is taken over).
+   */
   private async recompute(conversationId: string): Promise<void> {
-    const { storage } = this.deps;
-    // Read before the index: a change stored after this read bumps the version, so the clear below leaves its mark.
-    const version = await this.markVersion(conversationId);
+    // Read before the index: a change stored after this read bumps the version, so the clear leaves its mark.
+    const claim = await this.claim(conversationId);
+    this.deps.metrics.chatRecomputes.inc({ outcome: claim.kind === 'claimed' ? 'ran' : claim.kind });
     // No mark: whoever cleared it (this node or another) read the index after every stored change.
-    if (version === null) return;
+    if (claim.kind === 'none') return;
+    if (claim.kind === 'busy') return this.comeBackAt(conversationId, claim.until);
+    const { node } = this.deps;
+    this.holding.add(conversationId);
+    const outcome = await this.recomputeClaimed(conversationId).catch(async (error: unknown) => {
+      await this.letGo(conversationId);
+      throw error;
+    });
+    // A deferred notification keeps the durable mark (after a crash, the recompute still happens)
+    // and the claim: this node comes back at the end of the grace, and the burst stays its own.
+    if (outcome === 'deferred') return;
+    this.holding.delete(conversationId);
+    // Changed meanwhile (here or on a node that found this claim): the holder goes on, so nobody waits for the claim's end.
+    if (await this.deps.storage.work.clear(conversationId, claim.version, node)) this.schedule(conversationId);
+  }
+
+  private async letGo(conversationId: string): Promise<void> {
+    this.holding.delete(conversationId);
+    await this.deps.storage.work.release(conversationId, this.deps.node).catch((error: unknown) => {
+      // Its time runs out by itself (DEFAULTS.chatRecomputeClaimMs).
+      this.deps.logger.warn({ err: error, conversationId }, 'could not release a recompute claim');
+    });
+  }
+
+  private comeBackAt(conversationId: string, until: number): void {
+    if (this.waitingForClaim.has(conversationId)) return;
+    const timer = setTimeout(() => {
+      this.waitingForClaim.delete(conversationId);
+      this.schedule(conversationId);
+    }, Math.max(0, until - Date.now()) + CLAIM_SLACK_MS);
+    timer.unref();
+    this.waitingForClaim.set(conversationId, timer);
+  }
+
+  private async recomputeClaimed(conversationId: string): Promise<'done' | 'deferred'> {
+    const { storage } = this.deps;
     const record = await storage.conversations.get(conversationId);
-    if (!record) return storage.work.clear(conversationId, version);
+    if (!record) return 'done';
     // Who blocks whom in this room (issue 14): a blocked author's messages neither count nor notify for the blocker.
     const blocked = await storage.blocks.amongMembers(conversationId);
     const members = (await storage.conversations.members(conversationId)).map((m) => m.userId);
@@ -111,15 +162,15 @@ export class ChatNotifier {
     await inTurns(snapshot.members, DEFAULTS.chatNotifyInboxesPerTurn, async (userId) => {
       if ((await this.updateInbox(conversationId, userId, snapshot, names)) === 'deferred') deferred = true;
     });
-    // A deferred notification keeps the durable mark: after a crash, the recompute still happens.
-    if (!deferred) await storage.work.clear(conversationId, version);
+    return deferred ? 'deferred' : 'done';
   }
 
-  /** The stored mark's version, once this node's marks of the conversation are stored (a failed one marks nothing). */
-  private async markVersion(conversationId: string): Promise<number | null> {
+  /** Claims the stored mark, once this node's marks of the conversation are stored (a failed one marks nothing). */
+  private async claim(conversationId: string): Promise<WorkClaim> {
     const pending = this.storing.get(conversationId);
     if (pending) await Promise.allSettled([...pending]);
-    return this.deps.storage.work.version(conversationId);
+    const now = Date.now();
+    return this.deps.storage.work.claim(conversationId, this.deps.node, now + DEFAULTS.chatRecomputeClaimMs, now);
   }
 
   /** Whether a notification about this message must wait (its grace not over yet); arranges the recompute at the end of it. */
@@ -155,7 +206,11 @@ export class ChatNotifier {
   async stop(): Promise<void> {
     for (const { timer } of this.graceFrom.values()) clearTimeout(timer);
     this.graceFrom.clear();
+    for (const timer of this.waitingForClaim.values()) clearTimeout(timer);
+    this.waitingForClaim.clear();
     await this.idle();
+    // A node that stops (drains) hands its bursts to the others at once, not at the end of its claims.
+    await Promise.all([...this.holding].map((conversationId) => this.letGo(conversationId)));
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { ConversationWorkStore } from '../Storage';
+import type { ConversationWorkStore, WorkClaim } from '../Storage';
 import { statementCache } from './statementCache';
 import type { GroupCommit } from './GroupCommit';
 
@@ -11,6 +11,8 @@ export class SqliteConversationWorkStore implements ConversationWorkStore {
     private readonly commits: GroupCommit,
   ) {
     this.sql = statementCache(db);
+    // One process holds a SQLite file: a claim found at open is a previous run's, which is gone.
+    db.prepare('UPDATE conversation_work SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL').run();
   }
 
   async mark(conversationId: string): Promise<void> {
@@ -23,12 +25,39 @@ export class SqliteConversationWorkStore implements ConversationWorkStore {
     return version ?? null;
   }
 
-  async clear(conversationId: string, version: number): Promise<void> {
-    const statement = this.sql('DELETE FROM conversation_work WHERE conversation_id = ? AND version = ?');
-    await this.commits.run(() => statement.run(conversationId, version));
+  async claim(conversationId: string, claimant: string, until: number, now: number): Promise<WorkClaim> {
+    const take = this.sql('UPDATE conversation_work SET claimed_by = ?, claimed_until = ? WHERE conversation_id = ? AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?) RETURNING version');
+    const read = this.sql('SELECT claimed_until FROM conversation_work WHERE conversation_id = ?');
+    // Through the group commit: a claim is a write, ordered with the marks before it.
+    return this.commits.run((): WorkClaim => {
+      const taken = take.pluck().get(claimant, until, conversationId, claimant, now) as number | undefined;
+      if (taken !== undefined) return { kind: 'claimed', version: taken };
+      const held = read.pluck().get(conversationId) as number | null | undefined;
+      return held === undefined ? { kind: 'none' } : { kind: 'busy', until: held ?? now };
+    });
+  }
+
+  async clear(conversationId: string, version: number, claimant: string): Promise<boolean> {
+    const remove = this.sql('DELETE FROM conversation_work WHERE conversation_id = ? AND version = ?');
+    const release = this.releaseStatement();
+    const marked = this.sql('SELECT 1 FROM conversation_work WHERE conversation_id = ?');
+    return this.commits.run(() => {
+      if (remove.run(conversationId, version).changes > 0) return false;
+      release.run(conversationId, claimant);
+      return marked.get(conversationId) !== undefined;
+    });
+  }
+
+  async release(conversationId: string, claimant: string): Promise<void> {
+    const release = this.releaseStatement();
+    await this.commits.run(() => release.run(conversationId, claimant));
   }
 
   async all(): Promise<string[]> {
     return this.sql('SELECT conversation_id FROM conversation_work ORDER BY conversation_id').pluck().all() as string[];
+  }
+
+  private releaseStatement() {
+    return this.sql('UPDATE conversation_work SET claimed_by = NULL, claimed_until = NULL WHERE conversation_id = ? AND claimed_by = ?');
   }
 }
