@@ -60,12 +60,13 @@ export class PostgresStorage implements Storage {
     readonly pool: pg.Pool,
     readonly attachments: PgAttachmentStore,
     private readonly options: PoolOptions,
+    node = 'node',
   ) {
     this.commits = new PgGroupCommit(pool);
     this.messages = new PgMessageIndex(pool, this.commits);
     this.jobs = new PgJobStore(pool, this.commits);
     this.sweeps = new PgSweepStore(pool);
-    this.documents = new PgDocumentStore(pool, this.commits, this.messages, this.jobs, randomUUID().slice(0, 8));
+    this.documents = new PgDocumentStore(pool, this.commits, this.messages, this.jobs, `${node}~${randomUUID().slice(0, 8)}`);
     const documents = this.documents;
     this.shared = {
       node: documents.node,
@@ -92,11 +93,18 @@ export class PostgresStorage implements Storage {
    * when the database is newer than this server, and with the driver's error
    * when PostgreSQL cannot be reached.
    */
-  static async open(options: PoolOptions): Promise<PostgresStorage> {
+  /**
+   * `node` is the node's name (NODE_ID): the document feed's identity is it
+   * plus a random suffix of this process, so logs and metrics name the same
+   * node, while two processes given one NODE_ID by mistake (or a restarted
+   * node hearing its previous run's last announcements) still tell their own
+   * writes from the other's.
+   */
+  static async open(options: PoolOptions & { node?: string }): Promise<PostgresStorage> {
     const pool = createPool(options);
     try {
       await migratePostgres(pool);
-      return new PostgresStorage(pool, await PgAttachmentStore.open(pool), options);
+      return new PostgresStorage(pool, await PgAttachmentStore.open(pool), options, options.node);
     } catch (error) {
       await pool.end();
       throw error;

@@ -7,10 +7,10 @@ import type { Storage } from './Storage';
  * SQLite file in the data folder. The PostgreSQL driver is loaded only when
  * it is used, so a SQLite server starts without it.
  */
-export async function openStorage(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Storage> {
+export async function openStorage(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'cluster'>): Promise<Storage> {
   if (config.databaseUrl) {
     const { PostgresStorage } = await import('./PostgresStorage');
-    return PostgresStorage.open({ connectionString: config.databaseUrl });
+    return PostgresStorage.open({ connectionString: config.databaseUrl, node: config.cluster.nodeId });
   }
   return SqliteStorage.inDataDir(config.dataDir);
 }
