@@ -19,6 +19,24 @@ export default defineConfig({
       {
         test: {
           ...shared,
+          // History at scale once more on PostgreSQL (issue 9 on the store of issue 15): the bounded
+          // live document and inbox, the outside-window announcements, REST parity, history and search.
+          name: 'postgres',
+          include: [
+            'e2e/live-window.test.ts',
+            'e2e/inbox-bounded.test.ts',
+            'e2e/outside-window-live.test.ts',
+            'e2e/renewal-offline.test.ts',
+            'e2e/rest-parity.test.ts',
+            'e2e/history-api.test.ts',
+            'e2e/search.test.ts',
+          ],
+          env: { PARLEY_E2E_STORE: 'postgres' },
+        },
+      },
+      {
+        test: {
+          ...shared,
           name: 'browser',
           include: ['e2e/browser/**/*.test.ts'],
           // A real Chromium on two shared cores: one retry in CI, so a scheduling hiccup does not
