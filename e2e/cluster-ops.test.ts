@@ -353,6 +353,22 @@ describe('cluster mode: background work on two nodes', () => {
     }
   }, 90_000);
 
+  it('a recurring job fired by both nodes runs once per slot', async () => {
+    const c = await cluster();
+    await Promise.all([c.node('node-a', { CLEANUP_INTERVAL_MS: '1000' }), c.node('node-b', { CLEANUP_INTERVAL_MS: '1000' })]);
+    const db = new pg.Client({ connectionString: urlWithSchema(c.schema) });
+    await db.connect();
+    try {
+      const runs = async () => (await db.query<{ created_at: string }>("SELECT created_at FROM jobs WHERE queue = 'cleanup' ORDER BY created_at")).rows.map((r) => Number(r.created_at));
+      await eventually(async () => (await runs()).length >= 5, 20_000, 'five slots of the clean-up');
+      const slots = (await runs()).map((at) => Math.floor(at / 1000));
+      // Both nodes tick the schedule every slot; one of them fires it.
+      expect(new Set(slots).size).toBe(slots.length);
+    } finally {
+      await db.end();
+    }
+  }, 60_000);
+
   it('a burst written through both nodes is recomputed by the node that claimed it; the other finds the claim and runs nothing', async () => {
     const c = await cluster();
     const [a, b] = await Promise.all([c.node('node-a'), c.node('node-b')]);
