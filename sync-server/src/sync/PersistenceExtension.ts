@@ -104,12 +104,14 @@ export class PersistenceExtension implements Extension {
     const stored = await this.deps.documents.load(documentName).catch(closeOnStorageFailure);
     const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates;
     if (this.suspect.has(documentName)) {
-      Y.applyUpdate(document, this.salvage(documentName, parts));
+      withoutUpdateEvent(document, () => Y.applyUpdate(document, this.salvage(documentName, parts)));
     } else {
       try {
-        Y.transact(document, () => {
-          for (const part of parts) Y.applyUpdate(document, part);
-        });
+        withoutUpdateEvent(document, () =>
+          Y.transact(document, () => {
+            for (const part of parts) Y.applyUpdate(document, part);
+          }),
+        );
       } catch (error) {
         // Validation should make this impossible; if a stored update still fails, the next
         // load of this document salvages what applies instead of failing for everyone forever.
@@ -256,5 +258,24 @@ export class PersistenceExtension implements Extension {
     const end = this.deps.metrics.storeLatency.startTimer({ op: 'append' });
     await this.deps.documents.append(documentName, update, index, jobs?.length ? jobs : undefined);
     end();
+  }
+}
+
+/**
+ * Applies what was loaded with the document's `update` listeners set aside.
+ * Hocuspocus' own listener is the only one attached while a document loads
+ * (ours come in afterLoadDocument); for it, Yjs would encode the whole loaded
+ * state once more as an update (about a fifth of a cold open's CPU, see
+ * docs/PERFORMANCE.md section 6) and Hocuspocus would queue it for a
+ * broadcast to connections that sync the state anyway.
+ */
+function withoutUpdateEvent(document: Y.Doc, apply: () => void): void {
+  const observers = document._observers as Map<string, unknown>;
+  const listeners = observers.get('update');
+  observers.delete('update');
+  try {
+    apply();
+  } finally {
+    if (listeners !== undefined) observers.set('update', listeners);
   }
 }
