@@ -92,8 +92,7 @@ export class PostgresStorage implements Storage {
    * Connects and migrates (see PgMigrator); rejects with a SchemaTooNewError
    * when the database is newer than this server, and with the driver's error
    * when PostgreSQL cannot be reached.
-   */
-  /**
+   *
    * `node` is the node's name (NODE_ID): the document feed's identity is it
    * plus a random suffix of this process, so logs and metrics name the same
    * node, while two processes given one NODE_ID by mistake (or a restarted

@@ -22,15 +22,15 @@ export class PgConversationWorkStore implements ConversationWorkStore {
 
   async claim(conversationId: string, claimant: string, until: number, now: number): Promise<WorkClaim> {
     // One statement: the row lock of the UPDATE decides between two nodes claiming at once.
-    const { rows } = await this.pool.query<{ version: number; claimed_by: string | null; claimed_until: string | null; taken: boolean }>(
+    const { rows } = await this.pool.query<{ version: number; claimed_until: string | null; taken: boolean }>(
       `WITH taken AS (
          UPDATE conversation_work SET claimed_by = $2, claimed_until = $3
          WHERE conversation_id = $1 AND (claimed_by IS NULL OR claimed_by = $2 OR claimed_until < $4)
          RETURNING version
        )
-       SELECT version, NULL AS claimed_by, NULL AS claimed_until, true AS taken FROM taken
+       SELECT version, NULL AS claimed_until, true AS taken FROM taken
        UNION ALL
-       SELECT version, claimed_by, claimed_until, false FROM conversation_work WHERE conversation_id = $1 AND NOT EXISTS (SELECT 1 FROM taken)`,
+       SELECT version, claimed_until, false FROM conversation_work WHERE conversation_id = $1 AND NOT EXISTS (SELECT 1 FROM taken)`,
       [conversationId, claimant, until, now],
     );
     const row = rows[0];

@@ -39,12 +39,14 @@ export class SqliteConversationWorkStore implements ConversationWorkStore {
 
   async clear(conversationId: string, version: number, claimant: string): Promise<boolean> {
     const remove = this.sql('DELETE FROM conversation_work WHERE conversation_id = ? AND version = ?');
-    const release = this.releaseStatement();
-    const marked = this.sql('SELECT 1 FROM conversation_work WHERE conversation_id = ?');
+    // As on PostgreSQL: the row that stays loses the claimant's claim, and its being there is the answer.
+    const keep = this.sql(`UPDATE conversation_work
+      SET claimed_by = CASE WHEN claimed_by = :claimant THEN NULL ELSE claimed_by END,
+          claimed_until = CASE WHEN claimed_by = :claimant THEN NULL ELSE claimed_until END
+      WHERE conversation_id = :conversationId`);
     return this.commits.run(() => {
       if (remove.run(conversationId, version).changes > 0) return false;
-      release.run(conversationId, claimant);
-      return marked.get(conversationId) !== undefined;
+      return keep.run({ conversationId, claimant }).changes > 0;
     });
   }
 
