@@ -1,8 +1,10 @@
-import type { Document, Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, onLoadDocumentPayload } from '@hocuspocus/server';
+import type { Document, Extension, afterLoadDocumentPayload, afterUnloadDocumentPayload, beforeSyncPayload, onLoadDocumentPayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Logger } from '../logger';
 import type { DocumentEvent, SharedDocuments, StoredDocument } from '../storage/Storage';
 import { REMOTE_ORIGIN } from './remoteOrigin';
+import { isSyncStep1 } from '../sync/syncMessages';
+import { closeOnStorageFailure } from '../sync/StorageClosing';
 
 export interface ClusterDeps {
   shared: SharedDocuments;
@@ -71,6 +73,18 @@ export class ClusterDocuments implements Extension {
     this.held.set(documentName, document);
     for (const event of heard) this.follow(event);
     if (this.stale.delete(documentName)) this.catchUp(documentName, document).catch((error: unknown) => this.failedToFollow(documentName, document, error));
+  }
+
+  /**
+   * A client's sync request (a new connection, or one back after a drop) is
+   * answered from a copy that has caught up with the store first: the feed
+   * may be seconds behind under load, and a client that moved here after its
+   * server died must find everything that server acknowledged to it
+   * (contract section 8), not what this copy happened to have heard of yet.
+   */
+  async beforeSync({ type, document, documentName }: beforeSyncPayload): Promise<void> {
+    if (!isSyncStep1(type) || this.held.get(documentName) !== document) return;
+    await this.catchUp(documentName, document).catch(closeOnStorageFailure);
   }
 
   async afterUnloadDocument({ documentName, instance }: afterUnloadDocumentPayload): Promise<void> {
