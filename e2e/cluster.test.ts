@@ -17,7 +17,7 @@ import { DocumentRenewal, appendMessage, conversationDocName, readMessages } fro
 import { serverCleanup } from './fixtures/serverCleanup';
 import { attachProvider as attach } from './fixtures/providerClient';
 import { startServer, type TestServer } from './fixtures/server';
-import { connectUser, createConversation, waitFor } from './fixtures/clients';
+import { connectUser, createConversation, historyIds, waitFor } from './fixtures/clients';
 import { seededRandom, testSeed } from './fixtures/random';
 import { TEST_DATABASE_URL, urlWithSchema } from '../sync-server/src/storage/postgres/testDatabase';
 import { fetchFile, upload } from './fixtures/uploads';
@@ -32,20 +32,6 @@ async function cluster(n: number, env: Record<string, string> = {}): Promise<Tes
   const nodes = [first];
   for (let i = 1; i < n; i++) nodes.push(await join(first, env));
   return nodes;
-}
-
-/** Every message id of the conversation, paged from a node's history API (the message index). */
-async function historyIds(node: TestServer, id: string): Promise<Set<string>> {
-  const token = await node.token('bob');
-  const found = new Set<string>();
-  let query = 'limit=200';
-  for (;;) {
-    const page = await node.api(`/api/conversations/${id}/messages?${query}`, { token });
-    expect(page.status).toBe(200);
-    for (const m of page.body.messages as { id: string }[]) found.add(m.id);
-    if (!page.body.nextCursor) return found;
-    query = `limit=200&before=${encodeURIComponent(page.body.nextCursor as string)}`;
-  }
 }
 
 /** One more server on the first one's schema. */
@@ -305,7 +291,7 @@ describe('several servers on one PostgreSQL', () => {
       const live = new Set(ids(reader.doc));
       const lost = [...acked].filter((m) => !live.has(m));
       // And as the message index in PostgreSQL holds them, read through node 2's history API.
-      const indexed = await historyIds(n2!, id);
+      const indexed = new Set(await historyIds(n2!, id, 'bob'));
       const unindexed = [...acked].filter((m) => !indexed.has(m));
       console.log(`round ${round}: killed after ${killAfterMs} ms; acknowledged ${acked.size - before.size} this round, ${pending.length} in flight; lost ${lost.length}, unindexed ${unindexed.length}`);
       expect(lost).toEqual([]);
