@@ -326,8 +326,6 @@ export interface ConversationWorkStore {
    * may be awaited).
    */
   mark(conversationId: string): Promise<void>;
-  /** The mark's current version; null when it is not marked. */
-  version(conversationId: string): Promise<number | null>;
   /**
    * Takes the right to recompute a marked conversation until `until` (ms),
    * so that of several nodes one recomputes a burst (issue 15, item 4): it is

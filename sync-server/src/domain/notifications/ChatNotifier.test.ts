@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { createLogger } from '../../logger';
 import { createMetrics } from '../../metrics';
 import type { Storage } from '../../storage/Storage';
@@ -12,7 +13,7 @@ import { ChatNotifier } from './ChatNotifier';
  * then clears: what it touches is the mark, and no inbox (no writer needed).
  */
 let nodes = 0;
-function node(storage: Storage, onRead: () => Promise<void> = async () => {}, markDelayMs = 0) {
+function node(storage: Storage, onRead: () => Promise<void> = async () => {}, markDelayMs = 0, writer: ServerWriter = {} as ServerWriter) {
   let recomputes = 0;
   const name = `node-${++nodes}`;
   // Counts recomputes that got past the mark: the record is read right after it.
@@ -39,10 +40,18 @@ function node(storage: Storage, onRead: () => Promise<void> = async () => {}, ma
   const parts: Partial<Record<keyof Storage, unknown>> = { conversations, work };
   const metrics = createMetrics();
   const counted = new Proxy(storage, { get: (target, key, receiver) => (key in parts ? parts[key as keyof Storage] : Reflect.get(target, key, receiver)) });
-  const notifier = new ChatNotifier({ storage: counted, writer: {} as ServerWriter, metrics, logger: createLogger('silent'), node: name });
+  const notifier = new ChatNotifier({ storage: counted, writer, metrics, logger: createLogger('silent'), node: name });
   const outcomes = async (): Promise<Record<string, number>> =>
     Object.fromEntries((await metrics.chatRecomputes.get()).values.map((v) => [String(v.labels.outcome), v.value]));
   return { notifier, recomputes: () => recomputes, outcomes };
+}
+
+/** Inboxes as plain documents in memory: enough for a recompute that reads and writes them. */
+function inboxes(): ServerWriter {
+  const docs = new Map<string, Y.Doc>();
+  const doc = (name: string) => docs.get(name) ?? docs.set(name, new Y.Doc()).get(name)!;
+  const access = async <T>(name: string, use: (d: Y.Doc) => T): Promise<T> => use(doc(name));
+  return { read: access, write: access } as unknown as ServerWriter;
 }
 
 describe('ChatNotifier: one recompute per burst across nodes', () => {
@@ -134,5 +143,48 @@ describe('ChatNotifier: one recompute per burst across nodes', () => {
     await marked;
     expect(a.recomputes()).toBe(1);
     expect(await storage.work.all()).toEqual([]);
+  });
+
+  it('lets go of its claim when a recompute fails: another node takes the burst at once, not when the claim runs out', async () => {
+    const storage = open();
+    const a = node(storage, async () => {
+      throw new Error('the index is unreadable');
+    });
+    const b = node(storage);
+    await a.notifier.mark('c');
+    a.notifier.schedule('c');
+    await a.notifier.idle();
+    expect(await a.outcomes()).toEqual({ ran: 1 });
+    // The mark stays (the burst is not done); the claim does not.
+    expect(await storage.work.all()).toEqual(['c']);
+    b.notifier.schedule('c');
+    await b.notifier.idle();
+    expect(await b.outcomes()).toEqual({ ran: 1 });
+    expect(b.recomputes()).toBe(1);
+    expect(await storage.work.all()).toEqual([]);
+  });
+
+  it('hands the claim of a burst waiting out its grace to the others when it stops', async () => {
+    const storage = open();
+    await storage.conversations.create({
+      id: 'c', kind: 'group', title: 'c', createdBy: 'ann', createdAt: 1, ref: null, directKey: null,
+      members: [{ userId: 'ann', role: 'owner', joinedAt: 1 }, { userId: 'bob', role: 'member', joinedAt: 1 }],
+    });
+    await storage.messages.write({ conversationId: 'c', messages: [{ id: 'm1', author: 'ann', kind: 'text', text: 'hi', createdAt: Date.now(), reactions: {} }], reads: [] });
+    // Bob's notification about m1 waits out its grace: A keeps the mark and its claim meanwhile.
+    const a = node(storage, async () => {}, 0, inboxes());
+    const b = node(storage, async () => {}, 0, inboxes());
+    await a.notifier.mark('c');
+    a.notifier.schedule('c');
+    await a.notifier.idle();
+    b.notifier.schedule('c');
+    await b.notifier.idle();
+    expect(await b.outcomes()).toEqual({ busy: 1 });
+    await a.notifier.stop();
+    b.notifier.schedule('c');
+    await b.notifier.idle();
+    expect(await b.outcomes()).toEqual({ busy: 1, ran: 1 });
+    expect(b.recomputes()).toBe(1);
+    await b.notifier.stop();
   });
 });

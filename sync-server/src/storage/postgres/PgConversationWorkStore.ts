@@ -15,11 +15,6 @@ export class PgConversationWorkStore implements ConversationWorkStore {
     await this.commits.run({ sql: () => ({ text }) });
   }
 
-  async version(conversationId: string): Promise<number | null> {
-    const { rows } = await this.pool.query<{ version: number }>('SELECT version FROM conversation_work WHERE conversation_id = $1', [conversationId]);
-    return rows[0]?.version ?? null;
-  }
-
   async claim(conversationId: string, claimant: string, until: number, now: number): Promise<WorkClaim> {
     // One statement: the row lock of the UPDATE decides between two nodes claiming at once.
     const { rows } = await this.pool.query<{ version: number; claimed_until: string | null; taken: boolean }>(

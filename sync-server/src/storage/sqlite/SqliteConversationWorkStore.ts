@@ -20,11 +20,6 @@ export class SqliteConversationWorkStore implements ConversationWorkStore {
     await this.commits.run(() => statement.run(conversationId));
   }
 
-  async version(conversationId: string): Promise<number | null> {
-    const version = this.sql('SELECT version FROM conversation_work WHERE conversation_id = ?').pluck().get(conversationId) as number | undefined;
-    return version ?? null;
-  }
-
   async claim(conversationId: string, claimant: string, until: number, now: number): Promise<WorkClaim> {
     const take = this.sql('UPDATE conversation_work SET claimed_by = ?, claimed_until = ? WHERE conversation_id = ? AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?) RETURNING version');
     const read = this.sql('SELECT claimed_until FROM conversation_work WHERE conversation_id = ?');
