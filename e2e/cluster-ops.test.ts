@@ -187,7 +187,8 @@ describe('cluster mode: readiness, draining and hand-over', () => {
     await eventually(async () => (await health(a)).status === 503, 1_000, 'node a answers 503 once it drains');
     expect((await health(a)).body).toMatchObject({ status: 'draining' });
     // The raw provider sends a change made while it resyncs before its answer to the new node's
-    // sync step 1 (a missing-dependency refusal there; the SDK resets and salvages): pause around the close.
+    // sync step 1 (closed with resync-needed there, which this test client does not follow; the SDK
+    // reopens and syncs): pause around the close.
     await new Promise((r) => setTimeout(r, 700));
     writing = false;
     await writer;

@@ -19,6 +19,7 @@ import {
   setChannels,
   setReaction,
   setRead,
+  ServerFailure,
   softDeleteMessage,
 } from '@parley/schema';
 import { startServer, type TestServer } from './fixtures/server';
@@ -37,6 +38,7 @@ let carolMain: OpenDoc;
 let carolSide: OpenDoc;
 /** What each attacked document must still hold; checked again after a restart. */
 const expected = new Map<string, { reader: string; stored: Stored }>();
+const storedIds = (s: Stored) => (s.json as { messages: Array<{ id: string }> }).messages.map((m) => m.id);
 
 beforeAll(async () => {
   server = await startServer();
@@ -248,8 +250,11 @@ describe('conversation rules', () => {
       // bob's first honest message gives him a client id and a clock.
       const first = target.change((d) => appendMessage(d, { id: 'crafted-base', author: 'bob', text: 'base' }));
       expect(await target.send(first)).toEqual({ applied: true });
-      const client = [...Y.parseUpdateMeta(first).from.keys()][0]!;
-      const known = Y.getState(target.doc.store, client);
+      // What the server holds of bob's client id: what `first` reached (the raw replica only
+      // follows what the server sends, which may not include bob's own update yet).
+      const meta = Y.parseUpdateMeta(first);
+      const client = [...meta.from.keys()][0]!;
+      const known = meta.to.get(client)!;
       // A struct bob already wrote, re-sent with its parent pointing at his own future clock:
       // it used to be stored, then threw on every load of the conversation.
       const encoder = new Y.UpdateEncoderV1();
@@ -275,9 +280,36 @@ describe('conversation rules', () => {
       raw.close();
     }
     const after = await readStored(server, 'alice', main);
-    const ids = (s: Stored) => (s.json as { messages: Array<{ id: string }> }).messages.map((m) => m.id);
-    expect(ids(after)).toEqual([...ids(before), 'crafted-base', 'after-crafted']);
+    expect(storedIds(after)).toEqual([...storedIds(before), 'crafted-base', 'after-crafted']);
     expected.set(main, { reader: 'alice', stored: after });
+  });
+
+  it("asks a sender whose update builds on its own changes the server never stored to sync again, and stores both then", async () => {
+    const room = conversationDocName(await createConversation(server, 'alice', ['bob']));
+    const before = await readStored(server, 'alice', room);
+    const raw = await RawClient.connect(server.wsUrl);
+    try {
+      const token = await server.token('bob');
+      const target = await raw.open(room, token);
+      // bob's replica: one change the server never got (a write that failed), then the next.
+      const mine = new Y.Doc();
+      Y.applyUpdate(mine, Y.encodeStateAsUpdate(target.doc));
+      const start = Y.encodeStateVector(mine);
+      appendMessage(mine, { id: 'lost-then-synced', author: 'bob', text: 'never stored' });
+      const middle = Y.encodeStateVector(mine);
+      appendMessage(mine, { id: 'ahead-then-synced', author: 'bob', text: 'builds on it' });
+      // Not refused, nothing applied: the document is closed for a resync (it was missing-dependency).
+      expect(await target.send(Y.encodeStateAsUpdate(mine, middle))).toEqual({ refused: ServerFailure.resyncNeeded });
+      expect(storedIds(await readStored(server, 'alice', room))).toEqual(storedIds(before));
+      // Reopened, the replica's sync step 2 brings both changes.
+      const again = await raw.open(room, token);
+      expect(await again.send(Y.encodeStateAsUpdate(mine, start), SyncType.step2)).toEqual({ applied: true });
+    } finally {
+      raw.close();
+    }
+    const after = await readStored(server, 'alice', room);
+    expect(storedIds(after)).toEqual([...storedIds(before), 'lost-then-synced', 'ahead-then-synced']);
+    expected.set(room, { reader: 'alice', stored: after });
   });
 
   it('still accepts honest changes, including an admin\'s soft delete', async () => {

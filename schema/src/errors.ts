@@ -88,6 +88,14 @@ export const ServerFailure = {
   storageUnavailable: 'storage-unavailable',
   /** The node is draining (SIGTERM, cluster hand-over): reconnect, to another node behind the load balancer (close code 4503). */
   goingAway: 'server-going-away',
+  /**
+   * The update continues the sender's own changes from past what the server
+   * holds: earlier changes of that replica never reached the store (a write
+   * that failed, a server that died before its commit) and the replica still
+   * has them. Nothing is wrong with the update: reopen the document and let
+   * its sync (the replica's sync step 2) bring both (close code 4409).
+   */
+  resyncNeeded: 'resync-needed',
 } as const;
 export type ServerFailure = (typeof ServerFailure)[keyof typeof ServerFailure];
 
@@ -106,7 +114,14 @@ export const CloseCode = {
   storageUnavailable: 4507,
   /** The live document was renewed (issue 9, item 2): drop the replica, sync afresh, re-apply what was not acknowledged. */
   documentRenewed: 4410,
+  /** ServerFailure.resyncNeeded: the server lacks the sender's earlier changes; keep the replica and sync again. */
+  resyncNeeded: 4409,
 } as const;
+
+const serverFailures: ReadonlySet<string> = new Set(Object.values(ServerFailure));
+
+/** A close that is not the client's fault: keep the replica, reopen later, and its sync resends what was not stored. */
+export const isServerFailure = (reason: string): reason is ServerFailure => serverFailures.has(reason);
 
 // --- Bounded live document (issue 9, item 2) ---
 /**
@@ -148,6 +163,7 @@ export function closeCodeOf(event: { code?: number; reason?: string }): number {
   const code = event.code ?? 1000;
   if (code === 1000 && event.reason && isUpdateRejection(event.reason)) return rejectionCloseCode(event.reason);
   if (code === 1000 && event.reason === 'document-renewed') return CloseCode.documentRenewed;
+  if (code === 1000 && event.reason === ServerFailure.resyncNeeded) return CloseCode.resyncNeeded;
   return code;
 }
 

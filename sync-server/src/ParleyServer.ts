@@ -188,7 +188,7 @@ export class ParleyServer {
         bindings,
         archive: this.storage.messages,
         upload,
-        ...(cluster && { catchUp: (documentName, document) => cluster.catchUp(documentName, document) }),
+        ...(cluster && { catchUp: (document) => cluster.catchUp(document) }),
       }),
       // The notifier is built after Hocuspocus (it writes through it), so the extension reaches it lazily.
       // Another node's update (remote origin) is scheduled on the node that stored it, not once per node.

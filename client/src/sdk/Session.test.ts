@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UpdateRejection } from '@parley/schema';
+import { ServerFailure, UpdateRejection, appendMessage } from '@parley/schema';
 import { startServer, type TestServer } from '../../../e2e/fixtures/server';
 import { eventually, nodeSession } from '../testing/nodeClient';
 import type { Session } from './Session';
@@ -213,5 +213,29 @@ describe('Session against a real server', () => {
     const ids = bobChat.snapshot().messages.map((m) => m.id);
     for (const m of expected) expect(ids.filter((x) => x === m)).toHaveLength(1);
     expect(bobChat.snapshot().meta?.title).not.toBe('hijacked offline');
+  });
+
+  it('keeps its replica when the server lacks a change its next one builds on, and both land once', async () => {
+    const chat = alice.conversation(id);
+    const errors: string[] = [];
+    const closes: string[] = [];
+    const offErrors = alice.on('error', (e) => errors.push(e.reason));
+    const offCloses = chat.replica.on('closed', ({ reason }) => closes.push(reason));
+    // A change in the replica that never reached the server (as after a write that failed): made
+    // with the provider's own origin, which the provider does not send.
+    const lost = 'lost-on-the-way';
+    chat.replica.doc.transact(() => appendMessage(chat.replica.doc, { id: lost, author: 'alice', text: 'never reached the server' }), chat.replica.provider);
+    // The next message builds on it: the server asks for a resync instead of refusing it.
+    const next = chat.send('builds on the lost one');
+    const bobChat = bob.conversation(id);
+    await eventually(() => [lost, next].every((m) => bobChat.snapshot().messages.some((x) => x.id === m)), 15_000, 'bob to receive both');
+    await eventually(() => chat.snapshot().messages.find((x) => x.id === next)?.status === 'sent', 10_000, 'acknowledged');
+    offErrors();
+    offCloses();
+    expect(closes).toContain(ServerFailure.resyncNeeded);
+    // Nothing refused, nothing rebuilt (a refusal resets the replica and reports an error).
+    expect(errors).toEqual([]);
+    const ids = bobChat.snapshot().messages.map((m) => m.id);
+    for (const m of [lost, next]) expect(ids.filter((x) => x === m)).toHaveLength(1);
   });
 });

@@ -591,7 +591,8 @@ export class Session extends Emitter<SessionEvents> {
     replica.on('authenticationFailed', refused);
     replica.on('closed', ({ reason }) => {
       if (reason === AuthFailure.forbidden) refused(reason);
-      if (reason === ServerFailure.storageUnavailable) this.storageRetry.failed();
+      // Nothing refused: the replica stays, and the next sync resends what the server lacks.
+      if (reason === ServerFailure.storageUnavailable || reason === ServerFailure.resyncNeeded) this.storageRetry.failed();
     });
     void replica.whenLoaded().then(() => {
       if (!this.destroyed) replica.connect(this.link);

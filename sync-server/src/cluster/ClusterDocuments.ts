@@ -5,6 +5,7 @@ import type { DocumentEvent, SharedDocuments, StoredDocument } from '../storage/
 import { REMOTE_ORIGIN } from './remoteOrigin';
 import { isSyncStep1 } from '../sync/syncMessages';
 import { closeOnStorageFailure } from '../sync/StorageClosing';
+import { ReadsAfter } from './ReadsAfter';
 
 export interface ClusterDeps {
   shared: SharedDocuments;
@@ -50,6 +51,8 @@ export class ClusterDocuments implements Extension {
   private readonly stale = new Set<string>();
   private readonly held = new Map<string, Document>();
   private stopFeed: (() => Promise<void>) | null = null;
+  /** Catch-ups of one document share a read of the store that began after each asked (a reconnect storm: one read, not one per client). */
+  private readonly catchUps = new ReadsAfter((document: Document) => this.readAndMerge(document.name, document));
 
   constructor(private readonly deps: ClusterDeps) {}
 
@@ -72,7 +75,7 @@ export class ClusterDocuments implements Extension {
     this.loading.delete(documentName);
     this.held.set(documentName, document);
     for (const event of heard) this.follow(event);
-    if (this.stale.delete(documentName)) this.catchUp(documentName, document).catch((error: unknown) => this.failedToFollow(documentName, document, error));
+    if (this.stale.delete(documentName)) this.catchUp(document).catch((error: unknown) => this.failedToFollow(documentName, document, error));
   }
 
   /**
@@ -84,7 +87,7 @@ export class ClusterDocuments implements Extension {
    */
   async beforeSync({ type, document, documentName }: beforeSyncPayload): Promise<void> {
     if (!isSyncStep1(type) || this.held.get(documentName) !== document) return;
-    await this.catchUp(documentName, document).catch(closeOnStorageFailure);
+    await this.catchUp(document).catch(closeOnStorageFailure);
   }
 
   async afterUnloadDocument({ documentName, instance }: afterUnloadDocumentPayload): Promise<void> {
@@ -99,7 +102,12 @@ export class ClusterDocuments implements Extension {
    * stored document is a newer generation (it was renewed elsewhere: the one
    * held here is retired instead).
    */
-  async catchUp(documentName: string, document: Document): Promise<boolean> {
+  catchUp(document: Document): Promise<boolean> {
+    return this.catchUps.after(document);
+  }
+
+  /** One catch-up: its read begins when it is called. */
+  private async readAndMerge(documentName: string, document: Document): Promise<boolean> {
     const stored = await this.deps.shared.read(documentName);
     if (this.held.get(documentName) !== document) return false;
     if (stored.generation !== this.deps.shared.generationOf(documentName)) {
@@ -137,7 +145,7 @@ export class ClusterDocuments implements Extension {
         if (this.held.get(event.doc) !== document) return;
         // Folded away by a compaction meanwhile: the whole document then.
         if (update) this.apply(event.doc, document, update);
-        else return this.catchUp(event.doc, document).then(() => undefined);
+        else return this.catchUp(document).then(() => undefined);
       },
     ).catch((error: unknown) => this.failedToFollow(event.doc, document, error));
   }
@@ -155,7 +163,7 @@ export class ClusterDocuments implements Extension {
   private resync(): void {
     this.deps.logger.warn({ documents: this.held.size }, 'document feed reconnected; catching up every open document');
     for (const name of this.loading.keys()) this.stale.add(name);
-    for (const [name, document] of this.held) this.catchUp(name, document).catch((error: unknown) => this.failedToFollow(name, document, error));
+    for (const [name, document] of this.held) this.catchUp(document).catch((error: unknown) => this.failedToFollow(name, document, error));
   }
 
   private failedToFollow(documentName: string, document: Document, error: unknown): void {
@@ -163,7 +171,7 @@ export class ClusterDocuments implements Extension {
     this.deps.logger.error({ err: error, documentName }, 'could not read what another server stored; retrying');
     setTimeout(() => {
       if (this.held.get(documentName) !== document) return;
-      this.catchUp(documentName, document).catch((again: unknown) => this.failedToFollow(documentName, document, again));
+      this.catchUp(document).catch((again: unknown) => this.failedToFollow(documentName, document, again));
     }, RETRY_MS).unref();
   }
 }

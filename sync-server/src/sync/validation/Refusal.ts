@@ -9,6 +9,12 @@ export interface Refusal {
   code: number;
   reason: UpdateRejection;
   detail: string;
+  /**
+   * Set on a `missing-dependency` that is only the sender's own earlier
+   * changes, which the server lacks (see ServerFailure.resyncNeeded): the
+   * document is closed for a resync then, not refused.
+   */
+  senderAhead?: true;
 }
 
 export function refusal(reason: UpdateRejection, detail: string): Refusal {

@@ -256,11 +256,22 @@ describe('conversation rules', () => {
     const before = Y.encodeStateVector(a);
     appendMessage(a, { id: 'm2', author: 'alice', text: 'depends on m1' });
     const second = Y.encodeStateAsUpdate(a, before);
-    expect('reason' in room.judge(second, alice) && room.judge(second, alice)).toMatchObject({ reason: 'missing-dependency' });
+    // The gap is the sender's own earlier change: it holds it, so it is asked to sync, not refused (ValidationExtension).
+    expect(room.judge(second, alice)).toMatchObject({ reason: 'missing-dependency', senderAhead: true });
     expect(room.send(a, alice)).toBe('ok'); // the whole diff is fine
     void first;
     expect(room.judge(new Uint8Array([1, 2, 3, 250, 250, 250]), alice)).toMatchObject({ reason: 'malformed-update' });
     expect(room.judge(new Uint8Array(1024 * 1024 + 1), alice)).toMatchObject({ reason: 'update-too-large' });
+  });
+
+  it("refuses a gap in another writer's client id as theirs, not as the sender's own changes to sync", () => {
+    const { room, a } = withMessage(); // a's client id is alice's now
+    appendMessage(a, { id: 'm2', author: 'alice', text: 'never sent' });
+    const before = Y.encodeStateVector(a);
+    appendMessage(a, { id: 'm3', author: 'alice', text: 'depends on m2' });
+    const gap = Y.encodeStateAsUpdate(a, before);
+    expect(room.judge(gap, bob)).toMatchObject({ reason: 'client-id-belongs-to-another-user' });
+    expect(room.judge(gap, alice)).toMatchObject({ reason: 'missing-dependency', senderAhead: true });
   });
 
   it('refuses references Yjs would look up blindly (they made a stored update throw on every load)', () => {
@@ -281,6 +292,8 @@ describe('conversation rules', () => {
     for (const update of [crafted(0, known + 5), crafted(known, known + 1)]) {
       expect(() => Y.applyUpdate(room.replica(), update)).toThrow();
       expect(room.judge(update, alice)).toMatchObject({ reason: 'missing-dependency' });
+      // No resync can make a reference to a clock the update itself skips valid.
+      expect(room.judge(update, alice)).not.toHaveProperty('senderAhead');
     }
   });
 

@@ -69,7 +69,7 @@ export function validateUpdate(
     if (struct instanceof Y.Skip) return refusal(UpdateRejection.missingDependency, 'the update has gaps');
     if (!clients.has(client)) {
       // The first new struct of a client must continue what is stored, or Yjs would park it.
-      if (struct.id.clock > known) return refusal(UpdateRejection.missingDependency, `client ${client} skips clocks ${known}..${struct.id.clock}`);
+      if (struct.id.clock > known) return skipsClocks(client, known, struct.id.clock, writer, ownerOf);
       clients.add(client);
     }
     empty = false;
@@ -163,4 +163,17 @@ function checkDeletedRange(
     changed = true;
   }
   return changed ? 'changed' : null;
+}
+
+/**
+ * The first new struct of a client starts past what the document holds of
+ * it. Yjs clocks of one client id are written by one replica in order, so
+ * the missing clocks are that replica's own earlier changes: when the client
+ * id is the writer's (or nobody's yet), the sender holds them and the server
+ * never stored them (`senderAhead`). Another writer's client id is refused as such.
+ */
+function skipsClocks(client: number, known: number, clock: number, writer: Writer, ownerOf: OwnerOf): Refusal {
+  const owner = ownerOf(client);
+  if (owner !== null && owner !== writer.userId) return refusal(UpdateRejection.foreignClient, `client id ${client} belongs to another writer`);
+  return { ...refusal(UpdateRejection.missingDependency, `client ${client} skips clocks ${known}..${clock}`), senderAhead: true };
 }

@@ -1,6 +1,6 @@
 import type { Extension, afterLoadDocumentPayload, beforeHandleAwarenessPayload, beforeSyncPayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import { DEFAULTS, UpdateRejection, isAdmin, parseDocName } from '@parley/schema';
+import { CloseCode, DEFAULTS, ServerFailure, UpdateRejection, isAdmin, parseDocName } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { ConnectionContext } from '../context';
@@ -39,7 +39,7 @@ export class ValidationExtension implements Extension {
        * not applied yet; every server broadcasts only after the commit, so the
        * store has them. False when the document was renewed meanwhile.
        */
-      catchUp?: (documentName: string, document: beforeSyncPayload['document']) => Promise<boolean>;
+      catchUp?: (document: beforeSyncPayload['document']) => Promise<boolean>;
     },
   ) {}
 
@@ -64,10 +64,27 @@ export class ValidationExtension implements Extension {
     let why = await this.check(document, documentName, payload, writer);
     // Judged against a copy that may lag the store (issue 15): once more after catching up.
     if (why && this.deps.catchUp && (why.reason === UpdateRejection.missingDependency || this.bringsOthers(document, documentName, payload, writer))) {
-      if (!(await this.deps.catchUp(documentName, document).catch(closeOnStorageFailure))) throw renewedClosing();
+      if (!(await this.deps.catchUp(document).catch(closeOnStorageFailure))) throw renewedClosing();
       why = await this.check(document, documentName, payload, writer);
     }
+    if (why?.senderAhead) this.askForResync(documentName, why, writer.userId);
     if (why) this.refuse(documentName, why, writer.userId);
+  }
+
+  /**
+   * The update builds on the sender's own changes the server never stored (a
+   * failed write, a server that died before its commit). Nothing is wrong
+   * with it, so it is not refused: the document is closed with
+   * `resync-needed`, nothing applied, and the replica's next sync brings the
+   * earlier changes and this one together. (Hocuspocus drops what else the
+   * connection had queued, the sync step 2 that would have filled the gap
+   * among it; refusing instead made the SDK drop and rebuild its replica.)
+   */
+  private askForResync(documentName: string, why: Refusal, userId: string): never {
+    this.deps.metrics.updatesRejected.inc({ reason: ServerFailure.resyncNeeded });
+    const { allowed } = this.logBudget.take();
+    if (allowed) this.deps.logger.info({ documentName, userId, detail: why.detail }, 'update ahead of the store: asked the sender to sync again');
+    throw { code: CloseCode.resyncNeeded, reason: ServerFailure.resyncNeeded };
   }
 
   /**
