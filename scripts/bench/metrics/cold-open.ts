@@ -8,6 +8,14 @@
  * Parley's live document is bounded (issue 9): a new client syncs the window,
  * and its seeder reopens the document after each renewal (lib/targets.ts).
  * `BENCH_COLD_OPEN_SIZES=1000,100000` measures only those sizes.
+ *
+ * Two opens per size, each after a restart. The timed one comes after
+ * `BENCH_COLD_OPEN_WARM_OPENS` cold opens of other window-sized documents, with
+ * no forced GC before it: a server that has been running. The heap one is
+ * preceded by a forced full GC (for a clean baseline), which costs the open
+ * itself 5-7x its time (measured: 117-182 ms against 22-27 ms of busy time
+ * for a 1,000-message document, the same process and documents), so its time
+ * is reported apart as "after a forced GC".
  */
 import { closeAll, emptyResult, perTarget, type Metric, type MetricResult } from '../lib/metric';
 import { TARGET_LABEL, withServer, type BenchServer, type TargetName } from '../lib/server';
@@ -27,6 +35,8 @@ interface Open {
 }
 
 interface Case extends Open {
+  /** The open preceded by a forced full GC, which gives the heap figures of the case. */
+  afterGc: Open;
   history: number;
   /** Messages actually written: less than `history` when seeding hit its time limit. */
   written: number;
@@ -65,13 +75,19 @@ const DIRECT_FROM = Number(process.env.BENCH_DIRECT_SEED_FROM ?? 1_000_000);
 const DIRECT_TAIL = Number(process.env.BENCH_DIRECT_TAIL ?? 10_000);
 /** Messages of the conversation opened first after each restart (`BENCH_COLD_OPEN_WARM_UP`). */
 const WARM_UP = Number(process.env.BENCH_COLD_OPEN_WARM_UP ?? 1_000);
+/** Other documents of WARM_UP messages opened cold after the first connection, before the timed open (`BENCH_COLD_OPEN_WARM_OPENS`). */
+const WARM_OPENS = Number(process.env.BENCH_COLD_OPEN_WARM_OPENS ?? 4);
 const seedText = (i: number): string => `history message ${i} lorem ipsum dolor sit amet`;
 
 const cpuMs = (cpu: NodeJS.CpuUsage): number => (cpu.user + cpu.system) / 1000;
 
-/** Opens `conversation` as a new client of `user`; the server's CPU and heap are measured around it. */
-async function openOnce(server: BenchServer, target: Target, user: string, conversation: string, expect: number): Promise<Open> {
-  const before = await server.stats({ gc: true, reset: true });
+/**
+ * Opens `conversation` as a new client of `user`; the server's CPU and heap
+ * are measured around it. `gcBefore` forces a full GC first (a clean heap
+ * baseline; it also slows the open itself, see the top of this file).
+ */
+async function openOnce(server: BenchServer, target: Target, user: string, conversation: string, expect: number, gcBefore = true): Promise<Open> {
+  const before = await server.stats({ gc: gcBefore, reset: true });
   const profile = process.env.BENCH_COLD_OPEN_PROFILE;
   if (profile && server.name === 'parley') await server.profile('start');
   const start = performance.now();
@@ -83,7 +99,8 @@ async function openOnce(server: BenchServer, target: Target, user: string, conve
   if (profile && server.name === 'parley') await server.profile('stop', `${profile}-${conversation}.cpuprofile`);
   if (latest.length < Math.min(50, expect)) throw new Error(`new client shows ${latest.length} messages, expected 50`);
   const after = await server.stats();
-  const kept = await server.stats({ gc: true });
+  // Without the baseline GC the heap figures mean nothing, and a GC here would slow the next open.
+  const kept = gcBefore ? await server.stats({ gc: true }) : before;
   return {
     openMs,
     serverCpuMs: cpuMs(after.cpu) - cpuMs(before.cpu),
@@ -124,6 +141,11 @@ export const coldOpen: Metric = {
         // document costs ~4x the next one in V8's baseline tiers (150 vs 38 ms CPU, plain Yjs).
         const small = await target.createConversation(['co-writer', 'co-reader']);
         await target.seed(small, 'co-writer', WARM_UP);
+        const warm: string[] = [];
+        for (let i = 0; i < WARM_OPENS; i++) {
+          warm.push(await target.createConversation(['co-writer', 'co-reader']));
+          await target.seed(warm[i]!, 'co-writer', WARM_UP);
+        }
         for (const history of sizes) {
           try {
             const conversation = await target.createConversation(['co-writer', 'co-reader']);
@@ -155,9 +177,14 @@ export const coldOpen: Metric = {
             }
             await server.restart();
             const first = await openOnce(server, target, 'co-reader', small, WARM_UP);
-            const open = await openOnce(server, target, 'co-reader', conversation, written);
-            out.push({ history, written, direct, seedMs, socketSeedMs, first, ...open, ...(rest && { restPageMs: rest.ms, restStatus: rest.status }) });
-            context.log(`    ${name} ${history} (${written} written, ${direct} direct): seeded in ${fmt(seedMs)} ms; first connection ${fmt(first.openMs)} ms, busy ${fmt(first.serverBusyMs)} ms, CPU ${fmt(first.serverCpuMs)} ms; cold document open ${fmt(open.openMs)} ms, server busy ${fmt(open.serverBusyMs)} ms, CPU ${fmt(open.serverCpuMs)} ms`);
+            for (const other of warm) await openOnce(server, target, 'co-reader', other, WARM_UP, false);
+            const open = await openOnce(server, target, 'co-reader', conversation, written, false);
+            await server.restart();
+            await openOnce(server, target, 'co-reader', small, WARM_UP);
+            const afterGc = await openOnce(server, target, 'co-reader', conversation, written);
+            const heap = { heapGrowth: afterGc.heapGrowth, peakHeapGrowth: afterGc.peakHeapGrowth };
+            out.push({ history, written, direct, seedMs, socketSeedMs, first, ...open, ...heap, afterGc, ...(rest && { restPageMs: rest.ms, restStatus: rest.status }) });
+            context.log(`    ${name} ${history} (${written} written, ${direct} direct): seeded in ${fmt(seedMs)} ms; first connection ${fmt(first.openMs)} ms, busy ${fmt(first.serverBusyMs)} ms, CPU ${fmt(first.serverCpuMs)} ms; cold document open ${fmt(open.openMs)} ms, server busy ${fmt(open.serverBusyMs)} ms, CPU ${fmt(open.serverCpuMs)} ms; after a forced GC: busy ${fmt(afterGc.serverBusyMs)} ms`);
           } catch (error) {
             result.errors.push(`${name} at ${history} messages: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1000));
             context.log(`    ${name} ${history}: ${error instanceof Error ? error.message : String(error)}`);
@@ -180,6 +207,7 @@ export const coldOpen: Metric = {
           c.direct > 0 ? `${fmt(c.seedMs / 1000)} (${c.direct.toLocaleString('en-US')} direct)` : fmt(c.seedMs / 1000),
           `${fmt(c.first.openMs)} / ${fmt(c.first.serverBusyMs)}`,
           fmt(c.serverBusyMs),
+          `${fmt(c.afterGc.serverBusyMs)} / ${fmt(c.afterGc.serverCpuMs)}`,
           fmt(c.openMs),
           fmt(c.serverCpuMs),
           fmtBytes(c.heapGrowth),
@@ -192,8 +220,8 @@ export const coldOpen: Metric = {
       }
     }
     result.tables.push({
-      caption: `Server restarted before each open; a first connection (a conversation of ${WARM_UP.toLocaleString('en-US')} messages, one live window) opens first, then the measured one: a cold document on a warm process. "latest 50 shown": new client connect -> its replica holds the newest 50 messages. Server CPU and heap are the server process's, for that open alone.`,
-      columns: ['history', 'target', 'seeding s', 'first connection after start: ms / server busy ms', 'server busy ms', 'latest 50 shown ms', 'server CPU ms', 'heap kept', 'heap peak growth', 'bytes to client', 'REST last page ms (cold)', 'Parley / Hocuspocus', 'Parley / relay'],
+      caption: `Server restarted before each measured open; a first connection (a conversation of ${WARM_UP.toLocaleString('en-US')} messages, one live window) opens first, then ${WARM_OPENS} other cold documents of that size, then the measured one: a cold document on a warm process, with no forced GC before it. "latest 50 shown": new client connect -> its replica holds the newest 50 messages. Server busy and CPU are the server process's, for that open alone. The heap columns and "after a forced GC" come from a second open of the same document after another restart and a forced full GC (which slows the open itself).`,
+      columns: ['history', 'target', 'seeding s', 'first connection after start: ms / server busy ms', 'server busy ms', 'after a forced GC: server busy / CPU ms', 'latest 50 shown ms', 'server CPU ms', 'heap kept', 'heap peak growth', 'bytes to client', 'REST last page ms (cold)', 'Parley / Hocuspocus', 'Parley / relay'],
       rows,
     });
     // Issue 9's targets: Parley's largest size against its smallest, measured in this run.
