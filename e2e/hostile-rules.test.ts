@@ -301,6 +301,10 @@ describe('conversation rules', () => {
       // Not refused, nothing applied: the document is closed for a resync (it was missing-dependency).
       expect(await target.send(Y.encodeStateAsUpdate(mine, middle))).toEqual({ refused: ServerFailure.resyncNeeded });
       expect(storedIds(await readStored(server, 'alice', room))).toEqual(storedIds(before));
+      // The same gap in a sync step 2 is one the sender lacks as well (a step 2 answers the server's
+      // own state vector): refused, so the SDK rebuilds its replica instead of retrying forever.
+      const lacking = await raw.open(room, token);
+      expect(await lacking.send(Y.encodeStateAsUpdate(mine, middle), SyncType.step2)).toEqual({ refused: 'missing-dependency' });
       // Reopened, the replica's sync step 2 brings both changes.
       const again = await raw.open(room, token);
       expect(await again.send(Y.encodeStateAsUpdate(mine, start), SyncType.step2)).toEqual({ applied: true });

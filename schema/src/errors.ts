@@ -118,10 +118,6 @@ export const CloseCode = {
   resyncNeeded: 4409,
 } as const;
 
-const serverFailures: ReadonlySet<string> = new Set(Object.values(ServerFailure));
-
-/** A close that is not the client's fault: keep the replica, reopen later, and its sync resends what was not stored. */
-export const isServerFailure = (reason: string): reason is ServerFailure => serverFailures.has(reason);
 
 // --- Bounded live document (issue 9, item 2) ---
 /**

@@ -50,6 +50,23 @@ describe('ReadsAfter', () => {
     expect(await later).toBe(1);
   });
 
+  it('answers a caller queued behind a read that fails with the read after it', async () => {
+    const key = {};
+    let reads = 0;
+    let failFirst: (error: Error) => void = () => {};
+    const coalesced = new ReadsAfter(async (_key: object) => {
+      reads++;
+      if (reads === 1) return new Promise<string>((_resolve, reject) => (failFirst = reject));
+      return 'second read';
+    });
+    const first = coalesced.after(key);
+    const queued = coalesced.after(key);
+    failFirst(new Error('store down'));
+    await expect(first).rejects.toThrow('store down');
+    await expect(queued).resolves.toBe('second read');
+    expect(reads).toBe(2);
+  });
+
   it('keeps keys apart, and a failed read fails only its own callers', async () => {
     const failing = new ReadsAfter(async (key: { fail: boolean }) => {
       if (key.fail) throw new Error('store down');

@@ -9,3 +9,6 @@ export const carriesUpdate = (type: number): boolean => type === SYNC_STEP_2 || 
 export const isEmptyUpdate = (update: Uint8Array): boolean => update.byteLength === 2 && update[0] === 0 && update[1] === 0;
 
 export const isSyncStep1 = (type: number): boolean => type === SYNC_STEP_1;
+
+/** A live update (not a sync step 2, which answers the server's own state vector). */
+export const isLiveUpdate = (type: number): boolean => type === SYNC_UPDATE;

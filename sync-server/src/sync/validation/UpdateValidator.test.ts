@@ -272,6 +272,15 @@ describe('conversation rules', () => {
     const gap = Y.encodeStateAsUpdate(a, before);
     expect(room.judge(gap, bob)).toMatchObject({ reason: 'client-id-belongs-to-another-user' });
     expect(room.judge(gap, alice)).toMatchObject({ reason: 'missing-dependency', senderAhead: true });
+    // A gap put first does not hide another writer's client id later in the same update.
+    const bobs = room.replica();
+    appendMessage(bobs, { id: 'b1', author: 'bob', text: 'bob binds his client id' });
+    expect(room.send(bobs, bob)).toBe('ok');
+    const underBob = room.replica();
+    underBob.clientID = bobs.clientID;
+    appendMessage(underBob, { id: 'm4', author: 'alice', text: "under bob's client id" });
+    const mixed = Y.mergeUpdates([gap, room.diff(underBob)]);
+    expect(room.judge(mixed, alice)).toMatchObject({ reason: 'client-id-belongs-to-another-user' });
   });
 
   it('refuses references Yjs would look up blindly (they made a stored update throw on every load)', () => {

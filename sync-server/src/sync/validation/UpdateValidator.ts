@@ -56,6 +56,9 @@ export function validateUpdate(
   const clients = new Set<number>();
   /** Per client of the update, the clock its new structs reach. */
   const reach = new Map<number, number>();
+  /** The first client whose new structs start past what is stored (see aheadOfStore). */
+  let gap: { client: number; known: number; clock: number } | null = null;
+  const gapped = new Set<number>();
   let empty = true;
   for (const struct of decoded.structs) {
     // Checked even for items the server already holds: decoding an update makes
@@ -65,12 +68,16 @@ export function validateUpdate(
     }
     const client = struct.id.client;
     const known = Y.getState(doc.store, client);
-    if (struct.id.clock + struct.length <= known) continue;
+    if (struct.id.clock + struct.length <= known || gapped.has(client)) continue;
     if (struct instanceof Y.Skip) return refusal(UpdateRejection.missingDependency, 'the update has gaps');
     if (!clients.has(client)) {
-      // The first new struct of a client must continue what is stored, or Yjs would park it.
-      if (struct.id.clock > known) return skipsClocks(client, known, struct.id.clock, writer, ownerOf);
       clients.add(client);
+      // The first new struct of a client must continue what is stored, or Yjs would park it.
+      if (struct.id.clock > known) {
+        gapped.add(client);
+        gap ??= { client, known, clock: struct.id.clock };
+        continue;
+      }
     }
     empty = false;
     reach.set(client, struct.id.clock + struct.length);
@@ -83,6 +90,8 @@ export function validateUpdate(
     if (owner === null) newClients.push(client);
     else if (owner !== writer.userId) return refusal(UpdateRejection.foreignClient, `client id ${client} belongs to another writer`);
   }
+  // Every client id is the writer's or nobody's (checked above): the gap is the sender's own changes.
+  if (gap) return aheadOfStore(gap);
 
   const resolver = new PlaceResolver(doc, newItems);
   const isNew = new Set(newItems);
@@ -167,13 +176,13 @@ function checkDeletedRange(
 
 /**
  * The first new struct of a client starts past what the document holds of
- * it. Yjs clocks of one client id are written by one replica in order, so
- * the missing clocks are that replica's own earlier changes: when the client
- * id is the writer's (or nobody's yet), the sender holds them and the server
- * never stored them (`senderAhead`). Another writer's client id is refused as such.
+ * it. Yjs clocks of one client id are written by one replica in order, and
+ * the client id is the writer's or nobody's yet (a gap in another writer's
+ * id is refused as theirs before this): the missing clocks are changes of
+ * the sender's own replica the server never stored (`senderAhead`). Nothing
+ * else of the update is judged then; the resync brings it whole, and it is
+ * judged whole.
  */
-function skipsClocks(client: number, known: number, clock: number, writer: Writer, ownerOf: OwnerOf): Refusal {
-  const owner = ownerOf(client);
-  if (owner !== null && owner !== writer.userId) return refusal(UpdateRejection.foreignClient, `client id ${client} belongs to another writer`);
+function aheadOfStore({ client, known, clock }: { client: number; known: number; clock: number }): Refusal {
   return { ...refusal(UpdateRejection.missingDependency, `client ${client} skips clocks ${known}..${clock}`), senderAhead: true };
 }

@@ -1,6 +1,6 @@
 import type { Extension, afterLoadDocumentPayload, beforeHandleAwarenessPayload, beforeSyncPayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import { CloseCode, DEFAULTS, ServerFailure, UpdateRejection, isAdmin, parseDocName } from '@parley/schema';
+import { DEFAULTS, ServerFailure, UpdateRejection, isAdmin, parseDocName } from '@parley/schema';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { ConnectionContext } from '../context';
@@ -8,7 +8,8 @@ import { ClientBindings, SERVER_WRITER } from './ClientBindings';
 import { refusal, type Refusal } from './Refusal';
 import { validateUpdate } from './UpdateValidator';
 import type { UploadLookup } from './attachmentRefs';
-import { carriesUpdate, isSyncStep1 } from '../syncMessages';
+import { carriesUpdate, isLiveUpdate, isSyncStep1 } from '../syncMessages';
+import { resyncClosing } from './ResyncClosing';
 import { refuseArchivedIds, type IdArchive } from './MessageIds';
 import { renewedClosing } from '../renewal/RenewedClosing';
 import { LogBudget } from '../../logging/LogBudget';
@@ -67,7 +68,8 @@ export class ValidationExtension implements Extension {
       if (!(await this.deps.catchUp(document).catch(closeOnStorageFailure))) throw renewedClosing();
       why = await this.check(document, documentName, payload, writer);
     }
-    if (why?.senderAhead) this.askForResync(documentName, why, writer.userId);
+    // Only a live update: a sync step 2 answers this server's state vector, so a gap in it is one the sender lacks too.
+    if (why?.senderAhead && isLiveUpdate(type)) this.askForResync(documentName, why, writer.userId);
     if (why) this.refuse(documentName, why, writer.userId);
   }
 
@@ -84,7 +86,7 @@ export class ValidationExtension implements Extension {
     this.deps.metrics.updatesRejected.inc({ reason: ServerFailure.resyncNeeded });
     const { allowed } = this.logBudget.take();
     if (allowed) this.deps.logger.info({ documentName, userId, detail: why.detail }, 'update ahead of the store: asked the sender to sync again');
-    throw { code: CloseCode.resyncNeeded, reason: ServerFailure.resyncNeeded };
+    throw resyncClosing(why.detail);
   }
 
   /**
