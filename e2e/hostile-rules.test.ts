@@ -469,7 +469,7 @@ describe('after it all', () => {
     await new Promise((r) => setTimeout(r, 200)); // let server-side notification writes settle
     const beforeRestart = new Map(await Promise.all([...expected].map(async ([docName, { reader }]) => [docName, await readStored(server, reader, docName)] as const)));
     // What each attack left is still there: no refused content slipped in later.
-    const messages = (beforeRestart.get(main)!.json as { messages: Array<{ id: string }> }).messages.map((m) => m.id);
+    const messages = storedIds(beforeRestart.get(main)!);
     expect(messages).toEqual(['m1', 'crafted-base', 'after-crafted', 'b1', 'to-notify-bob']);
     await server.restart();
     for (const [docName, { reader }] of expected) {

@@ -118,7 +118,6 @@ export const CloseCode = {
   resyncNeeded: 4409,
 } as const;
 
-
 // --- Bounded live document (issue 9, item 2) ---
 /**
  * The server replaced `conversation:<id>` by a fresh document holding the

@@ -143,8 +143,9 @@ export const coldOpen: Metric = {
         await target.seed(small, 'co-writer', WARM_UP);
         const warm: string[] = [];
         for (let i = 0; i < WARM_OPENS; i++) {
-          warm.push(await target.createConversation(['co-writer', 'co-reader']));
-          await target.seed(warm[i]!, 'co-writer', WARM_UP);
+          const other = await target.createConversation(['co-writer', 'co-reader']);
+          await target.seed(other, 'co-writer', WARM_UP);
+          warm.push(other);
         }
         for (const history of sizes) {
           try {

@@ -1,5 +1,5 @@
 import { format } from 'node:util';
-import { DEFAULTS } from '@parley/schema';
+import { DEFAULTS, ServerFailure } from '@parley/schema';
 import type { Logger } from '../logger';
 import { isRefusal } from '../sync/validation/Refusal';
 import { isResyncClosing } from '../sync/validation/ResyncClosing';
@@ -19,7 +19,7 @@ export function routeConsoleToLogger(logger: Logger): void {
     (level: 'warn' | 'error') =>
     (...args: unknown[]): void => {
       // Logged once by ValidationExtension already.
-      if (args.some(isResyncClosing)) return logger.debug({ reason: 'resync-needed' }, 'hocuspocus closed a document for a resync');
+      if (args.some(isResyncClosing)) return logger.debug({ reason: ServerFailure.resyncNeeded }, 'hocuspocus closed a document for a resync');
       const refusal = args.find(isRefusal);
       if (refusal) return logger.debug({ reason: refusal.reason }, 'hocuspocus closed a refused document');
       const { allowed, suppressed } = budget.take();
