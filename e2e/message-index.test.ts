@@ -119,10 +119,10 @@ describe('message index', () => {
     alice.destroy();
     await server.stop();
     // What the previous version's database looks like: no index tables, no migration 4, nor the
-    // later ones that only rework the index (14: prefix indexes, 16: unread tallies).
+    // later ones that only rework the index (14: prefix indexes, 16: unread tallies, 18: full-text entries in batches).
     withDatabase(server, (db) => {
-      db.exec(`DROP TABLE messages_fts; DROP TABLE messages; DROP TABLE message_reads; DROP TABLE message_index_state;
-               DELETE FROM schema_migrations WHERE version IN (4, 14, 16);`);
+      db.exec(`DROP TABLE messages_fts; DROP TABLE messages; DROP TABLE message_reads; DROP TABLE message_index_state; DROP TABLE messages_fts_pending;
+               DELETE FROM schema_migrations WHERE version IN (4, 14, 16, 18);`);
     });
     await server.restart();
     const search = await server.api(`/api/conversations/${id}/messages?limit=5`, { token: await server.token('uxb') });

@@ -341,6 +341,14 @@ export const DEFAULTS = {
    * history holds matches ("best match first" is within a window).
    */
   searchWindow: 500,
+  /**
+   * Messages written or edited since the full-text index last took them in
+   * (SQLite): at this many, the write that reaches it indexes them all in its
+   * transaction, and a search indexes what waits before it reads. FTS5 writes a
+   * new segment per transaction, most of a message's commit when each message
+   * is its own; a batch pays that once (issue 13). Bounds the waiting rows.
+   */
+  searchIndexBatch: 64,
   // --- Mentions, blocks and reports (issue 14, items 2-4) ---
   /**
    * Members one message may mention: each is a `mention` notification written

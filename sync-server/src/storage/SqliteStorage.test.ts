@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '@parley/schema';
 import { migrations } from './migrations';
 import { SqliteStorage } from './SqliteStorage';
 import { storageSuite } from './storage.suite';
@@ -18,6 +19,15 @@ function databaseAt(dir: string, version: number): BetterSqlite3.Database {
     db.exec(m.sql);
     db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
   }
+  return db;
+}
+
+/** Conversation c, ann its owner, with `texts` as its messages m0, m1, ... written straight into the index's table. */
+function withMessages(db: BetterSqlite3.Database, texts: string[]): BetterSqlite3.Database {
+  db.exec(`INSERT INTO conversations (id, kind, title, created_by, created_at) VALUES ('c', 'group', 't', 'ann', 0);
+           INSERT INTO members VALUES ('c', 'ann', 'owner', 0);`);
+  const insert = db.prepare(`INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reactions) VALUES ('c', ?, ?, 'ann', 'text', ?, 0, '{}')`);
+  texts.forEach((text, i) => insert.run(i + 1, `m${i}`, text));
   return db;
 }
 
@@ -39,11 +49,7 @@ describe('SqliteStorage', () => {
   it('rebuilds the full-text index with prefix indexes in place (migration 14), searches alike, deletes stay secure', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
     // A database as version 12 left it: the index without prefix indexes, and messages in it.
-    const old = databaseAt(dir, 12);
-    old.exec(`INSERT INTO conversations (id, kind, title, created_by, created_at) VALUES ('c', 'group', 't', 'ann', 0);
-              INSERT INTO members VALUES ('c', 'ann', 'owner', 0);`);
-    const insert = old.prepare(`INSERT INTO messages (conversation_id, seq, id, author, kind, text, created_at, reactions) VALUES ('c', ?, ?, 'ann', 'text', ?, 0, '{}')`);
-    ['invoice paid', 'tax return', 'invoices due'].forEach((text, i) => insert.run(i + 1, `m${i}`, text));
+    const old = withMessages(databaseAt(dir, 12), ['invoice paid', 'tax return', 'invoices due']);
     const ftsSql = (db: BetterSqlite3.Database) => db.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").pluck().get() as string;
     expect(ftsSql(old)).not.toContain('prefix');
     old.close();
@@ -86,6 +92,77 @@ describe('SqliteStorage', () => {
     expect(storage.db.prepare("SELECT tally, author_tally FROM messages WHERE id = 'c7'").raw().get()).toEqual([6, 3]);
     expect(await storage.messages.unread('c', 'ann')).toBe(2);
     await storage.close();
+  });
+
+  describe('full-text entries in batches (migration 18)', () => {
+    const text = (id: string, words: string) => ({ id, author: 'ann', kind: 'text' as const, text: words, createdAt: 0, reactions: {} });
+    const pending = (storage: SqliteStorage) => storage.db.prepare('SELECT count(*) FROM messages_fts_pending').pluck().get() as number;
+    const indexed = (storage: SqliteStorage, word: string) =>
+      storage.db.prepare('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?').pluck().get(`"${word}"`) as number;
+    // FTS5's check of an external-content index against its table: a 'delete' of an entry never written fails it. Rows
+    // still waiting fail it too (their text has no entry yet), so it is made with none waiting. (SQLite's own
+    // quick_check and integrity_check, which the server runs, pass with rows waiting.)
+    const consistent = (storage: SqliteStorage) => {
+      expect(pending(storage)).toBe(0);
+      expect(storage.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      storage.db.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run();
+    };
+    const ids = async (storage: SqliteStorage, match: string) => (await storage.messages.search({ userId: 'ann', match, window: 1000, limit: 50 })).map((h) => h.message.id).sort();
+    const withMember = () => {
+      const storage = new SqliteStorage(':memory:');
+      withMessages(storage.db, []);
+      return storage;
+    };
+
+    it('a search finds what waits, edited and deleted while it waited, and leaves the index consistent', async () => {
+      const storage = withMember();
+      await storage.messages.write({ conversationId: 'c', messages: [text('m1', 'walnut'), text('m2', 'walrus'), text('m3', 'wallaby')], reads: [] });
+      expect(pending(storage)).toBe(3);
+      expect(indexed(storage, 'walnut')).toBe(0);
+      // Edited and removed while waiting: nothing of the old text ever reaches the index.
+      await storage.messages.write({ conversationId: 'c', messages: [text('m1', 'almond')], reads: [] });
+      storage.db.prepare("DELETE FROM messages WHERE id = 'm3'").run();
+      expect(await ids(storage, '"wal"*')).toEqual(['m2']);
+      expect(await ids(storage, '"almond"*')).toEqual(['m1']);
+      expect(pending(storage)).toBe(0);
+      consistent(storage);
+      // Indexed rows edited and removed: their entries leave the index, the new text waits, then is found.
+      await storage.messages.write({ conversationId: 'c', messages: [text('m2', 'pecan')], reads: [] });
+      expect(indexed(storage, 'walrus')).toBe(0);
+      expect(pending(storage)).toBe(1);
+      storage.db.prepare("DELETE FROM messages WHERE id = 'm1'").run();
+      expect(indexed(storage, 'almond')).toBe(0);
+      expect(storage.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(await ids(storage, '"pecan"*')).toEqual(['m2']);
+      consistent(storage);
+      await storage.close();
+    });
+
+    it('the write that fills a batch indexes it in its own transaction', async () => {
+      const storage = withMember();
+      for (let i = 1; i < DEFAULTS.searchIndexBatch; i++) await storage.messages.write({ conversationId: 'c', messages: [text(`m${i}`, `hazel ${i}`)], reads: [] });
+      expect(pending(storage)).toBe(DEFAULTS.searchIndexBatch - 1);
+      expect(indexed(storage, 'hazel')).toBe(0);
+      await storage.messages.write({ conversationId: 'c', messages: [text('last', 'hazel last')], reads: [] });
+      expect(pending(storage)).toBe(0);
+      expect(indexed(storage, 'hazel')).toBe(DEFAULTS.searchIndexBatch);
+      consistent(storage);
+      await storage.close();
+    });
+
+    it('upgrades in place: rows indexed by the old triggers are edited and deleted through the new ones', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+      withMessages(databaseAt(dir, 17), ['cashew one', 'cashew two']).close();
+      const storage = SqliteStorage.inDataDir(dir);
+      expect(pending(storage)).toBe(0);
+      expect(indexed(storage, 'cashew')).toBe(2);
+      await storage.messages.write({ conversationId: 'c', messages: [text('m0', 'pistachio')], reads: [] });
+      storage.db.prepare("DELETE FROM messages WHERE id = 'm1'").run();
+      expect(indexed(storage, 'cashew')).toBe(0);
+      expect(await ids(storage, '"pistachio"*')).toEqual(['m0']);
+      consistent(storage);
+      await storage.close();
+    });
   });
 });
 

@@ -70,6 +70,9 @@ export function historySuite(name: string, create: () => Promise<Storage>): void
       await storage.messages.write({ conversationId: 'd', messages: [message('m3', 'three')], reads: [] });
       expect((await storage.messages.existing('c', ['m2', 'm3', 'm1', 'zz'])).sort()).toEqual(['m1', 'm2']);
       expect(await storage.messages.existing('c', [])).toEqual([]);
+      // One id, the common case (a lookup of its own in SQLite): in its conversation only.
+      expect(await storage.messages.existing('c', ['m2'])).toEqual(['m2']);
+      expect(await storage.messages.existing('c', ['m3'])).toEqual([]);
       const mark = storage.work.mark('c');
       await storage.messages.writeArchived({ conversationId: 'c', messages: [message('m1', 'ONE', { editedAt: 5 })], reads: [] });
       await mark;

@@ -393,6 +393,35 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE conversation_work ADD COLUMN claimed_until INTEGER;
     `,
   },
+  // --- CPU per message (issue 13): migration 18; PostgreSQL has no 18 (its tsvector is a column of the row) ---
+  {
+    version: 18,
+    name: 'full-text entries written in batches: new and edited messages wait in messages_fts_pending',
+    // FTS5 writes a segment per transaction: with one message per commit that was half the commit.
+    // New rows and rows whose text changed wait here instead, and SqliteMessageIndex moves them into
+    // messages_fts in batches (DEFAULTS.searchIndexBatch) and before every search. A waiting row has
+    // no entry in messages_fts, so the triggers only ask FTS5 to delete an entry that exists: the
+    // 'delete' command of an external-content table must name what was indexed, or it corrupts it.
+    sql: `
+      CREATE TABLE messages_fts_pending (row INTEGER PRIMARY KEY);
+      DROP TRIGGER messages_fts_insert;
+      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts_pending (row) VALUES (new.rowid);
+      END;
+      DROP TRIGGER messages_fts_update;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+      WHEN NOT EXISTS (SELECT 1 FROM messages_fts_pending WHERE row = old.rowid) BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO messages_fts_pending (row) VALUES (new.rowid);
+      END;
+      DROP TRIGGER messages_fts_delete;
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text)
+          SELECT 'delete', old.rowid, old.text WHERE NOT EXISTS (SELECT 1 FROM messages_fts_pending WHERE row = old.rowid);
+        DELETE FROM messages_fts_pending WHERE row = old.rowid;
+      END;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -7,7 +7,7 @@ import type { DocumentStore, IndexChange, NewJob } from '../storage/Storage';
 import { eraseJob } from '../domain/erasure/Erasure';
 import { setsDeletedAt } from '../domain/erasure/softDeletes';
 import { indexChangeOf } from '../domain/history/indexChange';
-import { carriesUpdate, isEmptyUpdate, isSyncStep1 } from './syncMessages';
+import { carriesUpdate, isEmptyUpdate, isSyncStep1, spendApplied } from './syncMessages';
 import { closeOnStorageFailure, storageClosing } from './StorageClosing';
 import { renewedClosing } from './renewal/RenewedClosing';
 import { isRemote } from '../cluster/remoteOrigin';
@@ -53,8 +53,9 @@ export interface PersistenceDeps {
  *
  *   1. validate  (ValidationExtension, in beforeSync, before this: nothing
  *                 refused gets further)
- *   2. apply     (here, in beforeSync, for a client's update; a server write
- *                 is applied by its transaction)
+ *   2. apply     (here, in beforeSync, for a client's update, once: the
+ *                 frame's copy is spent so Hocuspocus' own apply is empty; a
+ *                 server write is applied by its transaction)
  *   3. store     (the document's update event, synchronously: the update as
  *                 Yjs applied it, what it changes in the message index and
  *                 the chat notifier's mark are queued together, so the group
@@ -240,8 +241,10 @@ export class PersistenceExtension implements Extension {
     // A diverged document is on its way out: nothing more is stored on top of it.
     if (this.live.get(documentName) !== document) throw storageClosing();
     // Applied here, with the origin Hocuspocus would give it, so it is stored before the
-    // acknowledgement; Hocuspocus applies it again right after, which changes nothing.
+    // acknowledgement. Hocuspocus then applies the frame's bytes itself: they are made an
+    // empty update, so that second apply costs nothing.
     Y.applyUpdate(document, payload, { source: 'connection', connection });
+    spendApplied(payload);
     await this.persisted(document).catch(closeOnStorageFailure);
   }
 
