@@ -6,9 +6,14 @@
  * with the neighbours' load than latency does, but more than an instruction
  * count: read its spread over rounds, and prefer instructions.ts where it runs.
  *
- *   tsx scripts/bench/cpu-per-message.ts [--messages=150] [--warmup=300] [--rounds=4] [--settle=2500]
+ *   tsx scripts/bench/cpu-per-message.ts [--messages=150] [--warmup=300] [--rounds=4] [--settle=2500] [--baseline=DIR]
+ *
+ * `--baseline=DIR` adds a third server in the same rounds: Parley as checked out in DIR (a
+ * `git worktree` of another commit, its node_modules linked to this one's), and prints this
+ * Parley's CPU per message against it: the effect of a change, measured side by side.
  */
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { sleep } from './lib/client';
 import { openLockstep, type Lockstep } from './lib/lockstep';
 import { startServer, TARGET_LABEL, type BenchServer, type TargetName } from './lib/server';
@@ -25,29 +30,35 @@ const warmup = option('warmup', 300);
 const rounds = option('rounds', 4);
 // Long enough for stock Hocuspocus' debounced store (2 s) and Parley's notifier to run inside the window.
 const settleMs = option('settle', 2500);
-const names: TargetName[] = ['parley', 'hocuspocus'];
+const baseline = args.find((arg) => arg.startsWith('--baseline='))?.slice('--baseline='.length);
+const names: Array<{ name: TargetName; label: string; entry?: string }> = [
+  { name: 'parley', label: TARGET_LABEL.parley },
+  { name: 'hocuspocus', label: TARGET_LABEL.hocuspocus },
+  ...(baseline ? [{ name: 'parley' as const, label: `Parley at ${baseline}`, entry: resolve(baseline, 'sync-server/src/main.ts') }] : []),
+];
 
 interface Pair {
   name: TargetName;
+  label: string;
   server: BenchServer;
   driver: Lockstep;
   /** Server CPU microseconds per message, per round. */
   perMessage: number[];
 }
 
-async function open(name: TargetName): Promise<Pair> {
-  const server = await startServer(name);
+async function open({ name, label, entry }: (typeof names)[number]): Promise<Pair> {
+  const server = await startServer(name, entry ? { entry } : {});
   const target = makeTarget(server);
   const conversation = await target.createConversation(['ca', 'cb']);
   const driver = await openLockstep(target, conversation, { sender: 'ca', receiver: 'cb' }, /cm-\d+-\d+/g, 60_000);
-  return { name, server, driver, perMessage: [] };
+  return { name, label, server, driver, perMessage: [] };
 }
 
 async function send(pair: Pair, round: number, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     // Which half is missing is in the error: the acknowledgement, the delivery, or both.
     await pair.driver.send(`cm-${round}-${i}`, `cpu per message ${i}`, 30_000).catch((error: unknown) => {
-      throw new Error(`${pair.name}: ${String(error)}\nserver log:\n${pair.server.output().slice(-3000)}`);
+      throw new Error(`${pair.label}: ${String(error)}\nserver log:\n${pair.server.output().slice(-3000)}`);
     });
   }
 }
@@ -65,14 +76,14 @@ try {
   await sleep(settleMs);
   for (let round = 1; round <= rounds; round++) {
     loads.push(loadavg()[0]!);
-    // Rotated, so neither always goes first.
-    for (const pair of round % 2 ? pairs : [...pairs].reverse()) {
+    // Rotated, so none always goes first.
+    for (const pair of [...pairs.slice(round % pairs.length), ...pairs.slice(0, round % pairs.length)]) {
       const before = await cpuMicros(pair.server);
       await send(pair, round, messages);
       await sleep(settleMs);
       pair.perMessage.push(((await cpuMicros(pair.server)) - before) / messages);
     }
-    console.log(`round ${round} (load ${fmt(loads.at(-1), 2)}): ${pairs.map((p) => `${p.name} ${fmt(p.perMessage.at(-1), 0)} us`).join(', ')}`);
+    console.log(`round ${round} (load ${fmt(loads.at(-1), 2)}): ${pairs.map((p) => `${p.label} ${fmt(p.perMessage.at(-1), 0)} us`).join(', ')}`);
   }
 } finally {
   for (const pair of pairs) {
@@ -85,9 +96,13 @@ const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
 };
-const [parley, stock] = pairs;
-const ratios = parley!.perMessage.map((p, i) => p / stock!.perMessage[i]!);
-for (const pair of pairs) console.log(`${TARGET_LABEL[pair.name]}: ${pair.driver.renewals()} renewals followed; median ${fmt(median(pair.perMessage), 0)} us of server CPU per message (rounds ${pair.perMessage.map((v) => fmt(v, 0)).join(', ')})`);
-console.log(
-  `Parley / stock Hocuspocus CPU per message: median ${fmtRatio(median(ratios))} (rounds ${fmtRatio(Math.min(...ratios))}-${fmtRatio(Math.max(...ratios))}); ${messages} messages per round, ${rounds} rounds, load ${fmt(Math.min(...loads), 1)}-${fmt(Math.max(...loads), 1)}`,
-);
+const [parley, stock, base] = pairs;
+for (const pair of pairs) console.log(`${pair.label}: ${pair.driver.renewals()} renewals followed; median ${fmt(median(pair.perMessage), 0)} us of server CPU per message (rounds ${pair.perMessage.map((v) => fmt(v, 0)).join(', ')})`);
+const report = (against: Pair): void => {
+  const ratios = parley!.perMessage.map((p, i) => p / against.perMessage[i]!);
+  console.log(
+    `Parley / ${against.label} CPU per message: median ${fmtRatio(median(ratios))} (rounds ${fmtRatio(Math.min(...ratios))}-${fmtRatio(Math.max(...ratios))}); ${messages} messages per round, ${rounds} rounds, load ${fmt(Math.min(...loads), 1)}-${fmt(Math.max(...loads), 1)}`,
+  );
+};
+report(stock!);
+if (base) report(base);

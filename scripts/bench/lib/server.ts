@@ -98,6 +98,8 @@ export interface LaunchOptions {
   cpu?: string;
   wrap?: readonly string[];
   listenTimeoutMs?: number;
+  /** Another build's entry file (an A/B of two commits of the same server in one run); default the target's own. */
+  entry?: string;
 }
 
 function launch(name: TargetName, port: number, dataDir: string, secret: string, options: LaunchOptions = {}): Launched {
@@ -114,7 +116,7 @@ function launch(name: TargetName, port: number, dataDir: string, secret: string,
     'tsx',
     '--import',
     PROBE,
-    ENTRY[name],
+    options.entry ?? ENTRY[name],
   ];
   const child = spawn('taskset', args, {
     cwd: repoRoot,
