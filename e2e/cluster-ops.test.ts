@@ -294,10 +294,13 @@ describe('cluster mode: Redis down and back', () => {
     // Chat goes on: documents go through PostgreSQL.
     appendMessage(onA.doc, { id: 'during', author: 'alice', text: 'Redis is down, chat is not' });
     await onA.acknowledged(10_000);
-    // Awareness across nodes is what degrades: this change does not reach node b.
+    // Awareness across nodes is what degrades: this change does not reach node b. (Node b holds
+    // alice's earlier state until node a's presence expires there, DEFAULTS.clusterNodeTtlMs after
+    // the outage began, then none: which one it shows by now depends on how long the steps above took.)
     onA.provider.setAwarenessField('typing', 'during');
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(stateOf(onB, 'alice')?.typing).toBe('first');
+    expect(stateOf(onB, 'alice')?.typing).not.toBe('during');
+    expect([undefined, 'first']).toContain(stateOf(onB, 'alice')?.typing);
     // After one node TTL, presence is each node's own: alice (on a) is offline on b.
     await eventually(async () => !(await online(b, 'bob', 'alice')), 15_000, 'presence degrades to the node itself');
 

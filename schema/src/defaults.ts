@@ -345,8 +345,9 @@ export const DEFAULTS = {
    * Messages written or edited since the full-text index last took them in
    * (SQLite): at this many, the write that reaches it indexes them all in its
    * transaction, and a search indexes what waits before it reads. FTS5 writes a
-   * new segment per transaction, most of a message's commit when each message
-   * is its own; a batch pays that once (issue 13). Bounds the waiting rows.
+   * new segment per transaction, about half of a message's commit when each
+   * message is its own; a batch pays that once (issue 13). Bounds the waiting
+   * rows (to this many; up to twice as many after a failed commit).
    */
   searchIndexBatch: 64,
   // --- Mentions, blocks and reports (issue 14, items 2-4) ---

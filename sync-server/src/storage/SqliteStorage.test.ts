@@ -138,6 +138,30 @@ describe('SqliteStorage', () => {
       await storage.close();
     });
 
+    it('a change that keeps the text keeps its entry; a batch in a failed transaction leaves nothing', async () => {
+      const storage = withMember();
+      await storage.messages.write({ conversationId: 'c', messages: [text('m1', 'chestnut')], reads: [] });
+      await storage.messages.search({ userId: 'ann', match: '"chestnut"*', window: 1000, limit: 10 });
+      // A reaction rewrites the row with the same text: nothing to re-index.
+      await storage.messages.write({ conversationId: 'c', messages: [{ ...text('m1', 'chestnut'), reactions: { '👍': 1 } }], reads: [] });
+      expect(pending(storage)).toBe(0);
+      expect(indexed(storage, 'chestnut')).toBe(1);
+      // A batch indexed inside a transaction that then fails: nothing of it stays, in the table or in the index.
+      expect(() =>
+        storage.db.transaction(() => {
+          for (let i = 0; i < DEFAULTS.searchIndexBatch; i++) storage.messages.writeNow({ conversationId: 'c', messages: [text(`r${i}`, `acorn ${i}`)], reads: [] });
+          storage.messages.writeNow({ conversationId: 'c', messages: [text('late', 'acorn late')], reads: [] });
+          throw new Error('the commit fails');
+        })(),
+      ).toThrow('the commit fails');
+      expect(pending(storage)).toBe(0);
+      expect(indexed(storage, 'acorn')).toBe(0);
+      await storage.messages.write({ conversationId: 'c', messages: [text('m2', 'acorn kept')], reads: [] });
+      expect(await ids(storage, '"acorn"*')).toEqual(['m2']);
+      consistent(storage);
+      await storage.close();
+    });
+
     it('the write that fills a batch indexes it in its own transaction', async () => {
       const storage = withMember();
       for (let i = 1; i < DEFAULTS.searchIndexBatch; i++) await storage.messages.write({ conversationId: 'c', messages: [text(`m${i}`, `hazel ${i}`)], reads: [] });
@@ -148,6 +172,20 @@ describe('SqliteStorage', () => {
       expect(indexed(storage, 'hazel')).toBe(DEFAULTS.searchIndexBatch);
       consistent(storage);
       await storage.close();
+    });
+
+    it('rows left waiting by a previous run count toward the next batch', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+      const first = SqliteStorage.inDataDir(dir);
+      withMessages(first.db, []);
+      for (let i = 1; i < DEFAULTS.searchIndexBatch; i++) await first.messages.write({ conversationId: 'c', messages: [text(`m${i}`, `beech ${i}`)], reads: [] });
+      await first.close();
+      const second = SqliteStorage.inDataDir(dir);
+      expect(pending(second)).toBe(DEFAULTS.searchIndexBatch - 1);
+      await second.messages.write({ conversationId: 'c', messages: [text('last', 'beech last')], reads: [] });
+      expect(pending(second)).toBe(0);
+      consistent(second);
+      await second.close();
     });
 
     it('upgrades in place: rows indexed by the old triggers are edited and deleted through the new ones', async () => {

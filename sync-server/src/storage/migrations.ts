@@ -402,6 +402,7 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     // messages_fts in batches (DEFAULTS.searchIndexBatch) and before every search. A waiting row has
     // no entry in messages_fts, so the triggers only ask FTS5 to delete an entry that exists: the
     // 'delete' command of an external-content table must name what was indexed, or it corrupts it.
+    // A write that sets the same text (a reaction, a receipt-only change) leaves the entry alone.
     sql: `
       CREATE TABLE messages_fts_pending (row INTEGER PRIMARY KEY);
       DROP TRIGGER messages_fts_insert;
@@ -410,7 +411,7 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       END;
       DROP TRIGGER messages_fts_update;
       CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
-      WHEN NOT EXISTS (SELECT 1 FROM messages_fts_pending WHERE row = old.rowid) BEGIN
+      WHEN old.text IS NOT new.text AND NOT EXISTS (SELECT 1 FROM messages_fts_pending WHERE row = old.rowid) BEGIN
         INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
         INSERT INTO messages_fts_pending (row) VALUES (new.rowid);
       END;

@@ -242,7 +242,7 @@ export class PersistenceExtension implements Extension {
     if (this.live.get(documentName) !== document) throw storageClosing();
     // Applied here, with the origin Hocuspocus would give it, so it is stored before the
     // acknowledgement. Hocuspocus then applies the frame's bytes itself: they are made an
-    // empty update, so that second apply costs nothing.
+    // empty update, so that second apply is an empty transaction, not a decode of it all.
     Y.applyUpdate(document, payload, { source: 'connection', connection });
     spendApplied(payload);
     await this.persisted(document).catch(closeOnStorageFailure);

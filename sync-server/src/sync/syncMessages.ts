@@ -17,8 +17,8 @@ export const isLiveUpdate = (type: number): boolean => type === SYNC_UPDATE;
  * Turns an update that has been applied already into an empty one, in place.
  * Hocuspocus' `beforeSync` payload is a view of the incoming frame, and once
  * the hook returns Hocuspocus decodes and applies those same bytes: a second
- * apply that changes nothing but costs a full decode and a transaction (about
- * a tenth of a message's server CPU, docs/PERFORMANCE.md). Only the first two
+ * apply that changes nothing but costs a full decode and a transaction (6.6%
+ * of a message's server CPU in the profile, docs/PERFORMANCE.md). Only the first two
  * bytes change, to "no structs, no deletions"; the length prefix before them
  * stays, and Yjs reads no further. Never call it on bytes not applied yet.
  */

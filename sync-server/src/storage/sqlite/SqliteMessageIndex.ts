@@ -3,6 +3,7 @@ import { DEFAULTS, type Attachment, type MessageKind } from '@parley/schema';
 import type { IndexChange, IndexableMessage, IndexedMessage, MessageIndex, MessagePage, SearchHit, SearchRequest } from '../Storage';
 import { searchWindows, type RankedRow } from '../searchWindows';
 import { statementCache } from './statementCache';
+import { asStorageFailure } from '../StorageWriteError';
 import type { GroupCommit } from './GroupCommit';
 
 interface MessageRow {
@@ -84,19 +85,20 @@ SELECT
  */
 export class SqliteMessageIndex implements MessageIndex {
   private readonly sql: ReturnType<typeof statementCache>;
-  /** Rows queued for the full-text index since it last took them in (counted here; the queue may hold a batch more after a restart). */
-  private unindexed = 0;
+  /** Rows written since the full-text index last took in the queue: at least as many as wait (an edit of a waiting row counts again). */
+  private unindexed: number;
 
   constructor(
     private readonly db: Database,
     private readonly commits?: GroupCommit,
   ) {
     this.sql = statementCache(db);
+    this.unindexed = this.sql('SELECT count(*) FROM messages_fts_pending').pluck().get() as number;
   }
 
   async existing(conversationId: string, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    // Most updates bring one new message: a point lookup costs a tenth of the json_each join.
+    // Most updates bring one new message: a point lookup, a third of the json_each join's cost.
     if (ids.length === 1) return this.sql('SELECT id FROM messages WHERE conversation_id = ? AND id = ?').pluck().all(conversationId, ids[0]) as string[];
     return this.sql('SELECT id FROM messages WHERE conversation_id = ? AND id IN (SELECT value FROM json_each(?))').pluck().all(conversationId, JSON.stringify(ids)) as string[];
   }
@@ -230,7 +232,13 @@ export class SqliteMessageIndex implements MessageIndex {
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
-    this.indexPending();
+    try {
+      this.indexPending();
+    } catch (error) {
+      // A disk that refuses writes does not stop searches: they answer from what is indexed, and
+      // the waiting rows go in with a later write or search.
+      if (!asStorageFailure(error)) throw error;
+    }
     const hits = await searchWindows(request, async (ceiling, size) => this.window(request, ceiling, size));
     if (hits.length === 0) return [];
     // Snippets for the page only. FTS5 answers `rowid IN (...)` by walking the match's doclist and
