@@ -68,8 +68,9 @@ async function writeAcked(userId: string, prefix: string, count: number): Promis
       acked.push(`${prefix}${n}`);
       continue;
     }
-    // A socket reset ('Reset Connection', on a loaded machine) is met the same way; a refusal would fail here.
-    expect(doc.closeReasons.every((r) => r === DocumentRenewal.reason || r === 'Reset Connection'), doc.closeReasons.join()).toBe(true);
+    // A socket reset ('Reset Connection', or a socket that drops with no reason at all, both seen on a
+    // loaded machine) is met the same way; a refusal, which always names its reason, would fail here.
+    expect(doc.closeReasons.every((r) => r === DocumentRenewal.reason || r === 'Reset Connection' || r === ''), doc.closeReasons.join()).toBe(true);
     if (doc.closeReasons.includes(DocumentRenewal.reason)) renewals++;
     doc.provider.destroy();
     doc = await open(userId);
