@@ -15,9 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { migrate } from '../../sync-server/src/storage/migrations';
-import { SqliteMessageIndex } from '../../sync-server/src/storage/sqlite/SqliteMessageIndex';
+import { SqliteStorage } from '../../sync-server/src/storage/SqliteStorage';
 
 const args = process.argv.slice(2);
 const count = Number(args.find((a) => a.startsWith('--messages='))?.slice('--messages='.length) ?? 3000);
@@ -26,26 +24,22 @@ type Variant = (typeof VARIANTS)[number];
 const asked = args.find((a) => !a.startsWith('--'))?.split(',') ?? [...VARIANTS, ...VARIANTS];
 const variants = asked.filter((v): v is Variant => (VARIANTS as readonly string[]).includes(v));
 
-/** A database as SqliteStorage opens one (same pragmas, every migration), in a fresh directory. */
-function database(variant: Variant): { db: BetterSqlite3.Database; dir: string } {
+/** The server's own storage (its pragmas, every migration) in a fresh directory, with the variant's triggers. */
+function storageFor(variant: Variant): { storage: SqliteStorage; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'parley-commit-cost-'));
-  const db = new BetterSqlite3(join(dir, 'parley.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('secure_delete = ON');
-  migrate(db);
+  const storage = SqliteStorage.inDataDir(dir);
+  const db = storage.db;
   if (variant === 'index-fts-per-commit') {
     db.exec(`DROP TRIGGER messages_fts_insert;
              CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text); END;`);
   }
   if (variant === 'no-fts') db.exec('DROP TRIGGER messages_fts_insert');
-  return { db, dir };
+  return { storage, dir };
 }
 
-function measure(variant: Variant): string {
-  const { db, dir } = database(variant);
-  const index = new SqliteMessageIndex(db);
+async function measure(variant: Variant): Promise<string> {
+  const { storage, dir } = storageFor(variant);
+  const { db, messages: index } = storage;
   const appendLog = db.prepare('INSERT INTO doc_updates (doc, data, created_at) VALUES (?, ?, ?)');
   const mark = db.prepare('INSERT INTO conversation_work (conversation_id, version) VALUES (?, 1) ON CONFLICT (conversation_id) DO UPDATE SET version = version + 1');
   // About what one chat message's Yjs update weighs.
@@ -69,10 +63,10 @@ function measure(variant: Variant): string {
     bodyNs += body - start;
   }
   const cpu = process.cpuUsage(cpuBefore);
-  db.close();
+  await storage.close();
   rmSync(dir, { recursive: true, force: true });
   const us = (ns: bigint) => (Number(ns) / count / 1000).toFixed(1);
   return `${variant.padEnd(22)} body ${us(bodyNs)} us, COMMIT ${us(commitNs)} us; CPU ${((cpu.user + cpu.system) / count).toFixed(1)} us per transaction (system ${(cpu.system / count).toFixed(1)})`;
 }
 
-for (const variant of variants) console.log(measure(variant));
+for (const variant of variants) console.log(await measure(variant));

@@ -22,6 +22,7 @@
  * for a 1,000-message document, the same process and documents), so its time
  * is reported apart as "after a forced GC".
  */
+import { DEFAULTS } from '@parley/schema';
 import { closeAll, emptyResult, perTarget, type Metric, type MetricResult } from '../lib/metric';
 import { TARGET_LABEL, withServer, type BenchServer, type TargetName } from '../lib/server';
 import { fmt, fmtBytes, fmtRatio, ratio } from '../lib/stats';
@@ -85,8 +86,8 @@ const DIRECT_TAIL = Number(process.env.BENCH_DIRECT_TAIL ?? 10_000);
 const WARM_UP = Number(process.env.BENCH_COLD_OPEN_WARM_UP ?? 1_000);
 /** Other documents opened cold after the first connection, before the timed open (`BENCH_COLD_OPEN_WARM_OPENS`): every other one of WARM_UP messages, the rest of WARM_RENEWED. */
 const WARM_OPENS = Number(process.env.BENCH_COLD_OPEN_WARM_OPENS ?? 4);
-/** Past 2x DEFAULTS.liveWindowMessages, so Parley has renewed the document once and its live document is of the renewed shape. */
-const WARM_RENEWED = 1_500;
+/** One window past the renewal point (DEFAULTS.liveRenewalFactor windows), so Parley has renewed the document once and its live document is of the renewed shape. */
+const WARM_RENEWED = (DEFAULTS.liveRenewalFactor + 1) * DEFAULTS.liveWindowMessages;
 const seedText = (i: number): string => `history message ${i} lorem ipsum dolor sit amet`;
 
 const cpuMs = (cpu: NodeJS.CpuUsage): number => (cpu.user + cpu.system) / 1000;
