@@ -174,6 +174,22 @@ describe('SqliteStorage', () => {
       await storage.close();
     });
 
+    it('a search on a disk that refuses writes answers from what is indexed, and indexes the rest once it can', async () => {
+      const storage = withMember();
+      await storage.messages.write({ conversationId: 'c', messages: [text('m0', 'maple indexed')], reads: [] });
+      expect(await ids(storage, '"maple"*')).toEqual(['m0']);
+      for (let i = 1; i <= 30; i++) await storage.messages.write({ conversationId: 'c', messages: [text(`m${i}`, `maple waiting ${i} ${'leaf '.repeat(40)}`)], reads: [] });
+      // The file may not grow: indexing what waits needs new pages (SQLITE_FULL, a full disk).
+      const pages = storage.db.pragma('page_count', { simple: true }) as number;
+      storage.db.pragma(`max_page_count = ${pages}`);
+      expect(await ids(storage, '"maple"*')).toEqual(['m0']);
+      expect(pending(storage)).toBe(30);
+      storage.db.pragma('max_page_count = 1073741823');
+      expect((await ids(storage, '"maple"*')).length).toBe(31);
+      consistent(storage);
+      await storage.close();
+    });
+
     it('rows left waiting by a previous run count toward the next batch', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
       const first = SqliteStorage.inDataDir(dir);
