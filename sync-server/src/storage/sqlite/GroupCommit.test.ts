@@ -19,6 +19,27 @@ describe('GroupCommit', () => {
     expect(count()).toBe(3);
   });
 
+  it('commits writes that promise chains of different lengths queue in one stretch together', async () => {
+    const { db, insert, count, commits } = table();
+    let transactions = 0;
+    const transaction = db.transaction.bind(db);
+    db.transaction = ((fn: (...args: unknown[]) => unknown) => {
+      transactions++;
+      return transaction(fn);
+    }) as typeof db.transaction;
+    const hops = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await Promise.resolve();
+    };
+    // As two inboxes of one recompute: one written at once, the other after a few more awaits.
+    const writes = [0, 1, 5, 20].map(async (n) => {
+      await hops(n);
+      return commits.run(() => insert.run(n).changes);
+    });
+    expect(await Promise.all(writes)).toEqual([1, 1, 1, 1]);
+    expect(count()).toBe(4);
+    expect(transactions).toBe(1);
+  });
+
   it('fails every write of a commit that fails, stores none of them, and goes on afterwards', async () => {
     const { insert, count, commits } = table();
     const good = commits.run(() => insert.run(1));

@@ -10,12 +10,18 @@ interface Queued {
 
 /**
  * Group commit: writes queued in one stretch of JavaScript (the synchronous
- * code and the promise callbacks queued during it) commit together in one
- * SQLite transaction, from a microtask right after. A commit is most of what
- * an append costs, so a burst (the notifier writing fifty inboxes at once)
- * pays for one instead of one each. A microtask, not setImmediate: Hocuspocus
- * handles a connection's messages one after another, each awaiting its
- * append, so waiting for the next turn of the event loop would cap every
+ * code and every promise callback it sets off, however long the chain)
+ * commit together in one SQLite transaction, right after it. A commit is
+ * most of what an append costs, so a burst (the notifier writing fifty
+ * inboxes at once) pays for one instead of one each.
+ *
+ * The flush is a process.nextTick: Node runs it once the microtask queue is
+ * empty, so writes that come a few awaits later than the first (an inbox
+ * whose reads took one more hop than its neighbour's) still share its
+ * commit; a microtask ran after the first write's own chain only, and a
+ * recompute of two members' inboxes paid two commits. Not setImmediate:
+ * Hocuspocus handles a connection's messages one after another, each awaiting
+ * its append, so waiting for the next turn of the event loop would cap every
  * connection at one message per turn.
  *
  * Writes commit in the order they were queued, so once a write's promise
@@ -39,7 +45,7 @@ export class GroupCommit {
       this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject, onFailure });
       if (!this.scheduled) {
         this.scheduled = true;
-        queueMicrotask(() => this.flush());
+        process.nextTick(() => this.flush());
       }
     });
   }
