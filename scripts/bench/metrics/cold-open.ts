@@ -9,7 +9,12 @@
  * and its seeder reopens the document after each renewal (lib/targets.ts).
  * `BENCH_COLD_OPEN_SIZES=1000,100000` measures only those sizes.
  *
- * Two opens per size, each after a restart. The timed one comes after
+ * Per size, `BENCH_COLD_OPEN_REPEATS` timed opens (5; 1 in the quick run),
+ * each after its own restart, reported as medians with their range: one
+ * sample's spread on this VM is as large as issue 9's margins (a 100k open
+ * measured once at 30.5 and once at 52.5 ms). A size whose open takes longer
+ * than SLOW_OPEN_MS is timed once (stock Hocuspocus at 1M: over a minute).
+ * Then one more open after a restart, for the heap. Each timed one comes after
  * `BENCH_COLD_OPEN_WARM_OPENS` cold opens of other window-sized documents, with
  * no forced GC before it: a server that has been running. Half of those
  * documents have been renewed once (Parley): a running server opens both
@@ -41,6 +46,8 @@ interface Open {
 }
 
 interface Case extends Open {
+  /** Every timed open of the size (the Open fields of the case are their medians). */
+  samples: Open[];
   /** The open preceded by a forced full GC, which gives the heap figures of the case. */
   afterGc: Open;
   history: number;
@@ -88,6 +95,10 @@ const WARM_UP = Number(process.env.BENCH_COLD_OPEN_WARM_UP ?? 1_000);
 const WARM_OPENS = Number(process.env.BENCH_COLD_OPEN_WARM_OPENS ?? 4);
 /** One window past the renewal point (DEFAULTS.liveRenewalFactor windows), so Parley has renewed the document once and its live document is of the renewed shape. */
 const WARM_RENEWED = (DEFAULTS.liveRenewalFactor + 1) * DEFAULTS.liveWindowMessages;
+/** Timed opens per size, each after a restart (`BENCH_COLD_OPEN_REPEATS`). */
+const REPEATS = Number(process.env.BENCH_COLD_OPEN_REPEATS ?? 0);
+/** An open slower than this is not repeated: its median would cost minutes and says nothing more. */
+const SLOW_OPEN_MS = 10_000;
 const seedText = (i: number): string => `history message ${i} lorem ipsum dolor sit amet`;
 
 const cpuMs = (cpu: NodeJS.CpuUsage): number => (cpu.user + cpu.system) / 1000;
@@ -121,6 +132,30 @@ async function openOnce(server: BenchServer, target: Target, user: string, conve
     bytes,
   };
 }
+/** Each field's median over the timed opens of a size. */
+function medianOpen(opens: readonly Open[]): Open {
+  const median = (pick: (o: Open) => number): number => {
+    const sorted = opens.map(pick).sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  return {
+    openMs: median((o) => o.openMs),
+    serverCpuMs: median((o) => o.serverCpuMs),
+    serverBusyMs: median((o) => o.serverBusyMs),
+    heapGrowth: median((o) => o.heapGrowth),
+    peakHeapGrowth: median((o) => o.peakHeapGrowth),
+    bytes: median((o) => o.bytes),
+  };
+}
+
+/** "median (min-max, n)" of a timed figure, or the one value. */
+function spread(c: Case, pick: (o: Open) => number): string {
+  if (c.samples.length < 2) return fmt(pick(c));
+  const values = c.samples.map(pick);
+  return `${fmt(pick(c))} (${fmt(Math.min(...values))}-${fmt(Math.max(...values))}, ${values.length})`;
+}
+
 const heapOf = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.external;
 
 async function restPage(server: BenchServer, conversation: string, user: string): Promise<{ ms: number; status: number }> {
@@ -187,16 +222,23 @@ export const coldOpen: Metric = {
                 result.notes.push(`${TARGET_LABEL[name]} at ${written.toLocaleString('en-US')} messages: REST last page failed: ${error instanceof Error ? error.message : String(error)}`);
               }
             }
-            await server.restart();
-            const first = await openOnce(server, target, 'co-reader', small, WARM_UP);
-            for (const other of warm) await openOnce(server, target, 'co-reader', other, WARM_UP, false);
-            const open = await openOnce(server, target, 'co-reader', conversation, written, false);
+            const repeats = REPEATS > 0 ? REPEATS : context.quick ? 1 : 5;
+            const samples: Open[] = [];
+            let first!: Open;
+            while (samples.length < repeats) {
+              await server.restart();
+              first = await openOnce(server, target, 'co-reader', small, WARM_UP);
+              for (const other of warm) await openOnce(server, target, 'co-reader', other, WARM_UP, false);
+              samples.push(await openOnce(server, target, 'co-reader', conversation, written, false));
+              if (samples[0]!.openMs > SLOW_OPEN_MS) break;
+            }
+            const open = medianOpen(samples);
             await server.restart();
             await openOnce(server, target, 'co-reader', small, WARM_UP);
             const afterGc = await openOnce(server, target, 'co-reader', conversation, written);
             const heap = { heapGrowth: afterGc.heapGrowth, peakHeapGrowth: afterGc.peakHeapGrowth };
-            out.push({ history, written, direct, seedMs, socketSeedMs, first, ...open, ...heap, afterGc, ...(rest && { restPageMs: rest.ms, restStatus: rest.status }) });
-            context.log(`    ${name} ${history} (${written} written, ${direct} direct): seeded in ${fmt(seedMs)} ms; first connection ${fmt(first.openMs)} ms, busy ${fmt(first.serverBusyMs)} ms, CPU ${fmt(first.serverCpuMs)} ms; cold document open ${fmt(open.openMs)} ms, server busy ${fmt(open.serverBusyMs)} ms, CPU ${fmt(open.serverCpuMs)} ms; after a forced GC: busy ${fmt(afterGc.serverBusyMs)} ms`);
+            out.push({ history, written, direct, seedMs, socketSeedMs, first, ...open, ...heap, samples, afterGc, ...(rest && { restPageMs: rest.ms, restStatus: rest.status }) });
+            context.log(`    ${name} ${history} (${written} written, ${direct} direct): seeded in ${fmt(seedMs)} ms; first connection ${fmt(first.openMs)} ms, busy ${fmt(first.serverBusyMs)} ms, CPU ${fmt(first.serverCpuMs)} ms; cold document open ${fmt(open.openMs)} ms, server busy ${fmt(open.serverBusyMs)} ms (${samples.map((o) => fmt(o.serverBusyMs)).join(', ')}), CPU ${fmt(open.serverCpuMs)} ms; after a forced GC: busy ${fmt(afterGc.serverBusyMs)} ms`);
           } catch (error) {
             result.errors.push(`${name} at ${history} messages: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1000));
             context.log(`    ${name} ${history}: ${error instanceof Error ? error.message : String(error)}`);
@@ -218,9 +260,9 @@ export const coldOpen: Metric = {
           TARGET_LABEL[name],
           c.direct > 0 ? `${fmt(c.seedMs / 1000)} (${c.direct.toLocaleString('en-US')} direct)` : fmt(c.seedMs / 1000),
           `${fmt(c.first.openMs)} / ${fmt(c.first.serverBusyMs)}`,
-          fmt(c.serverBusyMs),
+          spread(c, (o) => o.serverBusyMs),
           `${fmt(c.afterGc.serverBusyMs)} / ${fmt(c.afterGc.serverCpuMs)}`,
-          fmt(c.openMs),
+          spread(c, (o) => o.openMs),
           fmt(c.serverCpuMs),
           fmtBytes(c.heapGrowth),
           fmtBytes(c.peakHeapGrowth),
@@ -232,7 +274,7 @@ export const coldOpen: Metric = {
       }
     }
     result.tables.push({
-      caption: `Server restarted before each measured open; a first connection (a conversation of ${WARM_UP.toLocaleString('en-US')} messages, one live window) opens first, then ${WARM_OPENS} other cold documents (half of ${WARM_UP.toLocaleString('en-US')} messages, half of ${WARM_RENEWED.toLocaleString('en-US')}, which Parley has renewed once), then the measured one: a cold document on a warm process, with no forced GC before it. "latest 50 shown": new client connect -> its replica holds the newest 50 messages. Server busy and CPU are the server process's, for that open alone. The heap columns and "after a forced GC" come from a second open of the same document after another restart and a forced full GC (which slows the open itself).`,
+      caption: `Server restarted before each measured open; a first connection (a conversation of ${WARM_UP.toLocaleString('en-US')} messages, one live window) opens first, then ${WARM_OPENS} other cold documents (half of ${WARM_UP.toLocaleString('en-US')} messages, half of ${WARM_RENEWED.toLocaleString('en-US')}, which Parley has renewed once), then the measured one: a cold document on a warm process, with no forced GC before it. That is repeated, each time after a restart: server busy and "latest 50 shown" are medians (range, number of opens), the other open columns medians. "latest 50 shown": new client connect -> its replica holds the newest 50 messages. Server busy and CPU are the server process's, for that open alone. The heap columns and "after a forced GC" come from a second open of the same document after another restart and a forced full GC (which slows the open itself).`,
       columns: ['history', 'target', 'seeding s', 'first connection after start: ms / server busy ms', 'server busy ms', 'after a forced GC: server busy / CPU ms', 'latest 50 shown ms', 'server CPU ms', 'heap kept', 'heap peak growth', 'bytes to client', 'REST last page ms (cold)', 'Parley / Hocuspocus', 'Parley / relay'],
       rows,
     });
@@ -242,7 +284,11 @@ export const coldOpen: Metric = {
     if (small && large && large !== small) {
       const at = `${large.written.toLocaleString('en-US')} vs ${small.written.toLocaleString('en-US')} messages`;
       result.checks.push(
-        { goal: 'cold document open: server time (main thread busy) under 50 ms and within 2x of the smallest size', met: large.serverBusyMs < 50 && large.serverBusyMs <= 2 * Math.max(small.serverBusyMs, 1), detail: `${fmt(large.serverBusyMs)} ms vs ${fmt(small.serverBusyMs)} ms; process CPU ${fmt(large.serverCpuMs)} vs ${fmt(small.serverCpuMs)} ms (${at})` },
+        {
+          goal: 'cold document open: server time (main thread busy, median of the timed opens) under 50 ms at every size and within 2x of the smallest size',
+          met: sizes.every((size) => (find('parley', size)?.serverBusyMs ?? Infinity) < 50) && large.serverBusyMs <= 2 * Math.max(small.serverBusyMs, 1),
+          detail: `${sizes.map((size) => `${size.toLocaleString('en-US')}: ${find('parley', size) ? spread(find('parley', size)!, (o) => o.serverBusyMs) : 'not measured'}`).join('; ')} ms; process CPU ${fmt(large.serverCpuMs)} vs ${fmt(small.serverCpuMs)} ms (${at})`,
+        },
         { goal: 'cold document open: server heap growth under 20 MB and within 2x', met: large.peakHeapGrowth < 20e6 && large.peakHeapGrowth <= 2 * Math.max(small.peakHeapGrowth, 1e6), detail: `peak ${fmtBytes(large.peakHeapGrowth)} vs ${fmtBytes(small.peakHeapGrowth)}, kept ${fmtBytes(large.heapGrowth)} (${at})` },
         { goal: 'new device showing the newest 50: time and bytes within 2x of the smallest size', met: large.openMs <= 2 * small.openMs && large.bytes <= 2 * small.bytes, detail: `${fmt(large.openMs)} ms / ${fmtBytes(large.bytes)} vs ${fmt(small.openMs)} ms / ${fmtBytes(small.bytes)} (${at})` },
       );
