@@ -3,15 +3,27 @@ import type { ConversationWorkStore, WorkClaim } from '../Storage';
 import { statementCache } from './statementCache';
 import type { GroupCommit } from './GroupCommit';
 
+/**
+ * The chat notifier's durable marks (a row per conversation with a version
+ * every change bumps) and its recompute claims.
+ *
+ * One process holds a SQLite file, so a claim can only be this process's
+ * own, and one found at open would be a dead run's: claims live in memory
+ * here, not in the row (on PostgreSQL, shared by nodes, they are columns).
+ * A claim then costs a read in the group commit instead of a write and a
+ * commit of its own: one transaction less per recompute (issue 13).
+ */
 export class SqliteConversationWorkStore implements ConversationWorkStore {
   private readonly sql: ReturnType<typeof statementCache>;
+  /** conversation -> who claimed its recompute, until when. */
+  private readonly claims = new Map<string, { claimant: string; until: number }>();
 
   constructor(
     private readonly db: Database,
     private readonly commits: GroupCommit,
   ) {
     this.sql = statementCache(db);
-    // One process holds a SQLite file: a claim found at open is a previous run's, which is gone.
+    // Rows from a version that kept claims in the row (migration 12's columns, unused since).
     db.prepare('UPDATE conversation_work SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL').run();
   }
 
@@ -21,40 +33,37 @@ export class SqliteConversationWorkStore implements ConversationWorkStore {
   }
 
   async claim(conversationId: string, claimant: string, until: number, now: number): Promise<WorkClaim> {
-    const take = this.sql('UPDATE conversation_work SET claimed_by = ?, claimed_until = ? WHERE conversation_id = ? AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?) RETURNING version');
-    const read = this.sql('SELECT claimed_until FROM conversation_work WHERE conversation_id = ?');
-    // Through the group commit: a claim is a write, ordered with the marks before it.
+    const read = this.sql('SELECT version FROM conversation_work WHERE conversation_id = ?');
+    // Through the group commit: the version read after the marks queued before it.
     return this.commits.run((): WorkClaim => {
-      const taken = take.pluck().get(claimant, until, conversationId, claimant, now) as number | undefined;
-      if (taken !== undefined) return { kind: 'claimed', version: taken };
-      const held = read.pluck().get(conversationId) as number | null | undefined;
-      return held === undefined ? { kind: 'none' } : { kind: 'busy', until: held ?? now };
+      const version = read.pluck().get(conversationId) as number | undefined;
+      if (version === undefined) return { kind: 'none' };
+      const held = this.claims.get(conversationId);
+      if (held && held.claimant !== claimant && held.until >= now) return { kind: 'busy', until: held.until };
+      this.claims.set(conversationId, { claimant, until });
+      return { kind: 'claimed', version };
     });
   }
 
   async clear(conversationId: string, version: number, claimant: string): Promise<boolean> {
     const remove = this.sql('DELETE FROM conversation_work WHERE conversation_id = ? AND version = ?');
+    const exists = this.sql('SELECT 1 FROM conversation_work WHERE conversation_id = ?');
     // As on PostgreSQL: the row that stays loses the claimant's claim, and its being there is the answer.
-    const keep = this.sql(`UPDATE conversation_work
-      SET claimed_by = CASE WHEN claimed_by = :claimant THEN NULL ELSE claimed_by END,
-          claimed_until = CASE WHEN claimed_by = :claimant THEN NULL ELSE claimed_until END
-      WHERE conversation_id = :conversationId`);
     return this.commits.run(() => {
-      if (remove.run(conversationId, version).changes > 0) return false;
-      return keep.run({ conversationId, claimant }).changes > 0;
+      if (this.claims.get(conversationId)?.claimant === claimant) this.claims.delete(conversationId);
+      if (remove.run(conversationId, version).changes > 0) {
+        this.claims.delete(conversationId);
+        return false;
+      }
+      return exists.get(conversationId) !== undefined;
     });
   }
 
   async release(conversationId: string, claimant: string): Promise<void> {
-    const release = this.releaseStatement();
-    await this.commits.run(() => release.run(conversationId, claimant));
+    if (this.claims.get(conversationId)?.claimant === claimant) this.claims.delete(conversationId);
   }
 
   async all(): Promise<string[]> {
     return this.sql('SELECT conversation_id FROM conversation_work ORDER BY conversation_id').pluck().all() as string[];
-  }
-
-  private releaseStatement() {
-    return this.sql('UPDATE conversation_work SET claimed_by = NULL, claimed_until = NULL WHERE conversation_id = ? AND claimed_by = ?');
   }
 }
