@@ -1,8 +1,8 @@
 /**
- * Long history in the web app (issue 9): scrolling back through 1,200
- * messages (more than twice the live window of DEFAULTS.liveWindowMessages,
- * so the document is renewed and the oldest come from history pages through
- * the HistoryCache), offline reading and an offline edit of an old message,
+ * Long history in the web app (issue 9): scrolling back through 5,000
+ * messages, as the issue names (ten times the live window of
+ * DEFAULTS.liveWindowMessages, so the document is renewed and the oldest come
+ * from history pages through the HistoryCache), offline reading and an offline edit of an old message,
  * queued in the outbox, that lands once; and the search box, whose results open the conversation at the message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,12 @@ import { launchBrowser, messageAction, messageByText, messageTexts, openConversa
 import { seedHistory } from '../fixtures/bulkHistory';
 import { DEFAULTS } from '@parley/schema';
 
-/** Over twice the live window: one renewal at least, and the first messages only in the history (not the live replica). */
-const COUNT = 1_200;
+/**
+ * Past the live window: renewals, and the first messages only in the history (not the live
+ * replica). At 5,000 this also fails a timeline that renders every older row again per page
+ * (it did until each history message kept one view object: over 120 s to scroll back, 63 s now).
+ */
+const COUNT = 5_000;
 
 const both = {} as { server: TestServer; browser: Browser };
 // Building the app on a loaded machine can take more than the default minute.
@@ -46,7 +50,7 @@ async function allServerMessages(conversationId: string, token: string): Promise
 }
 
 describe('long history in the web app', () => {
-  it('scrolls back through 1,200 messages (past the live window), reads them offline, edits an old one offline: the edit lands once', async () => {
+  it('scrolls back through 5,000 messages (past the live window), reads them offline, edits an old one offline: the edit lands once', async () => {
     const { server, browser } = both;
     const user = userIdsForAttempt();
     const alice = await signedIn(browser, server, user('alice'));
@@ -81,7 +85,7 @@ describe('long history in the web app', () => {
     const old = messageByText(alice.page, 'message 10');
     await messageAction(old, 'Edit');
     await alice.page.getByLabel('Message', { exact: true }).fill('message 10, edited offline');
-    // Enter saves (as Save does); with 1,200 rows on a loaded machine the button may never count as "stable" for a click.
+    // Enter saves (as Save does); with 5,000 rows on a loaded machine the button may never count as "stable" for a click.
     await alice.page.getByLabel('Message', { exact: true }).press('Enter');
     await messageByText(alice.page, 'message 10, edited offline').waitFor();
 

@@ -20,6 +20,28 @@ import type { MessageView } from '../sdk/types';
 /** How many messages render at first and how many more each scroll to the top adds. */
 const PAGE = 50;
 
+/** A history message as the timeline shows it: the same object for as long as the message is. */
+function viewOfOlder(cache: WeakMap<Message, MessageView>, message: Message): MessageView {
+  let view = cache.get(message);
+  if (!view) {
+    view = { ...message, status: 'sent', readBy: [] };
+    cache.set(message, view);
+  }
+  return view;
+}
+
+/** Per row, the label of the day it starts (null when it continues the day of the row above). */
+function daySeparators(timeline: readonly MessageView[]): Array<string | null> {
+  const now = Date.now();
+  let previous: string | undefined;
+  return timeline.map((message) => {
+    const day = dayLabel(message.createdAt, now);
+    const starts = day !== null && day.key !== previous;
+    previous = day?.key;
+    return starts ? day.label : null;
+  });
+}
+
 /** History (older pages load on scroll), composer, typing indicator, read receipts. */
 export function ConversationView({ id, at }: { id: string; /** A message to open at (a search result). */ at?: string | undefined }) {
   const session = useSession();
@@ -60,13 +82,18 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
   const liveIds = useMemo(() => new Set(messages.map((m) => m.id)), [messages]);
   // Older than the live replica: history pages (the server, or this device's cache offline).
   const older = useOlderHistory(session, id, liveIds, messages[0]?.id);
-  const olderViews = useMemo(() => older.messages.map((m): MessageView => ({ ...m, status: 'sent', readBy: [] })), [older.messages]);
+  // One view per history message, kept while the message is: a page prepended above must not hand
+  // every older row a new object (each would render again: scrolling back through 5,000 went quadratic).
+  const views = useRef(new WeakMap<Message, MessageView>());
+  const olderViews = useMemo(() => older.messages.map((m) => viewOfOlder(views.current, m)), [older.messages]);
   const allLiveShown = visible >= messages.length;
   // Before its first renewal the live document holds the whole conversation: no older page to offer or ask for.
   const renewed = (snapshot?.meta?.epoch ?? 0) > 0;
   const olderToLoad = (renewed || older.gap) && !older.exhausted;
   const shownOlder = allLiveShown || older.gap ? olderViews : [];
   const timeline = useMemo(() => [...shownOlder, ...shown], [shownOlder, shown]);
+  // A day separator above each row that starts a day, worked out once per timeline, not per row and render.
+  const dayStarts = useMemo(() => daySeparators(timeline), [timeline]);
   const jumped = useRef<string | null>(null);
 
   // A search result: scroll to it when it is loaded; out of the live replica, load the history around it.
@@ -183,9 +210,9 @@ export function ConversationView({ id, at }: { id: string; /** A message to open
               …
             </li>
           )}
-          {dayLabel(message.createdAt)?.key !== dayLabel(timeline[index - 1]?.createdAt)?.key && dayLabel(message.createdAt) && (
+          {dayStarts[index] && (
             <li className="day-separator" data-testid="day-separator">
-              <span>{dayLabel(message.createdAt)!.label}</span>
+              <span>{dayStarts[index]}</span>
             </li>
           )}
           {message.id === divider && (
