@@ -133,14 +133,6 @@ export const DEFAULTS = {
   chatNotifyIntervalFactor: 20,
   chatNotifyMaxIntervalMs: 100,
   /**
-   * ...and no sooner than this, however cheap: a conversation with messages
-   * arriving every few milliseconds is recomputed (its members' inboxes
-   * written) at most 20 times a second, not once per message or two (issue
-   * 13: the recomputes were a third of a message's server CPU at 400 msg/s).
-   * The inbox then trails the chat by at most this plus chatNotifyDelayMs.
-   */
-  chatNotifyMinIntervalMs: 50,
-  /**
    * Cluster mode: a node recomputing a conversation holds it this long at
    * most (issue 15, item 4); the others wait for it. Longer than any
    * recompute takes, so a burst is recomputed once; short enough that the

@@ -10,11 +10,6 @@ export interface RecomputeTimings {
    */
   intervalFactor: number;
   maxIntervalMs: number;
-  /**
-   * However cheap its runs, a key runs again no sooner than this: the work
-   * of a busy key follows time, not its rate of changes.
-   */
-  minIntervalMs: number;
   /** After each run the queue rests this many times as long as the run took. */
   restFactor: number;
 }
@@ -22,8 +17,7 @@ export interface RecomputeTimings {
 /**
  * Coalesces requests to recompute something per key and runs them one at a
  * time. A quiet key runs `delayMs` after its first request; a key that ran
- * recently waits for an interval in proportion to what that run cost (at
- * least a floor, at most a cap); after
+ * recently waits for an interval in proportion to what that run cost; after
  * each run the queue rests in proportion to its cost too. So the work follows the
  * number of busy keys, not the number of changes, and under load it takes a
  * bounded share of the event loop from live traffic.
@@ -35,8 +29,6 @@ export class RecomputeQueue {
   private readonly throttled = new Map<string, NodeJS.Timeout>();
   /** When each busy key last ran, and what that run cost (ms). */
   private readonly lastRun = new Map<string, { at: number; cost: number }>();
-  /** The key running now, and since when. */
-  private running: { key: string; at: number } | null = null;
   private working: Promise<void> | null = null;
   private hurry = false;
   /** Ends the worker's current wait early (idle() hurries it). */
@@ -48,17 +40,14 @@ export class RecomputeQueue {
       delayMs: DEFAULTS.chatNotifyDelayMs,
       intervalFactor: DEFAULTS.chatNotifyIntervalFactor,
       maxIntervalMs: DEFAULTS.chatNotifyMaxIntervalMs,
-      minIntervalMs: DEFAULTS.chatNotifyMinIntervalMs,
       restFactor: DEFAULTS.chatNotifyRestFactor,
     },
   ) {}
 
   schedule(key: string): void {
     if (this.due.has(key) || this.throttled.has(key)) return;
-    // A change during the key's own run counts from that run's start (its cost as last time's).
-    const running = this.running?.key === key ? { at: this.running.at, cost: this.lastRun.get(key)?.cost ?? 0 } : undefined;
-    const last = running ?? this.lastRun.get(key);
-    const interval = last ? Math.max(this.timings.minIntervalMs, Math.min(this.timings.maxIntervalMs, last.cost * this.timings.intervalFactor)) : 0;
+    const last = this.lastRun.get(key);
+    const interval = last ? Math.min(this.timings.maxIntervalMs, last.cost * this.timings.intervalFactor) : 0;
     const wait = last ? last.at + interval - Date.now() - this.timings.delayMs : 0;
     if (wait > 0 && !this.hurry) {
       const timer = setTimeout(() => {
@@ -102,12 +91,7 @@ export class RecomputeQueue {
       this.due.delete(key);
       const ranAt = Date.now();
       const started = performance.now();
-      this.running = { key, at: ranAt };
-      try {
-        await this.run(key);
-      } finally {
-        this.running = null;
-      }
+      await this.run(key);
       const cost = performance.now() - started;
       this.lastRun.set(key, { at: ranAt, cost });
       this.forgetOldRuns();
