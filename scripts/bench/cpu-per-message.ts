@@ -6,7 +6,7 @@
  * with the neighbours' load than latency does, but more than an instruction
  * count: read its spread over rounds, and prefer instructions.ts where it runs.
  *
- *   tsx scripts/bench/cpu-per-message.ts [--messages=150] [--warmup=300] [--rounds=4] [--settle=2500] [--baseline=DIR]
+ *   tsx scripts/bench/cpu-per-message.ts [--messages=150] [--warmup=5000] [--rounds=4] [--settle=2500] [--baseline=DIR]
  *
  * `--baseline=DIR` adds a third server in the same rounds: Parley as checked out in DIR (a
  * `git worktree` of another commit, its node_modules linked to this one's), and prints this
@@ -26,7 +26,8 @@ const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => Number(args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 // Past 2x DEFAULTS.liveWindowMessages (1,000) Parley renews the document: the driver follows it (lib/lockstep.ts), and that round pays for the renewal and a resync.
 const messages = option('messages', 150);
-const warmup = option('warmup', 300);
+// Long enough for V8 to finish optimizing Parley's hot path (see instructions.ts): shorter, and the compiler is measured.
+const warmup = option('warmup', 5000);
 const rounds = option('rounds', 4);
 // Long enough for stock Hocuspocus' debounced store (2 s) and Parley's notifier to run inside the window.
 const settleMs = option('settle', 2500);

@@ -3,13 +3,17 @@
  * (issue 13, item 2): the per-message cost as a count that does not move with
  * the neighbours' load, unlike wall-clock or CPU time on this shared machine.
  *
- *   tsx scripts/bench/instructions.ts [--messages=300] [--warmup=500] [--rounds=2] [--settle=3000]
+ *   tsx scripts/bench/instructions.ts [--messages=500] [--warmup=6000] [--rounds=3] [--settle=3000]
  *                                     [--targets=parley,hocuspocus] [--out=bench-results/instructions]
  *
  * Each server runs under `valgrind --tool=callgrind --instr-atstart=no`: it
  * starts, connects A (a provider with awareness, as in the fan-out metric) and
  * B (a wire-level subscriber), and takes `warmup` messages uninstrumented so
- * V8 has compiled the hot path. Then, per round, `callgrind_control -i on`,
+ * V8 has compiled the hot path. 6,000, because Parley's server has more code to
+ * tier up than stock's: with `--trace-opt` it still completed 156 optimizations
+ * in the 1,000 messages after a 1,250-message warm-up, 40, 20 and 16 in the next
+ * thousands, 4-7 after 5,000 (docs/PERFORMANCE.md). After 1,250 the compiler was
+ * 1.84 M of 4.20 M instructions per message; after 6,000, 0.21 M of 2.07 M. Then, per round, `callgrind_control -i on`,
  * `messages` messages A -> B one at a time (each waits for A's acknowledgement
  * and B's delivery: nothing is batched across messages, the latency case),
  * `settle` ms of quiet so the deferred work a message causes is counted too
@@ -38,9 +42,9 @@ import { makeTarget } from './lib/targets';
 process.env.BENCH_PROBE_SAMPLE_MS = '0';
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-const messages = Number(option('messages') ?? 300);
-const warmup = Number(option('warmup') ?? 500);
-const rounds = Number(option('rounds') ?? 2);
+const messages = Number(option('messages') ?? 500);
+const warmup = Number(option('warmup') ?? 6000);
+const rounds = Number(option('rounds') ?? 3);
 const settleMs = Number(option('settle') ?? 3000);
 /**
  * --from-start: instrument from the start and only zero and dump around the window, never

@@ -7,6 +7,12 @@
  *   tsx scripts/bench/profile.ts throughput [--rate=2000] [--seconds=5]
  *   tsx scripts/bench/profile.ts events [--seconds=5]
  *   tsx scripts/bench/profile.ts catchup [--history=100000] [--missed=100] [--rounds=5]
+ *   tsx scripts/bench/profile.ts steady [--warmup=5000] [--messages=1000]
+ *
+ * `steady` is the per-message benchmarks' A -> B driver (lib/lockstep.ts, renewals followed)
+ * after a warm-up long enough for V8 to stop optimizing: with `--trace-opt`, Parley's server
+ * still completed 156 optimizations in the 1,000 messages after a 1,250-message warm-up, 4-7 per
+ * 1,000 after 5,000 (see docs/PERFORMANCE.md). A shorter warm-up profiles the compiler.
  *
  * Profiles land in bench-results/profiles/<scenario>-<target>.cpuprofile. Run it pinned like the
  * benchmark: `taskset -c 1 npx tsx scripts/bench/profile.ts fanout`.
@@ -14,6 +20,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep, withTimeout, type ChatClient } from './lib/client';
+import { openLockstep } from './lib/lockstep';
 import { closeAll, connectMany, users } from './lib/metric';
 import { formatSummary, summarizeProfile } from './lib/profile';
 import { repoRoot, TARGETS, withServer, type BenchServer, type TargetName } from './lib/server';
@@ -144,6 +151,25 @@ async function catchup(target: Target, window: (body: () => Promise<void>) => Pr
   }
 }
 
+async function steady(target: Target, window: (body: () => Promise<void>) => Promise<void>): Promise<string> {
+  const warmup = option('warmup', 5000);
+  const count = option('messages', 1000);
+  const conversation = await target.createConversation(['ps-a', 'ps-b']);
+  const driver = await openLockstep(target, conversation, { sender: 'ps-a', receiver: 'ps-b' }, /ps-\d+-\d+/g, 120_000);
+  try {
+    for (let i = 0; i < warmup; i++) await driver.send(`ps-0-${i}`, `profiled message ${i}`, 60_000);
+    await sleep(3000);
+    const started = performance.now();
+    await window(async () => {
+      for (let i = 0; i < count; i++) await driver.send(`ps-1-${i}`, `profiled message ${i}`, 60_000);
+      await sleep(3000); // the deferred work of the last messages (notifier, stock's debounced store)
+    });
+    return `${count} messages A -> B after ${warmup}, ${fmt((performance.now() - started - 3000) / count)} ms each, ${driver.renewals()} renewals followed`;
+  } finally {
+    driver.close();
+  }
+}
+
 for (const name of targets) {
   await withServer(name, async (server) => {
     const file = join(outDir, `${scenario}-${name}.cpuprofile`);
@@ -160,7 +186,7 @@ for (const name of targets) {
       }
     };
     const target = makeTarget(server);
-    const run = { events: () => events(server, window), throughput: () => throughput(target, window), catchup: () => catchup(target, window), fanout: () => fanout(target, window) };
+    const run = { events: () => events(server, window), throughput: () => throughput(target, window), catchup: () => catchup(target, window), fanout: () => fanout(target, window), steady: () => steady(target, window) };
     const outcome = await (run[scenario as keyof typeof run] ?? run.fanout)();
     const text = `${formatSummary(`${scenario} on ${name} (${outcome})`, summarizeProfile(files))}\n`;
     writeFileSync(file.replace(/\.cpuprofile$/, '.txt'), text);

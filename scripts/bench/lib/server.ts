@@ -5,7 +5,7 @@
  * "msg":"listening" and "port":N.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SignJWT } from 'jose';
@@ -72,6 +72,13 @@ interface Launched {
 const profiled = (name: TargetName): string[] =>
   (process.env.BENCH_CPU_PROF ?? '').split(',').includes(name) ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${join(repoRoot, 'bench-results/profiles', name)}`] : [];
 
+/**
+ * BENCH_SERVER_V8_FLAGS="--trace-opt --trace-deopt" passes V8 flags to every server this starts, and
+ * BENCH_SERVER_OUT=<file> appends their output there (the launcher keeps only its tail): for naming
+ * what V8 keeps compiling at steady state.
+ */
+const v8Flags = (): string[] => (process.env.BENCH_SERVER_V8_FLAGS ?? '').split(' ').filter(Boolean);
+
 /** Servers still running; killed if the runner exits or is interrupted, so none outlives it. */
 const live = new Set<ChildProcess>();
 const killLive = (): void => live.forEach((child) => child.kill('SIGKILL'));
@@ -110,6 +117,7 @@ function launch(name: TargetName, port: number, dataDir: string, secret: string,
     ...(options.wrap ?? []),
     process.execPath,
     ...profiled(name),
+    ...v8Flags(),
     '--expose-gc',
     '--max-old-space-size=8192',
     '--import',
@@ -138,6 +146,7 @@ function launch(name: TargetName, port: number, dataDir: string, secret: string,
   let found = false;
   const listening = new Promise<number>((resolvePort, reject) => {
     const onData = (chunk: Buffer): void => {
+      if (process.env.BENCH_SERVER_OUT) appendFileSync(process.env.BENCH_SERVER_OUT, chunk);
       output += chunk.toString();
       if (output.length > 200_000) output = output.slice(-100_000);
       if (found) return;
