@@ -1,6 +1,6 @@
 import { DEFAULTS } from '@parley/schema';
 import type { Logger } from '../logger';
-import type { RedisBus } from './RedisBus';
+import { RECONNECT_MAX_MS, type RedisBus } from './RedisBus';
 
 /** Who is online on this node (SessionRegistry). */
 export interface LocalUsers {
@@ -24,6 +24,12 @@ const usersKey = (node: string) => `node:${node}:users`;
  * changes nothing), then only this node's own users count, so a push is sent
  * rather than wrongly held back; the next heartbeat after Redis is back
  * restores the whole picture.
+ *
+ * Redis back after a restart has lost every key at once, and the other nodes
+ * re-register only as they reconnect (within a heartbeat plus a reconnect
+ * delay): a node missing from Redis in that settling time is late, not gone.
+ * Calling it gone would remove its awareness states here just after it
+ * re-published them (a CI failure of `cluster-ops`, "Redis down and back").
  */
 export class ClusterPresence {
   private remote = new Set<string>();
@@ -35,7 +41,7 @@ export class ClusterPresence {
 
   constructor(
     private readonly deps: { bus: RedisBus; local: LocalUsers; nodeId: string; logger: Logger },
-    private readonly timing = { heartbeatMs: DEFAULTS.clusterHeartbeatMs, ttlMs: DEFAULTS.clusterNodeTtlMs },
+    private readonly timing: { heartbeatMs: number; ttlMs: number } = { heartbeatMs: DEFAULTS.clusterHeartbeatMs, ttlMs: DEFAULTS.clusterNodeTtlMs },
   ) {}
 
   start(): void {
@@ -105,7 +111,10 @@ export class ClusterPresence {
       live.add(node);
       if (Array.isArray(members)) for (const user of members) if (typeof user === 'string') remote.add(user);
     });
-    const gone = [...this.liveNodes].filter((node) => !live.has(node));
+    const settling = Date.now() - bus.upSince < this.timing.heartbeatMs + RECONNECT_MAX_MS;
+    const missing = [...this.liveNodes].filter((node) => !live.has(node));
+    const gone = settling ? [] : missing;
+    if (settling) for (const node of missing) live.add(node);
     this.remote = remote;
     this.liveNodes = live;
     this.lastRead = Date.now();

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 
 /** Redis waits this long between reconnect attempts at most, so a restarted Redis is found within it. */
-const RECONNECT_MAX_MS = 1_000;
+export const RECONNECT_MAX_MS = 1_000;
 
 /**
  * The node's two Redis connections (a subscriber cannot issue commands) with
@@ -19,6 +19,7 @@ export class RedisBus {
   private connectedOnce = false;
   private wasUp = false;
   private subscribed = false;
+  private upSinceMs = 0;
 
   constructor(
     url: string,
@@ -56,6 +57,11 @@ export class RedisBus {
 
   get up(): boolean {
     return this.commands.status === 'ready' && this.subscriber.status === 'ready' && this.subscribed;
+  }
+
+  /** When both connections last became ready (0 before the first time). */
+  get upSince(): number {
+    return this.upSinceMs;
   }
 
   /** True once Redis was reached (readiness at start; a later outage only degrades). */
@@ -109,6 +115,7 @@ export class RedisBus {
     if (up === this.wasUp) return;
     this.wasUp = up;
     if (up) {
+      this.upSinceMs = Date.now();
       if (this.connectedOnce) this.logger.info('redis is back: awareness and presence span the nodes again');
       this.connectedOnce = true;
       for (const listener of this.readyListeners) listener();
