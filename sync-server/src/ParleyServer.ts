@@ -226,6 +226,7 @@ export class ParleyServer {
         documents: this.storage.documents,
         logger: this.logger,
         dropWriter: (documentName) => this.writer.drop(documentName),
+        sharedStore: this.storage.shared !== undefined,
         ...(config.testKillInRenewal === 'before-commit' && { beforeCommit: kill }),
         ...(config.testKillInRenewal === 'after-commit' && { afterCommit: kill }),
       },

@@ -150,7 +150,7 @@ export class PersistenceExtension implements Extension {
       if (isRemote(origin)) return;
       // Delivery steps of the notifications this inbox change creates or bumps (issue 10), stored with it.
       const jobs = inboxOf && this.deps.inboxJobs ? this.deps.inboxJobs(inboxOf, document, transaction) : undefined;
-      this.store(document, documentName, conversationId, update, jobs);
+      this.store(document, documentName, conversationId, update, transaction, jobs);
     });
     // A document stored before the window existed (or with a smaller factor) is renewed as soon as it opens.
     if (conversationId) this.checkSize(document, documentName);
@@ -182,7 +182,7 @@ export class PersistenceExtension implements Extension {
   }
 
   /** Step 3, for every change of the document, client or server, as Yjs applied it. */
-  private store(document: Document, documentName: string, conversationId: string | null, update: Uint8Array, inboxJobs: NewJob[] = []): void {
+  private store(document: Document, documentName: string, conversationId: string | null, update: Uint8Array, transaction: Y.Transaction, inboxJobs: NewJob[] = []): void {
     let stored: Promise<unknown>;
     if (this.renewing.has(document)) {
       // A server write into a document being renewed: refused, never stored on top of the old epoch.
@@ -195,7 +195,7 @@ export class PersistenceExtension implements Extension {
     if (this.live.get(documentName) !== document) stored = Promise.reject(storageClosing());
     else {
       const mentioned = new Set<string>();
-      const index: IndexChange | undefined = conversationId ? indexChangeOf(document, conversationId, update, mentioned) : undefined;
+      const index: IndexChange | undefined = conversationId ? indexChangeOf(document, conversationId, transaction, mentioned) : undefined;
       const jobs = conversationId && mentioned.size > 0 && this.deps.mentionJobs ? this.deps.mentionJobs(conversationId, [...mentioned]) : [...inboxJobs];
       // Queued in the same stretch of code, so one group commit: no update durable without its mark, its index rows or its jobs.
       const marked = conversationId ? this.deps.mark(conversationId) : Promise.resolve();

@@ -9,8 +9,8 @@ function relay(server: Y.Doc, replica: Y.Doc, change: (d: Y.Doc) => void) {
   change(replica);
   // Like a client's update, it carries the replica's whole delete set; the server's update event gives only what changed.
   const update = Y.encodeStateAsUpdate(replica, before);
-  let applied: Uint8Array | null = null;
-  const capture = (u: Uint8Array) => (applied = u);
+  let applied: Y.Transaction | null = null;
+  const capture = (_u: Uint8Array, _o: unknown, _d: Y.Doc, t: Y.Transaction) => (applied = t);
   server.on('update', capture);
   Y.applyUpdate(server, update);
   server.off('update', capture);
@@ -71,8 +71,8 @@ describe('indexChangeOf: mentions set by an update (issue 14)', () => {
   function mentionedBy(server: Y.Doc, replica: Y.Doc, change: (d: Y.Doc) => void): string[] {
     const before = Y.encodeStateVector(replica);
     change(replica);
-    let applied: Uint8Array | null = null;
-    const capture = (u: Uint8Array) => (applied = u);
+    let applied: Y.Transaction | null = null;
+    const capture = (_u: Uint8Array, _o: unknown, _d: Y.Doc, t: Y.Transaction) => (applied = t);
     server.on('update', capture);
     Y.applyUpdate(server, Y.encodeStateAsUpdate(replica, before));
     server.off('update', capture);

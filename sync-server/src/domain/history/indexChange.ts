@@ -2,19 +2,17 @@ import * as Y from 'yjs';
 import { ConversationKeys, conversationParts, messageToJSON, type ReadReceipt } from '@parley/schema';
 import type { IndexChange, IndexableMessage } from '../../storage/Storage';
 
-type Decoded = { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } };
-
 /**
  * What one change of a document means for the message index: every message
- * map an item of the update (or a deletion) sits in, whole, and every read
+ * map an item of the change (or a deletion) sits in, whole, and every read
  * receipt it sets. Read from the document once it holds the change, with the
- * update its `update` event gave: that update holds only what the transaction
- * changed (a client's own update may also carry its whole delete set), so
- * every item and deletion in it counts. Costs a lookup per item of the update
- * and a walk up its parents, never a scan of the history.
+ * transaction its `update` event gave: the structs between the
+ * transaction's before and after state are the ones it added, its delete set
+ * the ones it removed, exactly what the event's update encodes (so the
+ * update need not be decoded once more). Costs a walk up the parents of each
+ * of those, never a scan of the history.
  */
-export function indexChangeOf(doc: Y.Doc, conversationId: string, update: Uint8Array, mentioned?: Set<string>): IndexChange {
-  const decoded = Y.decodeUpdate(update) as unknown as Decoded;
+export function indexChangeOf(doc: Y.Doc, conversationId: string, transaction: Y.Transaction, mentioned?: Set<string>): IndexChange {
   const messageMaps = new Set<Y.Map<unknown>>();
   const readers = new Set<string>();
   const visit = (item: Y.Item) => {
@@ -23,13 +21,16 @@ export function indexChangeOf(doc: Y.Doc, conversationId: string, update: Uint8A
     if (place?.reader) readers.add(place.reader);
     return place;
   };
-  for (const struct of decoded.structs) {
-    const held = struct instanceof Y.Item ? storedItem(doc, struct.id) : null;
-    const place = held ? visit(held) : null;
-    // Mentions set by this update (a new message's, or an edit's): the mention notifier's work.
-    if (mentioned && place?.field === 'mentions' && !held!.deleted && typeof place.message?.get('id') === 'string') mentioned.add(place.message.get('id') as string);
+  for (const [client, after] of transaction.afterState) {
+    const before = transaction.beforeState.get(client) ?? 0;
+    if (after <= before) continue;
+    forEachStored(doc, client, { clock: before, len: after - before }, (item) => {
+      const place = visit(item);
+      // Mentions set by this change (a new message's, or an edit's): the mention notifier's work.
+      if (mentioned && place?.field === 'mentions' && !item.deleted && typeof place.message?.get('id') === 'string') mentioned.add(place.message.get('id') as string);
+    });
   }
-  for (const [client, ranges] of decoded.ds.clients) {
+  for (const [client, ranges] of transaction.deleteSet.clients) {
     for (const range of ranges) forEachStored(doc, client, range, visit);
   }
   const receipts = conversationParts(doc).reads;
@@ -77,13 +78,6 @@ function placeInConversation(item: Y.Item): { message?: Y.Map<unknown>; field?: 
     below = current;
     current = container;
   }
-}
-
-function storedItem(doc: Y.Doc, id: Y.ID): Y.Item | null {
-  const structs = doc.store.clients.get(id.client);
-  if (!structs || id.clock >= Y.getState(doc.store, id.client)) return null;
-  const struct = structs[Y.findIndexSS(structs, id.clock)];
-  return struct instanceof Y.Item ? struct : null;
 }
 
 function forEachStored(doc: Y.Doc, client: number, range: { clock: number; len: number }, visit: (item: Y.Item) => void): void {

@@ -1,7 +1,7 @@
 import type { Document, Hocuspocus } from '@hocuspocus/server';
 import { CloseCode, DEFAULTS, DocumentRenewal as Protocol, parseDocName } from '@parley/schema';
 import type { Logger } from '../../logger';
-import type { DocumentStore } from '../../storage/Storage';
+import type { DocumentStore, StoredDocument } from '../../storage/Storage';
 import { SERVER_WRITER } from '../validation/ClientBindings';
 import { freshWindow, type FreshWindow } from './freshWindow';
 import * as Y from 'yjs';
@@ -63,6 +63,8 @@ export class DocumentRenewal {
       logger: Logger;
       /** Lets go of the server's own direct connection to the document. */
       dropWriter(documentName: string): Promise<void>;
+      /** The store is shared with other servers (PostgreSQL): a renewal merges what they stored. */
+      sharedStore: boolean;
       /** A test's hooks: run between queueing the renewal and its commit, and right after it (the kill -9 test stops the process there). */
       beforeCommit?: () => void;
       afterCommit?: () => void;
@@ -119,6 +121,28 @@ export class DocumentRenewal {
   }
 
   /**
+   * What the new epoch is built from, taken at the seal. Alone, the store
+   * holds nothing memory lacks (it hands the build null): the fresh epoch
+   * made from memory now is the one stored. On a shared store the build gets
+   * what other servers stored meanwhile, so the sealed state is kept as an
+   * update to merge it into (an encode of the whole document: only there).
+   */
+  private sealedState(documentName: string, document: Document, fresh: FreshWindow): (stored: StoredDocument | null) => FreshWindow {
+    const sealed = this.deps.sharedStore ? Y.encodeStateAsUpdate(document) : null;
+    return (stored) => {
+      const parts = stored ? (stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates) : [];
+      if (!sealed || parts.length === 0) return fresh;
+      const copy = new Y.Doc();
+      Y.applyUpdate(copy, sealed);
+      // Merging is idempotent for what the copy holds already.
+      for (const part of parts) Y.applyUpdate(copy, part);
+      const merged = this.freshOf(documentName, copy);
+      copy.destroy();
+      return merged;
+    };
+  }
+
+  /**
    * Destroys the sealed old document once its last connection is gone. It
    * left Hocuspocus' map at once (close), so the next connection under its
    * name loads the new epoch. Waiting for an unload instead let
@@ -150,21 +174,16 @@ export class DocumentRenewal {
     const { hocuspocus, gate, documents, logger } = this.deps;
     const document = hocuspocus.documents.get(documentName);
     if (!document) return null;
-    // Decided and sealed in one synchronous stretch: nothing changes the document in between.
-    if (!this.freshIfOutgrown(documentName, document) || !gate.beginRenewal(documentName, document)) return null;
-    // What it holds at the seal: a server write refused after it (PersistenceExtension) stays out.
-    const sealed = Y.encodeStateAsUpdate(document);
+    // Decided, built and sealed in one synchronous stretch: nothing changes the document in between
+    // (a server write refused after the seal, PersistenceExtension, stays out).
+    const early = this.freshIfOutgrown(documentName, document);
+    if (!early || !gate.beginRenewal(documentName, document)) return null;
+    const build = this.sealedState(documentName, document, early);
     let fresh: FreshWindow | null = null;
     const committed = documents.renew(
       documentName,
       (stored) => {
-        const copy = new Y.Doc();
-        Y.applyUpdate(copy, sealed);
-        // Several servers (issue 15): what the others stored and this one has not applied yet
-        // belongs in the new epoch too (merging is idempotent for what it holds already).
-        for (const part of stored ? (stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates) : []) Y.applyUpdate(copy, part);
-        fresh = this.freshOf(documentName, copy);
-        copy.destroy();
+        fresh = build(stored);
         return fresh;
       },
       SERVER_WRITER,
