@@ -19,8 +19,12 @@ export const TARGET_LABEL: Record<TargetName, string> = {
 };
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
+/**
+ * BENCH_PARLEY_ENTRY=<file.mjs> runs Parley from another entry (a plain JavaScript build of
+ * sync-server/src/main.ts, which tsx leaves alone): for measuring what running under tsx costs.
+ */
 const ENTRY: Record<TargetName, string> = {
-  parley: join(repoRoot, 'sync-server/src/main.ts'),
+  parley: process.env.BENCH_PARLEY_ENTRY || join(repoRoot, 'sync-server/src/main.ts'),
   hocuspocus: join(repoRoot, 'scripts/bench/baselines/hocuspocus.ts'),
   socketio: join(repoRoot, 'scripts/bench/baselines/socketio.ts'),
 };

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { ConversationKeys, conversationParts, messageToJSON, type ReadReceipt } from '@parley/schema';
 import type { IndexChange, IndexableMessage } from '../../storage/Storage';
+import { forEachAddedItem, forEachDeletedItem } from './changedItems';
 
 /**
  * What one change of a document means for the message index: every message
@@ -13,33 +14,36 @@ import type { IndexChange, IndexableMessage } from '../../storage/Storage';
  * of those, never a scan of the history.
  */
 export function indexChangeOf(doc: Y.Doc, conversationId: string, transaction: Y.Transaction, mentioned?: Set<string>): IndexChange {
-  const messageMaps = new Set<Y.Map<unknown>>();
-  const readers = new Set<string>();
-  const visit = (item: Y.Item) => {
-    const place = placeInConversation(item);
-    if (place?.message) messageMaps.add(place.message);
-    if (place?.reader) readers.add(place.reader);
-    return place;
-  };
-  for (const [client, after] of transaction.afterState) {
-    const before = transaction.beforeState.get(client) ?? 0;
-    if (after <= before) continue;
-    forEachStored(doc, client, { clock: before, len: after - before }, (item) => {
-      const place = visit(item);
-      // Mentions set by this change (a new message's, or an edit's): the mention notifier's work.
-      if (mentioned && place?.field === 'mentions' && !item.deleted && typeof place.message?.get('id') === 'string') mentioned.add(place.message.get('id') as string);
-    });
-  }
-  for (const [client, ranges] of transaction.deleteSet.clients) {
-    for (const range of ranges) forEachStored(doc, client, range, visit);
-  }
+  const touched: Touched = { messageMaps: new Set(), readers: new Set(), mentioned };
+  forEachAddedItem(transaction, visitAdded, touched);
+  forEachDeletedItem(transaction, visitItem, touched);
   const receipts = conversationParts(doc).reads;
   const reads: IndexChange['reads'] = [];
-  for (const userId of readers) {
+  for (const userId of touched.readers) {
     const receipt = receipts.get(userId) as ReadReceipt | undefined;
     if (receipt && typeof receipt.messageId === 'string') reads.push({ userId, messageId: receipt.messageId, at: Number(receipt.at) || 0 });
   }
-  return { conversationId, messages: [...messageMaps].filter(isIndexable).map(indexable), reads };
+  return { conversationId, messages: [...touched.messageMaps].filter(isIndexable).map(indexable), reads };
+}
+
+/** The messages and receipts the items of one change sit in (module-level visitors: see changedItems). */
+interface Touched {
+  messageMaps: Set<Y.Map<unknown>>;
+  readers: Set<string>;
+  mentioned: Set<string> | undefined;
+}
+
+function visitItem(item: Y.Item, touched: Touched): ReturnType<typeof placeInConversation> {
+  const place = placeInConversation(item);
+  if (place?.message) touched.messageMaps.add(place.message);
+  if (place?.reader) touched.readers.add(place.reader);
+  return place;
+}
+
+function visitAdded(item: Y.Item, touched: Touched): void {
+  const place = visitItem(item, touched);
+  // Mentions set by this change (a new message's, or an edit's): the mention notifier's work.
+  if (touched.mentioned && place?.field === 'mentions' && !item.deleted && typeof place.message?.get('id') === 'string') touched.mentioned.add(place.message.get('id') as string);
 }
 
 /** Every message of a document, for building the index of a conversation stored before it existed. */
@@ -51,13 +55,14 @@ export function wholeIndexOf(doc: Y.Doc, conversationId: string): IndexChange {
   return { conversationId, messages: maps.map(indexable), reads };
 }
 
+const isString = (value: unknown): value is string => typeof value === 'string';
 const isIndexable = (map: unknown): map is Y.Map<unknown> => map instanceof Y.Map && typeof map.get('id') === 'string';
 
 /** A message map as an index row (also for REST changes of messages outside the window, ArchivedWrites). */
 export function indexable(map: Y.Map<unknown>): IndexableMessage {
   const message = messageToJSON(map);
   const mentions = map.get('mentions');
-  return Array.isArray(mentions) ? { ...message, mentions: mentions.filter((m): m is string => typeof m === 'string') } : message;
+  return Array.isArray(mentions) ? { ...message, mentions: mentions.filter(isString) } : message;
 }
 
 /** The message map an item belongs to (at any depth) with the field it is in, or the reader whose receipt it is. */
@@ -77,15 +82,5 @@ function placeInConversation(item: Y.Item): { message?: Y.Map<unknown>; field?: 
     }
     below = current;
     current = container;
-  }
-}
-
-function forEachStored(doc: Y.Doc, client: number, range: { clock: number; len: number }, visit: (item: Y.Item) => void): void {
-  const structs = doc.store.clients.get(client);
-  if (!structs || range.clock >= Y.getState(doc.store, client)) return;
-  const end = range.clock + range.len;
-  for (let i = Y.findIndexSS(structs, range.clock); i < structs.length && structs[i]!.id.clock < end; i++) {
-    const struct = structs[i]!;
-    if (struct instanceof Y.Item) visit(struct);
   }
 }

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { UpdateRejection, conversationParts } from '@parley/schema';
 import { refusal, type Refusal } from './Refusal';
+import { forEachAddedItem } from '../../domain/history/changedItems';
 
 const indexes = new WeakMap<Y.Doc, Set<string>>();
 
@@ -8,6 +9,10 @@ function addMessage(ids: Set<string>, content: Y.Item['content']): void {
   if (!(content instanceof Y.ContentType) || !(content.type instanceof Y.Map)) return;
   const id: unknown = content.type.get('id');
   if (typeof id === 'string') ids.add(id);
+}
+
+function addIfMessage(item: Y.Item, { messages, ids }: { messages: Y.Array<Y.Map<unknown>>; ids: Set<string> }): void {
+  if (item.parent === messages && !item.deleted) addMessage(ids, item.content);
 }
 
 /**
@@ -24,9 +29,8 @@ export function messageIds(doc: Y.Doc): ReadonlySet<string> {
   const ids = new Set<string>();
   const messages = conversationParts(doc).messages;
   for (let item = messages._start; item !== null; item = item.right) if (!item.deleted) addMessage(ids, item.content);
-  messages.observe((event) => {
-    for (const item of event.changes.added) addMessage(ids, item.content);
-  });
+  // The transaction's own new items, not `event.changes`: that walks every message of the window.
+  messages.observe((event) => forEachAddedItem(event.transaction, addIfMessage, { messages, ids }));
   indexes.set(doc, ids);
   return ids;
 }
