@@ -128,10 +128,11 @@ export class DocumentRenewal {
    * update to merge it into (an encode of the whole document: only there).
    */
   private sealedState(documentName: string, document: Document, fresh: FreshWindow): (stored: StoredDocument | null) => FreshWindow {
-    const sealed = this.deps.sharedStore ? Y.encodeStateAsUpdate(document) : null;
+    if (!this.deps.sharedStore) return () => fresh;
+    const sealed = Y.encodeStateAsUpdate(document);
     return (stored) => {
       const parts = stored ? (stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates) : [];
-      if (!sealed || parts.length === 0) return fresh;
+      if (parts.length === 0) return fresh;
       const copy = new Y.Doc();
       Y.applyUpdate(copy, sealed);
       // Merging is idempotent for what the copy holds already.
