@@ -18,9 +18,9 @@ import { appendMessage, conversationDocName, conversationParts } from '@parley/s
 import { startServer, type TestServer } from '../../e2e/fixtures/server';
 import { createConversation } from '../../e2e/fixtures/clients';
 import { dropSchemas, urlWithSchema } from '../../sync-server/src/storage/postgres/testDatabase';
+import { numberOption } from './lib/args';
 
-const option = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
-const MESSAGES = option('messages', 300);
+const MESSAGES = numberOption('messages', 300);
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 async function open(node: TestServer, userId: string, name: string): Promise<{ doc: Y.Doc; close(): void }> {

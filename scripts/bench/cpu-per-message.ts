@@ -19,19 +19,18 @@ import { openLockstep, type Lockstep } from './lib/lockstep';
 import { startServer, TARGET_LABEL, type BenchServer, type TargetName } from './lib/server';
 import { fmt, fmtRatio } from './lib/stats';
 import { makeTarget } from './lib/targets';
+import { numberOption, textOption } from './lib/args';
 
 // The probe's memory sampler off in the servers this starts (see probe.ts): its cost is not a message's.
 process.env.BENCH_PROBE_SAMPLE_MS = '0';
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => Number(args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 // Past 2x DEFAULTS.liveWindowMessages (1,000) Parley renews the document: the driver follows it (lib/lockstep.ts), and that round pays for the renewal and a resync.
-const messages = option('messages', 150);
+const messages = numberOption('messages', 150);
 // Long enough for V8 to finish optimizing Parley's hot path (see instructions.ts): shorter, and the compiler is measured.
-const warmup = option('warmup', 5000);
-const rounds = option('rounds', 4);
+const warmup = numberOption('warmup', 5000);
+const rounds = numberOption('rounds', 4);
 // Long enough for stock Hocuspocus' debounced store (2 s) and Parley's notifier to run inside the window.
-const settleMs = option('settle', 2500);
-const baseline = args.find((arg) => arg.startsWith('--baseline='))?.slice('--baseline='.length);
+const settleMs = numberOption('settle', 2500);
+const baseline = textOption('baseline');
 const names: Array<{ name: TargetName; label: string; entry?: string }> = [
   { name: 'parley', label: TARGET_LABEL.parley },
   { name: 'hocuspocus', label: TARGET_LABEL.hocuspocus },

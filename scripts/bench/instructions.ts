@@ -37,24 +37,24 @@ import { openLockstep } from './lib/lockstep';
 import { repoRoot, TARGETS, TARGET_LABEL, withServer, type TargetName } from './lib/server';
 import { fmtRatio } from './lib/stats';
 import { makeTarget } from './lib/targets';
+import { numberOption, textOption } from './lib/args';
 
 // The probe's memory sampler off in the servers this starts (see probe.ts): its cost is not a message's.
 process.env.BENCH_PROBE_SAMPLE_MS = '0';
 const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-const messages = Number(option('messages') ?? 500);
-const warmup = Number(option('warmup') ?? 6000);
-const rounds = Number(option('rounds') ?? 3);
-const settleMs = Number(option('settle') ?? 3000);
+const messages = numberOption('messages', 500);
+const warmup = numberOption('warmup', 6000);
+const rounds = numberOption('rounds', 3);
+const settleMs = numberOption('settle', 3000);
 /**
  * --from-start: instrument from the start and only zero and dump around the window, never
  * switching instrumentation. Slower to start, but Parley's server stopped answering once
  * instrumentation was switched on in the middle of its run (seen twice; stock Hocuspocus once).
  */
 const fromStart = args.includes('--from-start');
-const targets = (option('targets')?.split(',') ?? ['parley', 'hocuspocus']).filter((t): t is TargetName => (TARGETS as readonly string[]).includes(t) && t !== 'socketio');
+const targets = (textOption('targets')?.split(',') ?? ['parley', 'hocuspocus']).filter((t): t is TargetName => (TARGETS as readonly string[]).includes(t) && t !== 'socketio');
 const run = promisify(execFile);
-const outDir = join(repoRoot, option('out') ?? 'bench-results/instructions');
+const outDir = join(repoRoot, textOption('out') ?? 'bench-results/instructions');
 
 interface TargetCount {
   target: TargetName;

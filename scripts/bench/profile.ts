@@ -26,16 +26,16 @@ import { formatSummary, summarizeProfile } from './lib/profile';
 import { repoRoot, TARGETS, withServer, type BenchServer, type TargetName } from './lib/server';
 import { fmt, summarize } from './lib/stats';
 import { makeTarget, SERVICE_USER, type Subscriber, type Target } from './lib/targets';
+import { numberOption } from './lib/args';
 
 const [scenario = 'fanout', ...rest] = process.argv.slice(2);
-const option = (name: string, fallback: number): number => Number(rest.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const targets = (rest.find((a) => a.startsWith('--targets='))?.split('=')[1]?.split(',') ?? ['parley', 'hocuspocus']).filter((t): t is TargetName => (TARGETS as readonly string[]).includes(t));
 const outDir = join(repoRoot, 'bench-results', 'profiles');
 mkdirSync(outDir, { recursive: true });
 
 async function fanout(target: Target, window: (body: () => Promise<void>) => Promise<void>): Promise<string> {
-  const size = option('subscribers', 1000);
-  const count = option('messages', 100);
+  const size = numberOption('subscribers', 1000);
+  const count = numberOption('messages', 100);
   const ids = users(`pf${size}-`, size);
   const conversation = await target.createConversation(['pf-sender', ...ids]);
   const sender = await target.connect('pf-sender', conversation, { awareness: true });
@@ -68,8 +68,8 @@ async function fanout(target: Target, window: (body: () => Promise<void>) => Pro
 }
 
 async function throughput(target: Target, window: (body: () => Promise<void>) => Promise<void>): Promise<string> {
-  const rate = option('rate', 2000);
-  const seconds = option('seconds', 5);
+  const rate = numberOption('rate', 2000);
+  const seconds = numberOption('seconds', 5);
   const senders: ChatClient[] = [];
   const readers: Subscriber[] = [];
   for (let c = 0; c < 50; c++) {
@@ -99,7 +99,7 @@ async function throughput(target: Target, window: (body: () => Promise<void>) =>
 }
 
 async function events(server: BenchServer, window: (body: () => Promise<void>) => Promise<void>): Promise<string> {
-  const seconds = option('seconds', 5);
+  const seconds = numberOption('seconds', 5);
   const token = await server.token(SERVICE_USER, ['service']);
   let n = 0;
   let accepted = 0;
@@ -124,9 +124,9 @@ async function events(server: BenchServer, window: (body: () => Promise<void>) =
 }
 
 async function catchup(target: Target, window: (body: () => Promise<void>) => Promise<void>): Promise<string> {
-  const history = option('history', 100_000);
-  const missed = option('missed', 100);
-  const rounds = option('rounds', 5);
+  const history = numberOption('history', 100_000);
+  const missed = numberOption('missed', 100);
+  const rounds = numberOption('rounds', 5);
   const conversation = await target.createConversation(['pc-writer', 'pc-reader']);
   await target.seed(conversation, 'pc-writer', history);
   const reader = await target.connect('pc-reader', conversation, { timeoutMs: 300_000 });
@@ -152,8 +152,8 @@ async function catchup(target: Target, window: (body: () => Promise<void>) => Pr
 }
 
 async function steady(target: Target, window: (body: () => Promise<void>) => Promise<void>): Promise<string> {
-  const warmup = option('warmup', 5000);
-  const count = option('messages', 1000);
+  const warmup = numberOption('warmup', 5000);
+  const count = numberOption('messages', 1000);
   const conversation = await target.createConversation(['ps-a', 'ps-b']);
   const driver = await openLockstep(target, conversation, { sender: 'ps-a', receiver: 'ps-b' }, /ps-\d+-\d+/g, 120_000);
   try {

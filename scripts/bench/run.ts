@@ -31,11 +31,11 @@ import { notifications } from './metrics/notifications';
 import { storm } from './metrics/storm';
 import { throughput } from './metrics/throughput';
 import { history } from './metrics/history';
+import { textOption } from './lib/args';
 
 const METRICS: readonly Metric[] = [fanout, throughput, durableAck, memory, catchup, coldOpen, storm, kill9, notifications, history];
 
 const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = args.includes('--quick');
 
 function hasTaskset(): boolean {
@@ -75,8 +75,8 @@ function commit(): string {
 }
 
 async function main(): Promise<void> {
-  const only = option('only')?.split(',');
-  const targets = (option('targets')?.split(',') ?? TARGETS).filter((t): t is TargetName => (TARGETS as readonly string[]).includes(t));
+  const only = textOption('only')?.split(',');
+  const targets = (textOption('targets')?.split(',') ?? TARGETS).filter((t): t is TargetName => (TARGETS as readonly string[]).includes(t));
   const startedAt = new Date(Date.now());
   const loadAtStart = loadavg()[0]!;
   const log = (message: string): void => console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${message}`);
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
 
   if (args.includes('--report-only')) {
     const latest = JSON.parse(readFileSync(join(repoRoot, 'bench-results', `latest-${quick ? 'quick' : 'full'}.json`), 'utf8')) as { info: RunInfo; results: MetricResult[] };
-    const reportPath = option('report') ?? (quick ? join(repoRoot, 'bench-results', 'PERFORMANCE.quick.md') : join(repoRoot, 'docs', 'PERFORMANCE.md'));
+    const reportPath = textOption('report') ?? (quick ? join(repoRoot, 'bench-results', 'PERFORMANCE.quick.md') : join(repoRoot, 'docs', 'PERFORMANCE.md'));
     writeReport(reportPath, latest.info, latest.results);
     log(`report rewritten: ${reportPath}`);
     process.exit(0);
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const json = JSON.stringify({ info, results }, null, 2);
   writeFileSync(join(outDir, `${info.mode}-${stamp}.json`), json);
   writeFileSync(join(outDir, `latest-${info.mode}.json`), json);
-  const reportPath = option('report') ?? (quick ? join(outDir, 'PERFORMANCE.quick.md') : join(repoRoot, 'docs', 'PERFORMANCE.md'));
+  const reportPath = textOption('report') ?? (quick ? join(outDir, 'PERFORMANCE.quick.md') : join(repoRoot, 'docs', 'PERFORMANCE.md'));
   writeReport(reportPath, info, results);
 
   const errors = results.flatMap((r) => r.errors.map((e) => `${r.id}: ${e}`));

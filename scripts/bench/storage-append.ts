@@ -14,10 +14,10 @@ import { SqliteStorage } from '../../sync-server/src/storage/SqliteStorage';
 import { PostgresStorage } from '../../sync-server/src/storage/PostgresStorage';
 import type { Storage } from '../../sync-server/src/storage/Storage';
 import { createSchema, dropSchemas, TEST_DATABASE_URL } from '../../sync-server/src/storage/postgres/testDatabase';
+import { numberOption } from './lib/args';
 
-const option = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
-const SEQUENTIAL = option('sequential', 500);
-const BURST = option('burst', 2000);
+const SEQUENTIAL = numberOption('sequential', 500);
+const BURST = numberOption('burst', 2000);
 
 const change = (i: number) => ({
   conversationId: 'c',

@@ -18,18 +18,17 @@ import { readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from './lib/client';
-import { openLockstep } from './lib/lockstep';
+import { openLockstep, type Lockstep } from './lib/lockstep';
 import { startServer, TARGET_LABEL, type TargetName } from './lib/server';
 import { fmt } from './lib/stats';
 import { makeTarget } from './lib/targets';
+import { numberOption } from './lib/args';
 
 process.env.BENCH_PROBE_SAMPLE_MS = '0';
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => Number(args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
-const messages = option('messages', 300);
-const warmup = option('warmup', 2000);
+const messages = numberOption('messages', 300);
+const warmup = numberOption('warmup', 2000);
 // Past stock Hocuspocus' 2 s debounce, so each side's store of the measured messages is inside the window.
-const settleMs = option('settle', 3000);
+const settleMs = numberOption('settle', 3000);
 const TARGETS_MEASURED: TargetName[] = ['parley', 'hocuspocus'];
 
 /** strace's `-c` table, as calls per syscall name. */
@@ -46,11 +45,12 @@ function parseSummary(text: string): Map<string, number> {
 
 async function measure(name: TargetName): Promise<Map<string, number>> {
   const server = await startServer(name);
-  const target = makeTarget(server);
-  const conversation = await target.createConversation(['ca', 'cb']);
-  const driver = await openLockstep(target, conversation, { sender: 'ca', receiver: 'cb' }, /sc-\d+-\d+/g, 60_000);
   const out = join(tmpdir(), `parley-syscalls-${name}-${process.pid}.txt`);
+  let driver: Lockstep | undefined;
   try {
+    const target = makeTarget(server);
+    const conversation = await target.createConversation(['ca', 'cb']);
+    driver = await openLockstep(target, conversation, { sender: 'ca', receiver: 'cb' }, /sc-\d+-\d+/g, 60_000);
     for (let i = 0; i < warmup; i++) await driver.send(`sc-0-${i}`, `warm-up ${i}`, 30_000);
     await sleep(settleMs);
     const strace = spawn('strace', ['-c', '-f', '-o', out, '-p', String(server.pid())], { stdio: 'ignore' });
@@ -63,7 +63,7 @@ async function measure(name: TargetName): Promise<Map<string, number>> {
     return parseSummary(readFileSync(out, 'utf8'));
   } finally {
     rmSync(out, { force: true });
-    driver.close();
+    driver?.close();
     await server.dispose();
   }
 }

@@ -17,10 +17,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStorage } from '../../sync-server/src/storage/SqliteStorage';
 import { seedIndexDirectly } from './lib/directSeed';
+import { numberOption } from './lib/args';
 
-const option = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
-const MESSAGES = option('messages', 1_000_000);
-const CALLS = option('calls', 5);
+const MESSAGES = numberOption('messages', 1_000_000);
+const CALLS = numberOption('calls', 5);
 
 /** The count before migration 16 (SqliteMessageIndex's UNREAD filter under count(*)): the baseline. */
 const ROW_BY_ROW = `SELECT count(*) FROM messages WHERE conversation_id = :c AND author != :u AND deleted_at IS NULL AND kind != 'system'

@@ -11,10 +11,10 @@ import { loadavg } from 'node:os';
 import * as Y from 'yjs';
 import { appendMessage, conversationParts } from '@parley/schema';
 import { fmt, summarize } from './lib/stats';
+import { numberOption } from './lib/args';
 
-const option = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
-const messages = option('messages', 1000);
-const rounds = option('rounds', 200);
+const messages = numberOption('messages', 1000);
+const rounds = numberOption('rounds', 200);
 
 const source = new Y.Doc();
 conversationParts(source);
